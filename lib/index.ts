@@ -1,0 +1,9 @@
+/**
+ * parallel-prefork-ipc: a prefork process manager whose children call back
+ * into it. Everything public is exported from here.
+ */
+export { PreforkIPC } from './prefork-ipc';
+export type { PayloadOf, ResultOf, PayloadArgs } from './prefork-ipc';
+export { CallbackError } from './errors';
+export type { CallbackErrorCode } from './errors';
+export type { PreforkOptions, CallbackHandler, CallbackMap, SignalAction, ManagerExitPolicy } from './options';

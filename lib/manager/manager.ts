@@ -1,0 +1,307 @@
+import { spawn } from 'node:child_process';
+import { reexecCommand } from './entry-script';
+import { guardChild } from './exit-guard';
+import { Worker, type WorkerHost } from './worker';
+import { checkMaxWorkers, type ResolvedOptions } from '../options';
+import { normalizeSignal, type SignalName } from '../signals';
+import type { PreforkIPC } from '../prefork-ipc';
+
+/** The environment variable that tells a re-executed script it is a child. */
+export const CHILD_MARKER = 'PARALLEL_PREFORK_IPC_CHILD';
+
+/** A ref'd timer that never fires: start() may wait with no child and no timer, and must not let Node exit. */
+const KEEP_ALIVE_MS = 2 ** 31 - 1;
+
+function warn(message: string): void {
+  process.emitWarning(message, { code: 'PREFORK_IPC' });
+}
+
+interface Pending<T> {
+  resolve(value: T): void;
+  reject(error: unknown): void;
+}
+
+/**
+ * The manager side: keeps `maxWorkers` children alive, serves their callbacks,
+ * reaps them, and turns trapped signals into the end of a generation.
+ * Everything here is driven by events (child exit, pipe data, signals, and
+ * timers for the spawn intervals); nothing polls.
+ */
+export class Manager implements WorkerHost {
+  generation = 0;
+  signalReceived = '';
+  readonly workers = new Map<number, Worker>();
+
+  #maxWorkers: number;
+  #starting: (Pending<true> & { keepAlive: NodeJS.Timeout }) | undefined;
+  #waiters = new Set<Pending<number> & { timer?: NodeJS.Timeout }>();
+  #spawnTimer: NodeJS.Timeout | undefined;
+  #nextSpawnAt = 0;
+  #pausedUntil = 0;
+  #reapHooks = new Set<Promise<void>>();
+  #stagger: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly owner: PreforkIPC,
+    private readonly options: ResolvedOptions,
+  ) {
+    this.#maxWorkers = options.maxWorkers;
+    for (const name of options.trapSignals.keys()) {
+      // A listener also keeps Node from its default action, e.g. opening the inspector on SIGUSR1.
+      process.on(`SIG${name}` as NodeJS.Signals, () => this.#onSignal(name));
+    }
+  }
+
+  get maxWorkers(): number {
+    return this.#maxWorkers;
+  }
+
+  set maxWorkers(value: number) {
+    this.#maxWorkers = checkMaxWorkers(value);
+    this.#fill();
+  }
+
+  get maxMessageBytes(): number {
+    return this.options.maxMessageBytes;
+  }
+
+  get callbackTimeout(): number | undefined {
+    return this.options.callbackTimeout;
+  }
+
+  get running(): boolean {
+    return this.#starting !== undefined;
+  }
+
+  start(): Promise<true> {
+    if (this.#starting) return Promise.reject(new Error('PreforkIPC.start() is already running in this manager'));
+    try {
+      reexecCommand(); // fails early, and clearly, when there is no script to run again
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    this.generation++;
+    this.signalReceived = '';
+    return new Promise<true>((resolve, reject) => {
+      this.#starting = { resolve, reject, keepAlive: setTimeout(() => {}, KEEP_ALIVE_MS) };
+      this.#fill();
+    });
+  }
+
+  /** Ends the current start(): as if the trapped signal `name` had arrived. */
+  stop(name: SignalName): void {
+    this.signalReceived = name;
+    this.#interrupt(name);
+  }
+
+  waitAllChildren(timeoutMs?: number): Promise<number> {
+    if (timeoutMs !== undefined && (typeof timeoutMs !== 'number' || !(timeoutMs >= 0))) {
+      return Promise.reject(new TypeError(`waitAllChildren(timeout): timeout must be a number of ms ≥ 0, got ${String(timeoutMs)}`));
+    }
+    if (this.#settled()) return Promise.resolve(0);
+    return new Promise<number>((resolve, reject) => {
+      const waiter: Pending<number> & { timer?: NodeJS.Timeout } = { resolve, reject };
+      if (timeoutMs !== undefined) {
+        waiter.timer = setTimeout(() => {
+          this.#waiters.delete(waiter);
+          resolve(this.workers.size);
+        }, timeoutMs);
+      }
+      this.#waiters.add(waiter);
+    });
+  }
+
+  signalAllChildren(signal: SignalName): number {
+    let reached = 0;
+    for (const worker of this.workers.values()) if (worker.kill(`SIG${signal}` as NodeJS.Signals)) reached++;
+    return reached;
+  }
+
+  // ---- WorkerHost: what a Worker needs from us ----
+
+  findCallback(name: string): ((...args: never[]) => unknown) | undefined {
+    return this.options.callbacks.get(name) as ((...args: never[]) => unknown) | undefined;
+  }
+
+  callbackNames(): string[] {
+    return [...this.options.callbacks.keys()];
+  }
+
+  invokeCallback(name: string, pid: number, payload: unknown): unknown {
+    return this.options.callbacks.get(name)!(this.owner, pid, payload);
+  }
+
+  workerEnded(worker: Worker, status: number): void {
+    this.workers.delete(worker.pid);
+    if (status !== 0 && worker.generation === this.generation && this.options.errRespawnInterval > 0) {
+      this.#pausedUntil = Date.now() + this.options.errRespawnInterval;
+      if (!worker.finished && this.running) {
+        warn(
+          `child ${worker.pid} exited with status ${status} without calling finish(); ` +
+            `next spawn in ${this.options.errRespawnInterval} ms (errRespawnInterval)`,
+        );
+      }
+    }
+    const { onChildReap } = this.options;
+    if (onChildReap) {
+      const payload = worker.hasFinalPayload ? worker.finalPayload : undefined;
+      const done = this.#guard(() => onChildReap(this.owner, worker.pid, status, payload));
+      if (done) {
+        this.#reapHooks.add(done);
+        void done.finally(() => {
+          this.#reapHooks.delete(done);
+          this.#checkWaiters();
+        });
+      }
+    }
+    this.#fill();
+    this.#checkWaiters();
+  }
+
+  // ---- the prefork loop ----
+
+  #fill(): void {
+    clearTimeout(this.#spawnTimer);
+    this.#spawnTimer = undefined;
+    while (this.#starting && this.workers.size < this.#maxWorkers) {
+      const now = Date.now();
+      const wait = Math.max(this.#nextSpawnAt, this.#pausedUntil) - now;
+      if (wait > 0) {
+        this.#spawnTimer = setTimeout(() => this.#fill(), wait);
+        return;
+      }
+      this.#nextSpawnAt = now + this.options.spawnInterval;
+      if (!this.#spawnOne()) return;
+    }
+  }
+
+  /** Spawns one child; false when spawning failed or a hook threw, so the loop stops for now. */
+  #spawnOne(): boolean {
+    const { beforeFork, afterFork } = this.options;
+    let workerData: unknown;
+    if (beforeFork && !this.#guardSync(() => (workerData = beforeFork(this.owner)))) return false;
+
+    const command = reexecCommand();
+    const child = spawn(command.file, command.args, {
+      stdio: ['inherit', 'inherit', 'inherit', 'pipe', 'pipe'],
+      env: { ...process.env, [CHILD_MARKER]: '1' },
+    });
+    if (child.pid === undefined) {
+      child.once('error', (err) => warn(`could not spawn a child: ${err.message}`));
+      this.#pausedUntil = Date.now() + Math.max(this.options.errRespawnInterval, 1);
+      this.#spawnTimer = setTimeout(() => this.#fill(), Math.max(this.options.errRespawnInterval, 1));
+      return false;
+    }
+    const worker = new Worker(child as typeof child & { pid: number }, this.generation, this);
+    const unguard = guardChild(worker);
+    child.once('exit', unguard);
+    this.workers.set(worker.pid, worker);
+    try {
+      worker.hello(this.generation, workerData);
+    } catch (err) {
+      worker.kill('SIGKILL');
+      this.#fail(err);
+      return false;
+    }
+    return !afterFork || this.#guardSync(() => afterFork(this.owner, worker.pid));
+  }
+
+  // ---- signals ----
+
+  #onSignal(name: SignalName): void {
+    this.signalReceived = name;
+    if (this.running) this.#interrupt(name);
+    else if (this.#waiters.size > 0) this.#forward(name, () => {});
+  }
+
+  #interrupt(name: SignalName): void {
+    const starting = this.#starting;
+    if (!starting) return;
+    this.#starting = undefined;
+    clearTimeout(this.#spawnTimer);
+    this.#forward(name, () => {
+      clearTimeout(starting.keepAlive);
+      starting.resolve(true);
+    });
+  }
+
+  /** Sends the signal that `trapSignals` maps `name` to, then calls `done`. */
+  #forward(name: SignalName, done: () => void): void {
+    const mapped = this.options.trapSignals.has(name)
+      ? this.options.trapSignals.get(name)
+      : { signal: normalizeSignal(name) ?? 'TERM', intervalMs: 0 };
+    if (!mapped) return done();
+    if (mapped.intervalMs === 0) {
+      this.signalAllChildren(mapped.signal);
+      return done();
+    }
+    clearTimeout(this.#stagger);
+    const queue = [...this.workers.values()];
+    const next = (): void => {
+      const worker = queue.shift();
+      if (!worker) return done();
+      worker.kill(`SIG${mapped.signal}` as NodeJS.Signals);
+      if (queue.length === 0) return done();
+      this.#stagger = setTimeout(next, mapped.intervalMs);
+    };
+    next();
+  }
+
+  // ---- errors from user hooks ----
+
+  #guardSync(fn: () => unknown): boolean {
+    try {
+      const result = fn();
+      if (result instanceof Promise) result.catch((err: unknown) => this.#fail(err));
+      return true;
+    } catch (err) {
+      this.#fail(err);
+      return false;
+    }
+  }
+
+  #guard(fn: () => unknown): Promise<void> | undefined {
+    try {
+      const result = fn();
+      if (result instanceof Promise) return result.then(() => undefined, (err: unknown) => this.#fail(err));
+    } catch (err) {
+      this.#fail(err);
+    }
+    return undefined;
+  }
+
+  /** A user hook threw: the promise the user is awaiting rejects with it, as a die would leave Perl's start(). */
+  #fail(error: unknown): void {
+    const starting = this.#starting;
+    if (starting) {
+      this.#starting = undefined;
+      clearTimeout(this.#spawnTimer);
+      clearTimeout(starting.keepAlive);
+      starting.reject(error);
+      return;
+    }
+    const [waiter] = this.#waiters;
+    if (waiter) {
+      this.#waiters.delete(waiter);
+      clearTimeout(waiter.timer);
+      waiter.reject(error);
+      return;
+    }
+    process.nextTick(() => {
+      throw error;
+    });
+  }
+
+  #settled(): boolean {
+    return this.workers.size === 0 && this.#reapHooks.size === 0;
+  }
+
+  #checkWaiters(): void {
+    if (!this.#settled()) return;
+    for (const waiter of this.#waiters) {
+      clearTimeout(waiter.timer);
+      waiter.resolve(0);
+    }
+    this.#waiters.clear();
+  }
+}

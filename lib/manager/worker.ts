@@ -1,0 +1,149 @@
+import type { ChildProcess } from 'node:child_process';
+import type { Readable, Writable } from 'node:stream';
+import { Channel } from '../protocol/channel';
+import { decodeFromChild, encodeLine, idOf, ProtocolError } from '../protocol/codec';
+import type { ChildToManager, HelloMessage, ReplyMessage } from '../protocol/messages';
+import { exitStatus } from '../signals';
+import { serveCallback, type CallOutcome } from './serve-callback';
+
+/** How long to wait for the child's pipe to close after the child exited (a grandchild may hold it). */
+const PIPE_CLOSE_GRACE_MS = 1000;
+
+export interface WorkerHost {
+  readonly maxMessageBytes: number;
+  readonly callbackTimeout: number | undefined;
+  findCallback(name: string): ((...args: never[]) => unknown) | undefined;
+  callbackNames(): string[];
+  invokeCallback(name: string, pid: number, payload: unknown): unknown;
+  /** The child is gone and everything it sent has been read. */
+  workerEnded(worker: Worker, status: number): void;
+}
+
+function warn(message: string): void {
+  process.emitWarning(message, { code: 'PREFORK_IPC' });
+}
+
+/** The manager's view of one child: its process, its channel, its final payload. */
+export class Worker {
+  readonly pid: number;
+  readonly channel: Channel;
+  /** What the child passed to finish(); `hasFinalPayload` tells undefined from "never sent". */
+  finalPayload: unknown = undefined;
+  hasFinalPayload = false;
+  /** Whether the child called finish() at all. */
+  finished = false;
+  #status: number | undefined;
+  #ended = false;
+  #graceTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    readonly child: ChildProcess & { pid: number },
+    readonly generation: number,
+    private readonly host: WorkerHost,
+  ) {
+    this.pid = child.pid;
+    const [, , , toChild, fromChild] = child.stdio as unknown as [unknown, unknown, unknown, Writable, Readable];
+    this.channel = new Channel(fromChild, toChild, host.maxMessageBytes, {
+      line: (line) => this.#onLine(line),
+      overflow: (bytes) => this.#onOverflow(bytes),
+      closed: () => this.#maybeEnded(),
+    });
+    child.on('error', () => {
+      /* a failed kill() of a process that is already gone; 'exit' tells the rest */
+    });
+    child.once('exit', (code, signal) => {
+      this.#status = exitStatus(code, signal);
+      if (!this.channel.closed) {
+        this.#graceTimer = setTimeout(() => this.channel.destroy(), PIPE_CLOSE_GRACE_MS);
+      }
+      this.#maybeEnded();
+    });
+  }
+
+  get alive(): boolean {
+    return this.#status === undefined;
+  }
+
+  hello(generation: number, workerData: unknown): void {
+    const message: HelloMessage = { type: 'hello', managerPid: process.pid, generation, workerData };
+    this.channel.write(encodeLine(message, 'beforeFork() result (workerData)', workerData, this.host.maxMessageBytes));
+  }
+
+  kill(signal: NodeJS.Signals): boolean {
+    if (!this.alive) return false;
+    try {
+      return this.child.kill(signal);
+    } catch {
+      return false;
+    }
+  }
+
+  #maybeEnded(): void {
+    if (this.#ended || this.#status === undefined || !this.channel.closed) return;
+    this.#ended = true;
+    clearTimeout(this.#graceTimer);
+    this.host.workerEnded(this, this.#status);
+  }
+
+  #onLine(line: Buffer): void {
+    if (line.length === 0 || (line.length === 1 && line[0] === 13)) return;
+    let message: ChildToManager;
+    try {
+      message = decodeFromChild(line);
+    } catch (err) {
+      const reason = (err as Error).message;
+      warn(`child ${this.pid} sent a malformed message, dropped: ${reason}`);
+      const id = idOf(err);
+      if (id !== undefined) this.#reply(id, { ok: false, code: 'MALFORMED', message: `malformed message: ${reason}` });
+      else this.#send({ type: 'notice', message: `the manager dropped a malformed line: ${reason}` });
+      return;
+    }
+    if (message.type === 'finish') {
+      this.finished = true;
+      if ('payload' in message) {
+        this.finalPayload = message.payload;
+        this.hasFinalPayload = true;
+      }
+      this.#reply(message.id, { ok: true, result: undefined });
+      return;
+    }
+    const { id, name, payload } = message;
+    void serveCallback(
+      this.host.findCallback(name),
+      name,
+      this.host.callbackNames(),
+      () => this.host.invokeCallback(name, this.pid, payload),
+      this.host.callbackTimeout,
+    ).then((outcome) => this.#reply(id, outcome, name));
+  }
+
+  #reply(id: number, outcome: CallOutcome, name?: string): void {
+    // A child that died while its handler ran gets no answer, and nobody gets an error.
+    if (this.channel.closed) return;
+    if (outcome.ok) {
+      try {
+        const reply: ReplyMessage = { type: 'reply', id, result: outcome.result };
+        this.channel.write(encodeLine(reply, `the result of callback '${name}'`, outcome.result, this.host.maxMessageBytes));
+        return;
+      } catch (err) {
+        if (!(err instanceof ProtocolError)) throw err;
+        warn(`child ${this.pid}: ${err.message}; the child's call fails`);
+        outcome = { ok: false, code: 'BAD_RESULT', message: err.message };
+      }
+    }
+    this.#send({ type: 'reply', id, error: { code: outcome.code, message: outcome.message } });
+  }
+
+  #send(message: object): void {
+    this.channel.write(JSON.stringify(message) + '\n');
+  }
+
+  #onOverflow(bytes: number): void {
+    warn(
+      `child ${this.pid} sent a line of more than ${this.host.maxMessageBytes} bytes (maxMessageBytes) ` +
+        `after ${bytes} bytes; it is treated as broken and killed`,
+    );
+    this.kill('SIGKILL');
+    this.channel.destroy();
+  }
+}

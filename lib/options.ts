@@ -1,0 +1,153 @@
+import { normalizeSignal, type SignalName } from './signals';
+import type { PreforkIPC } from './prefork-ipc';
+
+/**
+ * Hook and handler types are written as method signatures (the "bivariance
+ * hack") so that a user may annotate the payload parameter with the shape they
+ * expect, while an unannotated parameter is `unknown`.
+ */
+type Bivariant<F extends (...args: never[]) => unknown> = { hook(...args: Parameters<F>): ReturnType<F> }['hook'];
+
+/** A callback served by the manager: `(ppi, pid, payload) => result`. The result may be a promise. */
+export type CallbackHandler = Bivariant<(ppi: PreforkIPC, pid: number, payload: unknown) => unknown>;
+
+/** The `callbacks` option: handler by name. */
+export type CallbackMap = Record<string, CallbackHandler>;
+
+/** What a trapped signal does to the children: forward a signal, forward it one child at a time, or nothing. */
+export type SignalAction = string | [signal: string, intervalMs: number] | null;
+
+/** What a child does when its manager goes away (EOF on fd 3). */
+export type ManagerExitPolicy = 'terminate' | 'ignore' | ((ppi: PreforkIPC) => void);
+
+export interface PreforkOptions<C extends CallbackMap = CallbackMap, Final = unknown, Data = unknown> {
+  /** How many children the manager keeps alive. Default 10. */
+  maxWorkers?: number;
+  /** Least time between two spawns, in ms. Default 0. */
+  spawnInterval?: number;
+  /** Pause in ms before spawning again after a child of the current generation exits non-zero. Default 1000. */
+  errRespawnInterval?: number;
+  /** Signals the manager traps, and what each one sends to the children. Default `{ TERM: 'TERM' }`. */
+  trapSignals?: Record<string, SignalAction>;
+  /** Manager: a child ended. `status` is its exit code, or 128 + signal number. */
+  onChildReap?: Bivariant<(ppi: PreforkIPC, pid: number, status: number, finalPayload: Final | undefined) => unknown>;
+  /** Manager: about to spawn; a result other than undefined becomes the child's `workerData`. */
+  beforeFork?: Bivariant<(ppi: PreforkIPC) => Data | undefined>;
+  /** Manager: a child was spawned. */
+  afterFork?: Bivariant<(ppi: PreforkIPC, pid: number) => unknown>;
+  /** Handlers the children can call by name. */
+  callbacks?: C;
+  /** A handler not settled within this many ms fails the child's call with a timeout. Default: no limit. */
+  callbackTimeout?: number;
+  /** Largest line, in bytes, accepted on the channel in either direction. Default 256 MiB. */
+  maxMessageBytes?: number;
+  /** Child: what to do when the manager goes away. Default `'terminate'` (the child sends itself SIGTERM). */
+  onManagerExit?: ManagerExitPolicy;
+}
+
+export interface ResolvedOptions {
+  maxWorkers: number;
+  spawnInterval: number;
+  errRespawnInterval: number;
+  trapSignals: Map<SignalName, { signal: SignalName; intervalMs: number } | null>;
+  onChildReap?: (ppi: PreforkIPC, pid: number, status: number, finalPayload: unknown) => unknown;
+  beforeFork?: (ppi: PreforkIPC) => unknown;
+  afterFork?: (ppi: PreforkIPC, pid: number) => unknown;
+  callbacks: Map<string, CallbackHandler>;
+  callbackTimeout?: number;
+  maxMessageBytes: number;
+  onManagerExit: ManagerExitPolicy;
+}
+
+export const DEFAULT_MAX_MESSAGE_BYTES = 256 * 1024 * 1024;
+
+function fail(option: string, expected: string, got: unknown): never {
+  const shown = typeof got === 'string' ? JSON.stringify(got) : typeof got === 'object' ? JSON.stringify(got) ?? String(got) : String(got);
+  throw new TypeError(`PreforkIPC option '${option}' must be ${expected}, got ${shown}`);
+}
+
+/** Validates a count of workers; also used by the `maxWorkers` setter. */
+export function checkMaxWorkers(value: unknown): number {
+  if (!Number.isSafeInteger(value) || (value as number) < 0) fail('maxWorkers', 'a whole number ≥ 0', value);
+  return value as number;
+}
+
+function duration(options: Record<string, unknown>, name: string, fallback: number | undefined): number | undefined {
+  const value = options[name];
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) fail(name, 'a number of milliseconds ≥ 0', value);
+  return value;
+}
+
+function hook<T>(options: Record<string, unknown>, name: string): T | undefined {
+  const value = options[name];
+  if (value !== undefined && typeof value !== 'function') fail(name, 'a function', value);
+  return value as T | undefined;
+}
+
+function signalAction(key: string, value: unknown): { signal: SignalName; intervalMs: number } | null {
+  if (value === null || value === undefined) return null;
+  const option = `trapSignals.${key}`;
+  if (Array.isArray(value)) {
+    const [signal, interval] = value as unknown[];
+    const name = normalizeSignal(signal);
+    if (value.length !== 2 || !name) fail(option, 'a signal name, null, or [signal, intervalMs]', value);
+    if (typeof interval !== 'number' || !Number.isFinite(interval) || interval < 0) {
+      fail(option, 'a signal name, null, or [signal, intervalMs] with intervalMs ≥ 0', value);
+    }
+    return { signal: name, intervalMs: interval };
+  }
+  const name = normalizeSignal(value);
+  if (!name) fail(option, 'a signal name, null, or [signal, intervalMs]', value);
+  return { signal: name, intervalMs: 0 };
+}
+
+export function resolveOptions(input: unknown): ResolvedOptions {
+  if (input === undefined) input = {};
+  if (typeof input !== 'object' || input === null) fail('options', 'an object', input);
+  const options = input as Record<string, unknown>;
+
+  const trapInput = options.trapSignals ?? { TERM: 'TERM' };
+  if (typeof trapInput !== 'object' || trapInput === null || Array.isArray(trapInput)) {
+    fail('trapSignals', 'an object of signal → action', trapInput);
+  }
+  const trapSignals: ResolvedOptions['trapSignals'] = new Map();
+  for (const [key, value] of Object.entries(trapInput)) {
+    const name = normalizeSignal(key);
+    if (!name) fail(`trapSignals`, 'keyed by signal names', key);
+    if (name === 'KILL' || name === 'STOP') fail('trapSignals', 'keyed by signals that can be caught', key);
+    trapSignals.set(name, signalAction(key, value));
+  }
+
+  const callbacksInput = options.callbacks ?? {};
+  if (typeof callbacksInput !== 'object' || callbacksInput === null) fail('callbacks', 'an object of functions', callbacksInput);
+  const callbacks = new Map<string, CallbackHandler>();
+  for (const [name, handler] of Object.entries(callbacksInput)) {
+    if (typeof handler !== 'function') fail(`callbacks.${name}`, 'a function', handler);
+    callbacks.set(name, handler as CallbackHandler);
+  }
+
+  const policy = options.onManagerExit ?? 'terminate';
+  if (policy !== 'terminate' && policy !== 'ignore' && typeof policy !== 'function') {
+    fail('onManagerExit', "'terminate', 'ignore' or a function", policy);
+  }
+
+  const maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+  if (!Number.isSafeInteger(maxMessageBytes) || (maxMessageBytes as number) < 64) {
+    fail('maxMessageBytes', 'a whole number of bytes ≥ 64', maxMessageBytes);
+  }
+
+  return {
+    maxWorkers: checkMaxWorkers(options.maxWorkers ?? 10),
+    spawnInterval: duration(options, 'spawnInterval', 0)!,
+    errRespawnInterval: duration(options, 'errRespawnInterval', 1000)!,
+    trapSignals,
+    onChildReap: hook(options, 'onChildReap'),
+    beforeFork: hook(options, 'beforeFork'),
+    afterFork: hook(options, 'afterFork'),
+    callbacks,
+    callbackTimeout: duration(options, 'callbackTimeout', undefined),
+    maxMessageBytes: maxMessageBytes as number,
+    onManagerExit: policy as ManagerExitPolicy,
+  };
+}

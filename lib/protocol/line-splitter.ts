@@ -1,0 +1,54 @@
+/**
+ * Cuts a byte stream into lines in time linear in the bytes received.
+ *
+ * Each chunk is scanned once, from where the previous scan stopped, and the
+ * pieces of an unfinished line are kept as a list of Buffers that is joined
+ * only when its newline arrives. (split2, under ndjson, re-scans the whole
+ * pending string on every chunk, which is quadratic on long lines.)
+ */
+export class LineSplitter {
+  #pieces: Buffer[] = [];
+  #pendingBytes = 0;
+  #overflowed = false;
+
+  constructor(
+    private readonly maxLineBytes: number,
+    private readonly onLine: (line: Buffer) => void,
+    private readonly onOverflow: (bytesSoFar: number) => void,
+  ) {}
+
+  push(chunk: Buffer): void {
+    if (this.#overflowed) return;
+    let start = 0;
+    for (let newline = chunk.indexOf(10); newline !== -1; newline = chunk.indexOf(10, start)) {
+      if (!this.#take(chunk.subarray(start, newline))) return;
+      const line = this.#pieces.length === 1 ? this.#pieces[0] : Buffer.concat(this.#pieces, this.#pendingBytes);
+      this.#pieces = [];
+      this.#pendingBytes = 0;
+      start = newline + 1;
+      this.onLine(line);
+      if (this.#overflowed) return;
+    }
+    if (start < chunk.length) this.#take(chunk.subarray(start));
+  }
+
+  /** Bytes of an unfinished line held in memory. */
+  get pendingBytes(): number {
+    return this.#pendingBytes;
+  }
+
+  #take(piece: Buffer): boolean {
+    this.#pendingBytes += piece.length;
+    if (this.#pendingBytes > this.maxLineBytes) {
+      // Drop what we hold at once: the point of the limit is bounded memory.
+      this.#overflowed = true;
+      const seen = this.#pendingBytes;
+      this.#pieces = [];
+      this.#pendingBytes = 0;
+      this.onOverflow(seen);
+      return false;
+    }
+    this.#pieces.push(piece);
+    return true;
+  }
+}
