@@ -6,4 +6,5 @@ export { PreforkIPC } from './prefork-ipc';
 export type { PayloadOf, ResultOf, PayloadArgs } from './prefork-ipc';
 export { CallbackError } from './errors';
 export type { CallbackErrorCode } from './errors';
-export type { PreforkOptions, CallbackHandler, CallbackMap, SignalAction, ManagerExitPolicy } from './options';
+export type { PreforkOptions, CallbackHandler, CallbackMap, SignalAction, ManagerExitPolicy, ExecSettings } from './options';
+export type { JobHandler, JobContext } from './cli/handler-types';

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { normalizeSignal, type SignalName } from './signals';
 import type { PreforkIPC } from './prefork-ipc';
 
@@ -19,6 +20,19 @@ export type SignalAction = string | [signal: string, intervalMs: number] | null;
 
 /** What a child does when its manager goes away (EOF on fd 3). */
 export type ManagerExitPolicy = 'terminate' | 'ignore' | ((ppi: PreforkIPC) => void);
+
+/**
+ * The `exec` option, like `cluster.setupPrimary({ exec, args, execArgv })`:
+ * which script the children run, with which arguments and node flags.
+ */
+export interface ExecSettings {
+  /** The children's script. Default: the manager's own entry script (`process.argv[1]`). */
+  file?: string;
+  /** Arguments after the script. Default: the manager's (`process.argv.slice(2)`). */
+  args?: string[];
+  /** Node flags, used as given. Default: the manager's (`process.execArgv`), adjusted for fast TypeScript children. */
+  execArgv?: string[];
+}
 
 export interface PreforkOptions<C extends CallbackMap = CallbackMap, Final = unknown, Data = unknown> {
   /** How many children the manager keeps alive. Default 10. */
@@ -43,6 +57,17 @@ export interface PreforkOptions<C extends CallbackMap = CallbackMap, Final = unk
   maxMessageBytes?: number;
   /** Child: what to do when the manager goes away. Default `'terminate'` (the child sends itself SIGTERM). */
   onManagerExit?: ManagerExitPolicy;
+  /**
+   * After the manager forwards TERM, INT or QUIT to a child, it sends SIGKILL to that child
+   * if it has not exited within this many ms. `null` never escalates. Default 30000.
+   */
+  gracePeriod?: number | null;
+  /**
+   * What the children run, when it is not the manager's own script: a script path, or
+   * `{ file, args, execArgv }` (each part defaults to the manager's). Relative paths are
+   * resolved against the working directory when the object is made.
+   */
+  exec?: string | ExecSettings;
 }
 
 export interface ResolvedOptions {
@@ -57,6 +82,8 @@ export interface ResolvedOptions {
   callbackTimeout?: number;
   maxMessageBytes: number;
   onManagerExit: ManagerExitPolicy;
+  gracePeriod: number | null;
+  exec: ExecSettings;
 }
 
 export const DEFAULT_MAX_MESSAGE_BYTES = 256 * 1024 * 1024;
@@ -100,6 +127,29 @@ function signalAction(key: string, value: unknown): { signal: SignalName; interv
   const name = normalizeSignal(value);
   if (!name) fail(option, 'a signal name, null, or [signal, intervalMs]', value);
   return { signal: name, intervalMs: 0 };
+}
+
+function stringList(option: string, value: unknown): string[] | undefined {
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value) || !value.every((item) => typeof item === 'string')) fail(option, 'an array of strings', value);
+  return [...(value as string[])];
+}
+
+function execSettings(value: unknown): ExecSettings {
+  if (value === undefined) return {};
+  if (typeof value === 'string') value = { file: value };
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    fail('exec', 'a script path or an object { file?, args?, execArgv? }', value);
+  }
+  const { file, args, execArgv, ...rest } = value as Record<string, unknown>;
+  const unknown = Object.keys(rest);
+  if (unknown.length > 0) fail('exec', 'an object with only file, args and execArgv', value);
+  if (file !== undefined && (typeof file !== 'string' || file === '')) fail('exec.file', 'a non-empty path', file);
+  return {
+    file: file === undefined ? undefined : path.resolve(file as string),
+    args: stringList('exec.args', args),
+    execArgv: stringList('exec.execArgv', execArgv),
+  };
 }
 
 export function resolveOptions(input: unknown): ResolvedOptions {
@@ -149,5 +199,7 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     callbackTimeout: duration(options, 'callbackTimeout', undefined),
     maxMessageBytes: maxMessageBytes as number,
     onManagerExit: policy as ManagerExitPolicy,
+    gracePeriod: options.gracePeriod === null ? null : duration(options, 'gracePeriod', 30_000)!,
+    exec: execSettings(options.exec),
   };
 }

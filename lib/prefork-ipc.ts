@@ -1,5 +1,6 @@
 import { Child } from './child/child';
-import { CHILD_MARKER, Manager } from './manager/manager';
+import { CHILD_MARKER } from './child-marker';
+import type { Manager } from './manager/manager';
 import { resolveOptions, type CallbackMap, type PreforkOptions } from './options';
 import { normalizeSignal } from './signals';
 
@@ -54,7 +55,11 @@ export class PreforkIPC<C extends CallbackMap = CallbackMap, Final = unknown, Da
     if (takeChildRole()) {
       this.#child = new Child(self, resolved.maxMessageBytes, resolved.onManagerExit, CHILD_MARKER);
     } else {
-      this.#manager = new Manager(self, resolved);
+      // Loaded here, not at the top: a child never needs the manager's modules
+      // (node:child_process, worker_threads, signal-exit…), and loading them
+      // cost every child ≈ 15 ms of CPU at start-up (bench/: spawn rate).
+      const { Manager: ManagerClass } = require('./manager/manager') as typeof import('./manager/manager');
+      this.#manager = new ManagerClass(self, resolved);
     }
   }
 

@@ -3,7 +3,7 @@ import { run } from './support/run';
 const finishing = (kinds: string) => run(['finish.js'], { env: { ...process.env, PAYLOADS: kinds } });
 
 test('falsy final payloads arrive as themselves, and no payload arrives as undefined', async () => {
-  const end = await finishing('zero,empty,false,null,stringZero,object,none');
+  const end = await finishing('zero,empty,false,null,stringZero,object,none,return');
   expect(end.code).toBe(0);
   // Replacement children spawned after the last real one wait and are ended by stop()'s TERM.
   const reaps = end.events.filter((e) => e.event === 'reap' && e.status !== 143).map(({ status, type, payload }) => ({ status, type, payload }));
@@ -16,9 +16,11 @@ test('falsy final payloads arrive as themselves, and no payload arrives as undef
       { status: 7, type: 'string', payload: '0' },
       { status: 7, type: 'object', payload: { username: 'alice', data: [1, 2, 3] } },
       { status: 3, type: 'undefined', payload: '<undefined>' },
+      // A child that simply returns, without finish(), exits by itself: the channel holds nothing open.
+      { status: 0, type: 'undefined', payload: '<undefined>' },
     ]),
   );
-  expect(reaps).toHaveLength(7);
+  expect(reaps).toHaveLength(8);
 });
 
 test('a 50 MB final payload arrives whole', async () => {

@@ -86,3 +86,19 @@ test('signals given with or without the SIG prefix mean the same', async () => {
   expect(end.code).toBe(0);
   expect(end.events.filter((e) => e.event === 'reap').map((e) => e.status)).toEqual([143]);
 });
+
+test('a trapped signal that arrives while waitAllChildren() waits is forwarded to the children too', async () => {
+  // TERM ends the loop without touching the children; INT, sent during the wait, is mapped to TERM.
+  const p = pool({ options: { maxWorkers: 2, trapSignals: { TERM: null, INT: 'TERM' } }, waitMs: 10_000 });
+  await p.waitForEvents('ready', 2);
+  p.child.kill('SIGTERM');
+  await p.waitFor('"event":"started-returned"');
+  await new Promise((r) => setTimeout(r, 200));
+  expect(p.events('reap')).toEqual([]);
+  const t0 = Date.now();
+  p.child.kill('SIGINT');
+  const end = await p.done;
+  expect(Date.now() - t0).toBeLessThan(5000);
+  expect(end.events.filter((e) => e.event === 'reap').map((e) => e.status)).toEqual([143, 143]);
+  expect(end.events.at(-1)).toEqual({ event: 'waited', left: 0 });
+});

@@ -1,13 +1,16 @@
 import { spawn } from 'node:child_process';
-import { reexecCommand } from './entry-script';
+import { assertReexecutable, reexecCommand } from './entry-script';
 import { guardChild } from './exit-guard';
 import { Worker, type WorkerHost } from './worker';
 import { checkMaxWorkers, type ResolvedOptions } from '../options';
 import { normalizeSignal, type SignalName } from '../signals';
 import type { PreforkIPC } from '../prefork-ipc';
 
-/** The environment variable that tells a re-executed script it is a child. */
-export const CHILD_MARKER = 'PARALLEL_PREFORK_IPC_CHILD';
+import { CHILD_MARKER } from '../child-marker';
+export { CHILD_MARKER };
+
+/** Forwarding one of these means "stop": a child that ignores it is killed after `gracePeriod`. */
+const STOP_SIGNALS = new Set(['TERM', 'INT', 'QUIT']);
 
 /** A ref'd timer that never fires: start() may wait with no child and no timer, and must not let Node exit. */
 const KEEP_ALIVE_MS = 2 ** 31 - 1;
@@ -76,7 +79,7 @@ export class Manager implements WorkerHost {
   start(): Promise<true> {
     if (this.#starting) return Promise.reject(new Error('PreforkIPC.start() is already running in this manager'));
     try {
-      reexecCommand(); // fails early, and clearly, when there is no script to run again
+      assertReexecutable(this.options.exec); // fails early, and clearly, when there is no script to run again
     } catch (err) {
       return Promise.reject(err);
     }
@@ -181,10 +184,10 @@ export class Manager implements WorkerHost {
     let workerData: unknown;
     if (beforeFork && !this.#guardSync(() => (workerData = beforeFork(this.owner)))) return false;
 
-    const command = reexecCommand();
+    const command = reexecCommand(this.options.exec);
     const child = spawn(command.file, command.args, {
       stdio: ['inherit', 'inherit', 'inherit', 'pipe', 'pipe'],
-      env: { ...process.env, [CHILD_MARKER]: '1' },
+      env: { ...process.env, ...command.env, [CHILD_MARKER]: '1' },
     });
     if (child.pid === undefined) {
       child.once('error', (err) => warn(`could not spawn a child: ${err.message}`));
@@ -231,8 +234,13 @@ export class Manager implements WorkerHost {
       ? this.options.trapSignals.get(name)
       : { signal: normalizeSignal(name) ?? 'TERM', intervalMs: 0 };
     if (!mapped) return done();
+    const { gracePeriod } = this.options;
+    const send = (worker: Worker): void => {
+      if (!worker.kill(`SIG${mapped.signal}` as NodeJS.Signals)) return;
+      if (gracePeriod !== null && STOP_SIGNALS.has(mapped.signal)) worker.killLater(gracePeriod, mapped.signal);
+    };
     if (mapped.intervalMs === 0) {
-      this.signalAllChildren(mapped.signal);
+      for (const worker of this.workers.values()) send(worker);
       return done();
     }
     clearTimeout(this.#stagger);
@@ -240,7 +248,7 @@ export class Manager implements WorkerHost {
     const next = (): void => {
       const worker = queue.shift();
       if (!worker) return done();
-      worker.kill(`SIG${mapped.signal}` as NodeJS.Signals);
+      send(worker);
       if (queue.length === 0) return done();
       this.#stagger = setTimeout(next, mapped.intervalMs);
     };

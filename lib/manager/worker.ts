@@ -35,6 +35,7 @@ export class Worker {
   #status: number | undefined;
   #ended = false;
   #graceTimer: NodeJS.Timeout | undefined;
+  #killTimer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly child: ChildProcess & { pid: number },
@@ -53,6 +54,7 @@ export class Worker {
     });
     child.once('exit', (code, signal) => {
       this.#status = exitStatus(code, signal);
+      clearTimeout(this.#killTimer);
       if (!this.channel.closed) {
         this.#graceTimer = setTimeout(() => this.channel.destroy(), PIPE_CLOSE_GRACE_MS);
       }
@@ -76,6 +78,16 @@ export class Worker {
     } catch {
       return false;
     }
+  }
+
+  /** Sends SIGKILL if the child is still alive `graceMs` from now (it was asked to stop with `asked`). */
+  killLater(graceMs: number, asked: string): void {
+    if (!this.alive || this.#killTimer) return;
+    this.#killTimer = setTimeout(() => {
+      if (!this.alive) return;
+      warn(`child ${this.pid} did not exit within ${graceMs} ms (gracePeriod) of SIG${asked}; sending SIGKILL`);
+      this.kill('SIGKILL');
+    }, graceMs);
   }
 
   #maybeEnded(): void {

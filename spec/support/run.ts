@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
 export const FIXTURES = path.join(__dirname, '..', 'fixtures');
@@ -110,11 +111,19 @@ export function run(args: string[], options: SpawnOptions & { command?: string }
   return start(args, options).done;
 }
 
-/** Whether a process with this pid exists now. */
+/**
+ * Whether a process with this pid is running. A zombie (dead, not yet reaped by whoever
+ * inherited it after its manager died) counts as gone: kill(pid, 0) would still succeed.
+ */
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
+  } catch {
+    return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return !/^\d+ \(.*\) [ZX] /.test(stat);
   } catch {
     return false;
   }

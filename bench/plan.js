@@ -1,0 +1,189 @@
+'use strict';
+// What `npm run bench` measures, how often, and how each result becomes a
+// row of the table: the numbers (medians across rounds) and the goal from
+// issue 5. `mode` is 'smoke' (CI: seconds, proves the benchmarks still run),
+// 'default', or 'long' (adds the 1,000,000-call load and ndjson on 100 MB).
+const { fmt } = require('./support/stats');
+
+const MB = 1024 * 1024;
+
+/** A verdict for a goal: true met, false missed, null when there is no goal or the mode is too small to judge. */
+function verdict(met, mode) {
+  return mode === 'smoke' ? null : met;
+}
+
+function roundTrip(mode) {
+  const calls = mode === 'smoke' ? 200 : 20_000;
+  return {
+    key: 'round-trip',
+    scenario: 'round-trip',
+    variants: ['ours', 'ipc', 'raw'],
+    rounds: mode === 'smoke' ? 1 : 5,
+    params: { calls, warmup: mode === 'smoke' ? 20 : 1000 },
+    rows: ({ ours, ipc, raw }) => [
+      {
+        benchmark: `callback round trip, 1 child, ${fmt(calls, 0)} sequential calls, 60-byte payload`,
+        ours: `${fmt(ours.usPerCall)} µs/call`,
+        baseline: `built-in IPC (fork, json): ${fmt(ipc.usPerCall)} µs/call`,
+        ratio: ours.usPerCall / ipc.usPerCall,
+        goal: '≤ 1.2×',
+        met: verdict(ours.usPerCall <= 1.2 * ipc.usPerCall, mode),
+        chart: { label: 'round trip vs built-in IPC', advantage: ipc.usPerCall / ours.usPerCall, goal: 1 / 1.2 },
+      },
+      {
+        benchmark: '… the same runs against the floor',
+        ours: `${fmt(ours.usPerCall)} µs/call`,
+        baseline: `raw 1-byte ping-pong on fd 3/4: ${fmt(raw.usPerCall)} µs/call`,
+        ratio: ours.usPerCall / raw.usPerCall,
+        goal: 'report',
+        met: null,
+        chart: { label: 'round trip vs raw pipe floor', advantage: raw.usPerCall / ours.usPerCall },
+      },
+    ],
+  };
+}
+
+function throughput(mode) {
+  const params = mode === 'smoke' ? { children: 4, inFlight: 8, callsPerChild: 100 } : { children: 4, inFlight: 32, callsPerChild: 25_000 };
+  return {
+    key: 'throughput',
+    scenario: 'throughput',
+    variants: ['ours', 'ipc'],
+    rounds: mode === 'smoke' ? 1 : 5,
+    params,
+    rows: ({ ours, ipc }) => [
+      {
+        benchmark: `callback throughput, ${params.children} children × ${params.inFlight} in flight, ${fmt(params.children * params.callsPerChild, 0)} calls`,
+        ours: `${fmt(ours.callsPerSec, 0)} calls/s`,
+        baseline: `built-in IPC: ${fmt(ipc.callsPerSec, 0)} calls/s`,
+        ratio: ours.callsPerSec / ipc.callsPerSec,
+        goal: '≥ 1.0×',
+        met: verdict(ours.callsPerSec >= ipc.callsPerSec, mode),
+        chart: { label: 'throughput vs built-in IPC', advantage: ours.callsPerSec / ipc.callsPerSec, goal: 1 },
+      },
+    ],
+  };
+}
+
+function finalPayload(mode, megabytes) {
+  const bytes = megabytes * MB;
+  const big = megabytes >= 100;
+  // ndjson's parser is quadratic on one long line: ≈ 2 minutes at 100 MB.
+  const withNdjson = !big || mode === 'long';
+  return {
+    key: `final-payload-${megabytes}mb`,
+    scenario: 'final-payload',
+    variants: withNdjson ? ['ours', 'ndjson'] : ['ours'],
+    rounds: mode === 'smoke' ? 1 : big ? 3 : 5,
+    params: { bytes },
+    timeoutMs: big ? 600_000 : 120_000,
+    // ndjson on 100 MB runs once: a single run takes minutes.
+    roundsOf: big ? { ndjson: 1 } : {},
+    rows: ({ ours, ndjson }) => {
+      const row = {
+        benchmark: `final payload of ${megabytes} MB (one string field), finish() → onChildReap`,
+        ours: `${fmt(ours.ms)} ms, peak RSS ${fmt(ours.peakRssMb, 0)} MB`,
+        baseline: ndjson
+          ? `same line through ndjson.parse(): ${fmt(ndjson.ms)} ms, peak RSS ${fmt(ndjson.peakRssMb, 0)} MB`
+          : 'ndjson.parse(): only with --long (≈ 2 min)',
+        ratio: ndjson ? ours.ms / ndjson.ms : undefined,
+        goal: big ? `≤ 2 s and RSS ≤ ${5 * megabytes} MB` : 'report',
+        met: big ? verdict(ours.ms <= 2000 && ours.peakRssMb <= 5 * megabytes, mode) : null,
+        chart: ndjson ? { label: `${megabytes} MB payload vs ndjson`, advantage: ndjson.ms / ours.ms } : undefined,
+      };
+      if (big) {
+        row.budget = [
+          { label: `${megabytes} MB payload time (budget 2 s)`, used: ours.ms / 2000, text: `${fmt(ours.ms, 0)} ms` },
+          { label: `${megabytes} MB payload peak RSS (budget ${5 * megabytes} MB)`, used: ours.peakRssMb / (5 * megabytes), text: `${fmt(ours.peakRssMb, 0)} MB` },
+        ];
+      }
+      return [row];
+    },
+  };
+}
+
+function spawnRate(mode) {
+  const params = { total: mode === 'smoke' ? 8 : 200, maxWorkers: 4 };
+  return {
+    key: 'spawn-rate',
+    scenario: 'spawn-rate',
+    variants: ['ours', 'bare'],
+    rounds: mode === 'smoke' ? 1 : 3,
+    params,
+    rows: ({ ours, bare }) => [
+      {
+        benchmark: `spawn rate, ${params.total} short children, maxWorkers ${params.maxWorkers}, each finishing with a payload`,
+        ours: `${fmt(ours.childrenPerSec, 1)} children/s`,
+        baseline: `bare child_process.spawn, script doing nothing: ${fmt(bare.childrenPerSec, 1)} children/s`,
+        ratio: ours.childrenPerSec / bare.childrenPerSec,
+        goal: '≥ 0.9×',
+        met: verdict(ours.childrenPerSec >= 0.9 * bare.childrenPerSec, mode),
+        chart: { label: 'spawn rate vs bare spawn', advantage: ours.childrenPerSec / bare.childrenPerSec, goal: 0.9 },
+      },
+    ],
+  };
+}
+
+function idle(mode) {
+  const params = mode === 'smoke' ? { children: 2, idleMs: 300 } : { children: 8, idleMs: 5000 };
+  return {
+    key: 'idle',
+    scenario: 'idle',
+    variants: ['ours'],
+    rounds: mode === 'smoke' ? 1 : 3,
+    params,
+    rows: ({ ours }) => [
+      {
+        benchmark: `idle manager, ${params.children} children waiting ${params.idleMs / 1000} s`,
+        ours: `${fmt(ours.cpuMs)} ms CPU`,
+        baseline: '—',
+        ratio: undefined,
+        goal: '≤ 50 ms',
+        met: verdict(ours.cpuMs <= 50, mode),
+        budget: [{ label: `idle manager CPU (budget 50 ms)`, used: ours.cpuMs / 50, text: `${fmt(ours.cpuMs)} ms` }],
+      },
+    ],
+  };
+}
+
+function sustained(mode) {
+  const totalCalls = mode === 'smoke' ? 400 : mode === 'long' ? 1_000_000 : 200_000;
+  return {
+    key: 'sustained',
+    scenario: 'sustained',
+    variants: ['ours'],
+    rounds: 1,
+    params: { children: 4, inFlight: 32, totalCalls },
+    nodeFlags: ['--expose-gc'],
+    timeoutMs: 600_000,
+    rows: ({ ours }) => {
+      const growth = ours.rssEndMb / ours.rssStartMb - 1;
+      const heapGrowthMb = ours.heapEndMb - ours.heapStartMb;
+      return [
+        {
+          benchmark: `sustained load, 4 children, ${fmt(totalCalls, 0)} callbacks${mode === 'long' ? '' : ' (1,000,000 with --long)'}`,
+          ours: `RSS ${fmt(ours.rssStartMb, 1)} → ${fmt(ours.rssEndMb, 1)} MB, heap ${fmt(ours.heapStartMb, 1)} → ${fmt(ours.heapEndMb, 1)} MB`,
+          baseline: '—',
+          ratio: undefined,
+          goal: 'flat (RSS ≤ +5 %, heap ≤ +1 MB)',
+          met: verdict(growth <= 0.05 && heapGrowthMb <= 1, mode),
+          budget: [{ label: 'sustained-load RSS growth (budget +5 %)', used: Math.max(0, growth) / 0.05, text: `${growth >= 0 ? '+' : ''}${fmt(growth * 100, 1)} %` }],
+        },
+      ];
+    },
+  };
+}
+
+function plan(mode) {
+  return [
+    roundTrip(mode),
+    throughput(mode),
+    finalPayload(mode, 1),
+    ...(mode === 'smoke' ? [] : [finalPayload(mode, 10), finalPayload(mode, 100)]),
+    spawnRate(mode),
+    idle(mode),
+    sustained(mode),
+  ];
+}
+
+module.exports = { plan };

@@ -1,0 +1,75 @@
+'use strict';
+// `children` children make `totalCalls` callbacks between them, `inFlight`
+// at a time each. The manager samples its own memory every 5 % of the calls,
+// after a full garbage collection (run with --expose-gc), so what is left is
+// what it still holds. Start = the 10 % sample (after warm-up), end = the last.
+const { library, report, scenarioArgs } = require('../support/harness');
+const { params } = scenarioArgs();
+const { PreforkIPC } = library();
+const { SMALL_PAYLOAD } = require('../support/clock');
+
+const children = params.children ?? 4;
+const inFlight = params.inFlight ?? 32;
+const totalCalls = params.totalCalls ?? 200_000;
+const callsPerChild = Math.ceil(totalCalls / children);
+const total = callsPerChild * children;
+const sampleEvery = Math.ceil(total / 20);
+
+const samples = [];
+let seen = 0;
+let reaped = 0;
+function sample() {
+  global.gc?.();
+  const { rss, heapUsed } = process.memoryUsage();
+  samples.push({ calls: seen, rssMb: rss / 2 ** 20, heapMb: heapUsed / 2 ** 20 });
+}
+
+const startNs = process.hrtime.bigint();
+const ppi = new PreforkIPC({
+  maxWorkers: children,
+  callbacks: {
+    echo: (_ppi, _pid, payload) => {
+      if (++seen % sampleEvery === 0) sample();
+      return payload;
+    },
+  },
+  beforeFork: () => {
+    if (ppi.numWorkers + reaped + 1 >= children) ppi.maxWorkers = 0;
+  },
+  onChildReap: (_ppi, _pid, status) => {
+    if (status !== 0) throw new Error(`child exited with ${status}`);
+    if (++reaped === children) ppi.stop();
+  },
+});
+
+(async () => {
+  if (await ppi.start()) {
+    await ppi.waitAllChildren(10_000);
+    if (seen !== total) throw new Error(`saw ${seen} calls, expected ${total}`);
+    const start = samples[Math.max(0, Math.floor(samples.length / 10) - 1)];
+    const end = samples[samples.length - 1];
+    report({
+      calls: total,
+      seconds: Number(process.hrtime.bigint() - startNs) / 1e9,
+      rssStartMb: start.rssMb,
+      rssEndMb: end.rssMb,
+      rssMaxMb: Math.max(...samples.map((s) => s.rssMb)),
+      heapStartMb: start.heapMb,
+      heapEndMb: end.heapMb,
+      samples,
+    });
+    return;
+  }
+  let next = 0;
+  const lane = async () => {
+    while (next < callsPerChild) {
+      next++;
+      await ppi.callback('echo', SMALL_PAYLOAD);
+    }
+  };
+  await Promise.all(Array.from({ length: inFlight }, lane));
+  await ppi.finish(0);
+})().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

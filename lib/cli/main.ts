@@ -1,0 +1,61 @@
+import { accessSync, constants, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { PreforkIPC } from '../prefork-ipc';
+import { parseCommandLine, USAGE, UsageError, type Command } from './args';
+import { checkHandlerPath } from './load-handler';
+import { CliManager } from './manager';
+import { runWorker } from './worker';
+
+export const EXIT_USAGE = 2;
+
+function version(): string {
+  const manifest = path.join(__dirname, '..', '..', 'package.json');
+  return (JSON.parse(readFileSync(manifest, 'utf8')) as { version: string }).version;
+}
+
+/** Why the JOBS file cannot be read, or undefined (also for standard input). */
+function checkJobsPath(file: string | undefined): string | undefined {
+  if (file === undefined) return undefined;
+  try {
+    accessSync(file, constants.R_OK);
+    if (statSync(file).isDirectory()) return `JOBS ${JSON.stringify(file)} is a directory`;
+  } catch (err) {
+    return `cannot read JOBS ${JSON.stringify(file)}: ${(err as Error).message}`;
+  }
+  return undefined;
+}
+
+/**
+ * The `prefork-ipc` command. This one script is both the manager and, re-executed
+ * by PreforkIPC with the same arguments, every worker.
+ */
+export async function main(argv: string[] = process.argv.slice(2)): Promise<void> {
+  let command: Command;
+  try {
+    command = parseCommandLine(argv);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    process.stderr.write(`prefork-ipc: ${err.message}\n\n${USAGE}\n`);
+    process.exitCode = EXIT_USAGE;
+    return;
+  }
+  if (command.kind === 'help') return void process.stdout.write(`${USAGE}\n`);
+  if (command.kind === 'version') return void process.stdout.write(`${version()}\n`);
+
+  const { options } = command;
+  const manager = new CliManager(options);
+  const ppi = new PreforkIPC(manager.preforkOptions());
+  if (ppi.isChild) {
+    await runWorker(ppi, options.handler, options.maxJobsPerWorker);
+    return;
+  }
+  const problem = checkHandlerPath(options.handler) ?? checkJobsPath(options.input);
+  if (problem) {
+    process.stderr.write(`prefork-ipc: ${problem}\n`);
+    process.exitCode = EXIT_USAGE;
+    return;
+  }
+  const status = await manager.run(ppi);
+  // Exit now: a paused standard input (after Ctrl-C) would otherwise keep the process alive.
+  process.exit(status);
+}

@@ -1,0 +1,159 @@
+import { createReadStream } from 'node:fs';
+import { constants } from 'node:os';
+import type { Readable } from 'node:stream';
+import type { PreforkIPC } from '../prefork-ipc';
+import type { PreforkOptions } from '../options';
+import type { CliOptions } from './args';
+import { JobReader, type InputRecord } from './job-reader';
+import { Progress } from './progress';
+import { CALLBACK_LOAD_FAILED, CALLBACK_NEXT, type NextRequest, type ResultRecord } from './protocol';
+import { ResultWriter } from './result-writer';
+import { Scheduler } from './scheduler';
+
+/** Read ahead of the workers by at most this many queued jobs, then pause the input. */
+const READ_AHEAD = 1000;
+
+export const EXIT_OK = 0;
+export const EXIT_SOME_FAILED = 1;
+export const EXIT_HANDLER_FAILED = 2;
+
+/**
+ * The CLI's manager. Constructing it does nothing but wire objects: the same
+ * script runs in every worker, where only `preforkOptions()` is used.
+ */
+export class CliManager {
+  #ppi: PreforkIPC | undefined;
+  #scheduler: Scheduler | undefined;
+  #reader: JobReader | undefined;
+  #writer: ResultWriter | undefined;
+  #progress: Progress | undefined;
+  #jobsRead = 0;
+  #failed = 0;
+  #handlerError: string | undefined;
+  #stopSignal: string | undefined;
+  #finished!: () => void;
+
+  constructor(private readonly options: CliOptions) {}
+
+  /** Options for the one PreforkIPC object of this process (manager or worker). */
+  preforkOptions(): PreforkOptions {
+    return {
+      maxWorkers: 0, // raised as jobs arrive, so ten workers are not started for two jobs
+      errRespawnInterval: 100,
+      // Neither signal is forwarded: running jobs finish, then each worker is told there is nothing left.
+      trapSignals: { INT: null, TERM: null },
+      gracePeriod: null,
+      // Workers ignore SIGTERM (see worker.ts), so the default policy, SIGTERM to self, would not end them.
+      onManagerExit: () => process.exit(1),
+      callbacks: {
+        [CALLBACK_NEXT]: (_ppi, pid, request: NextRequest) => this.#scheduler!.next(pid, request),
+        [CALLBACK_LOAD_FAILED]: (_ppi, _pid, message: string) => this.#handlerFailed(message),
+      },
+      onChildReap: (_ppi, pid, status) => this.#scheduler?.workerGone(pid, status),
+    };
+  }
+
+  /** Runs every job; resolves with the exit status. */
+  async run(ppi: PreforkIPC): Promise<number> {
+    const { options } = this;
+    this.#ppi = ppi;
+    const showProgress = options.progress ?? process.stderr.isTTY === true;
+    if (showProgress) this.#progress = new Progress(process.stderr);
+    this.#writer = new ResultWriter(process.stdout, options.ordered);
+    // Whoever read the results went away (`| head`): nothing more can be delivered.
+    process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+      ppi.signalAllChildren('KILL');
+      if (error.code !== 'EPIPE') process.stderr.write(`prefork-ipc: cannot write results: ${error.message}\n`);
+      process.exit(EXIT_SOME_FAILED);
+    });
+    const allDone = new Promise<void>((resolve) => (this.#finished = resolve));
+    this.#scheduler = new Scheduler(options.retries, options.timeoutMs, {
+      result: (record) => this.#result(record),
+      demand: (workers) => {
+        const wanted = Math.min(options.workers, workers);
+        if (wanted > ppi.maxWorkers) ppi.maxWorkers = wanted;
+      },
+      kill: (pid) => {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          /* already gone; its reap reports it */
+        }
+      },
+      allDone: () => this.#finished(),
+    });
+    this.#reader = new JobReader(this.#openInput(), {
+      record: (record) => this.#record(record),
+      end: (error) => {
+        if (error) {
+          process.stderr.write(`prefork-ipc: reading jobs stopped: ${error.message}\n`);
+          this.#failed++; // the jobs after that point were not run: the run did not succeed
+        }
+        this.#scheduler!.endInput();
+      },
+    });
+
+    let completed = false;
+    void allDone.then(() => {
+      completed = true;
+      ppi.stop('TERM'); // trapSignals maps TERM to null: no signal is sent, start() just returns
+    });
+    await ppi.start();
+    if (!completed) this.#interrupted(ppi.signalReceived);
+    // From here on, INT or TERM kills the workers that are still running a job.
+    process.once('SIGINT', () => this.#killRunning('INT'));
+    process.once('SIGTERM', () => this.#killRunning('TERM'));
+    await allDone;
+    await ppi.waitAllChildren();
+    this.#progress?.stop();
+    await this.#writer.end(process.stdout);
+
+    if (this.#handlerError !== undefined) {
+      process.stderr.write(`prefork-ipc: cannot load the handler ${options.handler}:\n${this.#handlerError}\n`);
+      return EXIT_HANDLER_FAILED;
+    }
+    if (this.#stopSignal) return 128 + constants.signals[`SIG${this.#stopSignal}` as NodeJS.Signals];
+    return this.#failed > 0 ? EXIT_SOME_FAILED : EXIT_OK;
+  }
+
+  #openInput(): Readable {
+    const { input } = this.options;
+    return input === undefined ? process.stdin : createReadStream(input);
+  }
+
+  #record(record: InputRecord): void {
+    const index = this.#jobsRead++;
+    this.#progress?.addJob();
+    if (record.ok) this.#scheduler!.add(index, record.line, record.job);
+    else this.#result({ job: index, ok: false, error: record.error });
+    if (this.#scheduler!.queued >= READ_AHEAD) this.#reader!.pause();
+  }
+
+  #result(record: ResultRecord): void {
+    if (!record.ok) this.#failed++;
+    this.#progress?.finished(record.ok);
+    this.#writer!.write(record);
+    if (this.#scheduler && this.#scheduler.queued < READ_AHEAD / 2) this.#reader?.resume();
+  }
+
+  /** First INT/TERM: hand out nothing more, let running jobs finish. A second one kills them. */
+  #interrupted(signal: string): void {
+    if (this.#stopSignal !== undefined) return;
+    this.#stopSignal = signal;
+    this.#reader!.close();
+    this.#scheduler!.stop();
+  }
+
+  #killRunning(signal: string): void {
+    this.#stopSignal ??= signal;
+    this.#scheduler!.abandonRunning(`interrupted: the worker was killed by a second SIG${signal}`);
+    this.#ppi!.signalAllChildren('KILL');
+  }
+
+  #handlerFailed(message: string): void {
+    if (this.#handlerError !== undefined) return;
+    this.#handlerError = message;
+    this.#reader!.close();
+    this.#scheduler!.stop();
+  }
+}
