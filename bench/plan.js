@@ -157,17 +157,18 @@ function sustained(mode) {
     nodeFlags: ['--expose-gc'],
     timeoutMs: 600_000,
     rows: ({ ours }) => {
-      const growth = ours.rssEndMb / ours.rssStartMb - 1;
+      // A leak keeps growing; a one-time step (V8 growing its young generation) does not.
+      const growth = ours.rssEndMb / ours.rssMidMb - 1;
       const heapGrowthMb = ours.heapEndMb - ours.heapStartMb;
       return [
         {
           benchmark: `sustained load, 4 children, ${fmt(totalCalls, 0)} callbacks${mode === 'long' ? '' : ' (1,000,000 with --long)'}`,
-          ours: `RSS ${fmt(ours.rssStartMb, 1)} → ${fmt(ours.rssEndMb, 1)} MB, heap ${fmt(ours.heapStartMb, 1)} → ${fmt(ours.heapEndMb, 1)} MB`,
+          ours: `RSS ${fmt(ours.rssStartMb, 1)} → ${fmt(ours.rssMidMb, 1)} (half-way) → ${fmt(ours.rssEndMb, 1)} MB, heap after GC ${fmt(ours.heapStartMb, 2)} → ${fmt(ours.heapEndMb, 2)} MB`,
           baseline: '—',
           ratio: undefined,
-          goal: 'flat (RSS ≤ +5 %, heap ≤ +1 MB)',
+          goal: 'flat: second-half RSS ≤ +5 %, heap ≤ +1 MB',
           met: verdict(growth <= 0.05 && heapGrowthMb <= 1, mode),
-          budget: [{ label: 'sustained-load RSS growth (budget +5 %)', used: Math.max(0, growth) / 0.05, text: `${growth >= 0 ? '+' : ''}${fmt(growth * 100, 1)} %` }],
+          budget: [{ label: 'sustained load, second-half RSS growth (budget +5 %)', used: Math.max(0, growth) / 0.05, text: `${growth >= 0 ? '+' : ''}${fmt(growth * 100, 1)} %` }],
         },
       ];
     },

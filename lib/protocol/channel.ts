@@ -9,6 +9,16 @@ import { LineSplitter } from './line-splitter';
 const LARGE_LINE = 1 << 20;
 const NON_ASCII = /[^\x00-\x7f]/;
 
+type WriteDone = (error?: Error | null) => void;
+
+/** Channels holding lines back until the end of the tick (see Channel.write). */
+const holding = new Set<Channel>();
+// process.exit() does not wait for the end of the tick: send what is held
+// first, as the lines would have been had each gone out at once.
+process.on('exit', () => {
+  for (const channel of holding) channel.flushHeld();
+});
+
 export interface ChannelEvents {
   /** One complete line, without its newline. */
   line(line: Buffer): void;
@@ -34,7 +44,14 @@ export class Channel {
   readonly #output: Writable & Partial<Refable>;
   readonly #splitter: LineSplitter;
   #closed = false;
-  #corked = false;
+  /** Whether a line already left in this tick; later ones are held until its end. */
+  #wroteThisTick = false;
+  #held: string[] = [];
+  #heldDone: WriteDone[] = [];
+  readonly #endTick = (): void => {
+    this.#wroteThisTick = false;
+    this.flushHeld();
+  };
 
   constructor(input: Readable, output: Writable, maxLineBytes: number, private readonly events: ChannelEvents) {
     this.#input = input;
@@ -53,22 +70,44 @@ export class Channel {
   }
 
   /** Queues a line; `done` runs once the bytes are handed to the kernel (or the write failed). */
-  write(line: string, done?: (error?: Error | null) => void): void {
+  write(line: string, done?: WriteDone): void {
     if (this.#closed || this.#output.destroyed) {
       done?.(new Error('channel closed'));
       return;
     }
-    // Lines written in the same tick leave in one writev() instead of one
-    // write() each: with many calls in flight, the syscalls were the cost.
-    if (!this.#corked) {
-      this.#corked = true;
-      this.#output.cork();
-      process.nextTick(() => {
-        this.#corked = false;
-        this.#output.uncork();
-      });
+    if (line.length >= LARGE_LINE) {
+      this.flushHeld(); // keep the order
+      this.#output.write(NON_ASCII.test(line) ? line : Buffer.from(line, 'latin1'), done);
+      return;
     }
-    this.#output.write(line.length >= LARGE_LINE && !NON_ASCII.test(line) ? Buffer.from(line, 'latin1') : line, done);
+    // The first line of a tick leaves at once, as it always did. Lines after
+    // it in the same tick are held and leave together in one write() at the
+    // end of the tick: with many calls in flight, one write() per line (and
+    // the wake-up of the reader each causes) was most of the manager's time.
+    if (this.#wroteThisTick) {
+      if (this.#held.length === 0) holding.add(this);
+      this.#held.push(line);
+      if (done) this.#heldDone.push(done);
+      return;
+    }
+    this.#wroteThisTick = true;
+    process.nextTick(this.#endTick);
+    this.#output.write(line, done);
+  }
+
+  /** Sends the lines held back in this tick, as one write. */
+  flushHeld(): void {
+    if (this.#held.length === 0) return;
+    const text = this.#held.length === 1 ? this.#held[0] : this.#held.join('');
+    const dones = this.#heldDone;
+    this.#held = [];
+    this.#heldDone = [];
+    holding.delete(this);
+    if (this.#closed || this.#output.destroyed) {
+      for (const done of dones) done(new Error('channel closed'));
+      return;
+    }
+    this.#output.write(text, dones.length === 0 ? undefined : (error) => dones.forEach((done) => done(error)));
   }
 
   /** Whether the channel holds the event loop open. */
@@ -80,6 +119,7 @@ export class Channel {
   }
 
   destroy(): void {
+    this.flushHeld(); // what was written before destroy() leaves, as it did when each line went out at once
     this.#input.destroy();
     this.#output.destroy();
     this.#close();
