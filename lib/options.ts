@@ -106,6 +106,14 @@ function duration(options: Record<string, unknown>, name: string, fallback: numb
   return value;
 }
 
+/** A time limit: `Infinity`, or anything longer than a timer can wait (about 24.8 days), means none. */
+function limit(options: Record<string, unknown>, name: string, fallback: number | undefined): number | undefined {
+  const value = options[name];
+  if (value === Infinity) return undefined;
+  const ms = duration(options, name, fallback);
+  return ms !== undefined && ms > 2 ** 31 - 1 ? undefined : ms;
+}
+
 function hook<T>(options: Record<string, unknown>, name: string): T | undefined {
   const value = options[name];
   if (value !== undefined && typeof value !== 'function') fail(name, 'a function', value);
@@ -196,10 +204,10 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     beforeFork: hook(options, 'beforeFork'),
     afterFork: hook(options, 'afterFork'),
     callbacks,
-    callbackTimeout: duration(options, 'callbackTimeout', undefined),
+    callbackTimeout: limit(options, 'callbackTimeout', undefined),
     maxMessageBytes: maxMessageBytes as number,
     onManagerExit: policy as ManagerExitPolicy,
-    gracePeriod: options.gracePeriod === null ? null : duration(options, 'gracePeriod', 30_000)!,
+    gracePeriod: options.gracePeriod === null ? null : (limit(options, 'gracePeriod', 30_000) ?? null),
     exec: execSettings(options.exec),
   };
 }

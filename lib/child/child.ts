@@ -33,7 +33,8 @@ function isPipe(fd: number): boolean {
  * answer, so a child with nothing left to do exits like any Node process.
  */
 export class Child {
-  managerPid = 0;
+  /** Known before the hello arrives: the manager is the process that spawned us. */
+  managerPid = process.ppid;
   generation = 0;
   workerData: unknown = undefined;
 

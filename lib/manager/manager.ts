@@ -12,11 +12,23 @@ export { CHILD_MARKER };
 /** Forwarding one of these means "stop": a child that ignores it is killed after `gracePeriod`. */
 const STOP_SIGNALS = new Set(['TERM', 'INT', 'QUIT']);
 
+/** The longest delay setTimeout honours; a longer one fires after 1 ms. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** Least pause after spawn() itself failed (EAGAIN, ENOMEM…), so a failing spawn is never retried in a tight loop. */
+const SPAWN_FAILURE_PAUSE_MS = 100;
+
 /** A ref'd timer that never fires: start() may wait with no child and no timer, and must not let Node exit. */
 const KEEP_ALIVE_MS = 2 ** 31 - 1;
 
 function warn(message: string): void {
   process.emitWarning(message, { code: 'PREFORK_IPC' });
+}
+
+/** A signal being forwarded one child at a time, and whoever waits for it to reach the last one. */
+interface Stagger {
+  timer?: NodeJS.Timeout;
+  done: Array<() => void>;
 }
 
 interface Pending<T> {
@@ -42,7 +54,10 @@ export class Manager implements WorkerHost {
   #nextSpawnAt = 0;
   #pausedUntil = 0;
   #reapHooks = new Set<Promise<void>>();
-  #stagger: NodeJS.Timeout | undefined;
+  /** A staggered forward in progress, and who waits for it to end. */
+  #stagger: Stagger | undefined;
+  /** Children of this generation are dying without calling finish(): spawn one per errRespawnInterval. */
+  #crashing = false;
 
   constructor(
     private readonly owner: PreforkIPC,
@@ -85,16 +100,16 @@ export class Manager implements WorkerHost {
     }
     this.generation++;
     this.signalReceived = '';
+    this.#crashing = false;
     return new Promise<true>((resolve, reject) => {
       this.#starting = { resolve, reject, keepAlive: setTimeout(() => {}, KEEP_ALIVE_MS) };
       this.#fill();
     });
   }
 
-  /** Ends the current start(): as if the trapped signal `name` had arrived. */
+  /** Acts as if the trapped signal `name` had arrived: ends the running start(), or signals the children during waitAllChildren(). */
   stop(name: SignalName): void {
-    this.signalReceived = name;
-    this.#interrupt(name);
+    this.#onSignal(name);
   }
 
   waitAllChildren(timeoutMs?: number): Promise<number> {
@@ -104,7 +119,7 @@ export class Manager implements WorkerHost {
     if (this.#settled()) return Promise.resolve(0);
     return new Promise<number>((resolve, reject) => {
       const waiter: Pending<number> & { timer?: NodeJS.Timeout } = { resolve, reject };
-      if (timeoutMs !== undefined) {
+      if (timeoutMs !== undefined && timeoutMs <= MAX_TIMER_MS) {
         waiter.timer = setTimeout(() => {
           this.#waiters.delete(waiter);
           resolve(this.workers.size);
@@ -136,13 +151,19 @@ export class Manager implements WorkerHost {
 
   workerEnded(worker: Worker, status: number): void {
     this.workers.delete(worker.pid);
-    if (status !== 0 && worker.generation === this.generation && this.options.errRespawnInterval > 0) {
-      this.#pausedUntil = Date.now() + this.options.errRespawnInterval;
-      if (!worker.finished && this.running) {
-        warn(
-          `child ${worker.pid} exited with status ${status} without calling finish(); ` +
-            `next spawn in ${this.options.errRespawnInterval} ms (errRespawnInterval)`,
-        );
+    // Only inside start(): children ended by the signal that ended start() are no crash.
+    if (this.running && worker.generation === this.generation) {
+      const crashed = status !== 0 && !worker.finished;
+      if (status === 0 || worker.finished) this.#crashing = false;
+      if (status !== 0 && this.options.errRespawnInterval > 0) {
+        this.#pausedUntil = Date.now() + this.options.errRespawnInterval;
+        if (crashed) {
+          this.#crashing = true;
+          warn(
+            `child ${worker.pid} exited with status ${status} without calling finish(); ` +
+              `next spawn in ${this.options.errRespawnInterval} ms (errRespawnInterval)`,
+          );
+        }
       }
     }
     const { onChildReap } = this.options;
@@ -170,10 +191,12 @@ export class Manager implements WorkerHost {
       const now = Date.now();
       const wait = Math.max(this.#nextSpawnAt, this.#pausedUntil) - now;
       if (wait > 0) {
-        this.#spawnTimer = setTimeout(() => this.#fill(), wait);
+        this.#spawnTimer = setTimeout(() => this.#fill(), Math.min(wait, MAX_TIMER_MS));
         return;
       }
-      this.#nextSpawnAt = now + this.options.spawnInterval;
+      // While children crash at start-up, let one through per interval rather than maxWorkers.
+      const interval = this.#crashing ? Math.max(this.options.spawnInterval, this.options.errRespawnInterval) : this.options.spawnInterval;
+      this.#nextSpawnAt = now + interval;
       if (!this.#spawnOne()) return;
     }
   }
@@ -183,6 +206,17 @@ export class Manager implements WorkerHost {
     const { beforeFork, afterFork } = this.options;
     let workerData: unknown;
     if (beforeFork && !this.#guardSync(() => (workerData = beforeFork(this.owner)))) return false;
+    if (isThenable(workerData)) {
+      this.#fail(
+        new TypeError(
+          'beforeFork must return the workerData itself, not a promise: fetch per-child data ' +
+            'asynchronously through a callback instead',
+        ),
+      );
+      return false;
+    }
+    // beforeFork may have called stop(): spawn nothing more then.
+    if (!this.#starting) return false;
 
     const command = reexecCommand(this.options.exec);
     const child = spawn(command.file, command.args, {
@@ -191,8 +225,9 @@ export class Manager implements WorkerHost {
     });
     if (child.pid === undefined) {
       child.once('error', (err) => warn(`could not spawn a child: ${err.message}`));
-      this.#pausedUntil = Date.now() + Math.max(this.options.errRespawnInterval, 1);
-      this.#spawnTimer = setTimeout(() => this.#fill(), Math.max(this.options.errRespawnInterval, 1));
+      const pause = Math.max(this.options.errRespawnInterval, SPAWN_FAILURE_PAUSE_MS);
+      this.#pausedUntil = Date.now() + pause;
+      this.#spawnTimer = setTimeout(() => this.#fill(), Math.min(pause, MAX_TIMER_MS));
       return false;
     }
     const worker = new Worker(child as typeof child & { pid: number }, this.generation, this);
@@ -243,14 +278,23 @@ export class Manager implements WorkerHost {
       for (const worker of this.workers.values()) send(worker);
       return done();
     }
-    clearTimeout(this.#stagger);
+    // Signals sent back to back merge, as the kernel merges them: one stagger at a time.
+    if (this.#stagger) {
+      this.#stagger.done.push(done);
+      return;
+    }
+    const stagger: Stagger = { done: [done] };
+    this.#stagger = stagger;
     const queue = [...this.workers.values()];
     const next = (): void => {
       const worker = queue.shift();
-      if (!worker) return done();
-      send(worker);
-      if (queue.length === 0) return done();
-      this.#stagger = setTimeout(next, mapped.intervalMs);
+      if (worker) send(worker);
+      if (queue.length > 0) {
+        stagger.timer = setTimeout(next, Math.min(mapped.intervalMs, MAX_TIMER_MS));
+        return;
+      }
+      this.#stagger = undefined;
+      for (const each of stagger.done) each();
     };
     next();
   }
@@ -312,4 +356,8 @@ export class Manager implements WorkerHost {
     }
     this.#waiters.clear();
   }
+}
+
+function isThenable(value: unknown): boolean {
+  return (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as { then?: unknown }).then === 'function';
 }

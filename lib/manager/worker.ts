@@ -35,6 +35,12 @@ export class Worker {
   #status: number | undefined;
   #ended = false;
   #graceTimer: NodeJS.Timeout | undefined;
+  /**
+   * Answers ready while the child is not reading: kept as values, serialised
+   * only once the pipe drains, so a child that stops reading costs the manager
+   * no copies of its results (and no new calls are read from it meanwhile).
+   */
+  #heldReplies: Array<() => void> = [];
   #killTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -48,7 +54,8 @@ export class Worker {
       line: (line) => this.#onLine(line),
       overflow: (bytes) => this.#onOverflow(bytes),
       closed: () => this.#maybeEnded(),
-    });
+      drained: () => this.#sendHeldReplies(),
+    }, { pauseInputWhileBacklogged: true });
     child.on('error', () => {
       /* a failed kill() of a process that is already gone; 'exit' tells the rest */
     });
@@ -132,18 +139,33 @@ export class Worker {
   #reply(id: number, outcome: CallOutcome, name?: string): void {
     // A child that died while its handler ran gets no answer, and nobody gets an error.
     if (this.channel.closed) return;
+    if (this.channel.backlogged || this.#heldReplies.length > 0) {
+      this.#heldReplies.push(() => this.#writeReply(id, outcome, name));
+      return;
+    }
+    this.#writeReply(id, outcome, name);
+  }
+
+  #writeReply(id: number, outcome: CallOutcome, name?: string): void {
+    if (this.channel.closed) return;
     if (outcome.ok) {
       try {
         const reply: ReplyMessage = { type: 'reply', id, result: outcome.result };
         this.channel.write(encodeLine(reply, `the result of callback '${name}'`, outcome.result, this.host.maxMessageBytes));
         return;
       } catch (err) {
-        if (!(err instanceof ProtocolError)) throw err;
-        warn(`child ${this.pid}: ${err.message}; the child's call fails`);
-        outcome = { ok: false, code: 'BAD_RESULT', message: err.message };
+        // A ProtocolError says what is wrong; anything else (say, a result too long for
+        // a JavaScript string) still must not take the manager down.
+        const reason = err instanceof ProtocolError ? err.message : `the result of callback '${name}' cannot be sent: ${String(err)}`;
+        warn(`child ${this.pid}: ${reason}; the child's call fails`);
+        outcome = { ok: false, code: 'BAD_RESULT', message: reason };
       }
     }
     this.#send({ type: 'reply', id, error: { code: outcome.code, message: outcome.message } });
+  }
+
+  #sendHeldReplies(): void {
+    while (this.#heldReplies.length > 0 && !this.channel.backlogged) this.#heldReplies.shift()!();
   }
 
   #send(message: object): void {

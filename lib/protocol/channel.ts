@@ -24,8 +24,20 @@ export interface ChannelEvents {
   line(line: Buffer): void;
   /** A line grew past the limit; the channel has stopped reading. */
   overflow(bytesSoFar: number): void;
-  /** The other side is gone (EOF or a broken pipe). Called once. */
+  /** What we wrote has all been taken by the other side again (see `backlogged`). */
+  drained?(): void;
+  /** Nothing more will be read: the other side closed its end (EOF) or the read failed. Called once. */
   closed(): void;
+}
+
+export interface ChannelOptions {
+  /**
+   * Stop reading while what we wrote has not been taken by the other side
+   * (the manager side sets this): a peer that sends requests but never reads
+   * the answers must not grow our memory. Only one side may do it, or each
+   * could wait for the other.
+   */
+  pauseInputWhileBacklogged?: boolean;
 }
 
 /** Something that can be kept from holding the event loop open: a net.Socket. */
@@ -37,13 +49,17 @@ interface Refable {
 /**
  * One side of the pipe pair: lines in, lines out. It knows nothing of message
  * shapes (see codec.ts) and never throws at its user: a write to a side that
- * has gone away is dropped, because the reader will report `closed` anyway.
+ * has gone away is dropped. Only the reading side decides `closed`, so a
+ * failed write never cuts short the reading of what the peer already sent.
  */
 export class Channel {
   readonly #input: Readable & Partial<Refable>;
   readonly #output: Writable & Partial<Refable>;
   readonly #splitter: LineSplitter;
   #closed = false;
+  #outputDead = false;
+  #overflowed = false;
+  #backlogged = false;
   /** Whether a line already left in this tick; later ones are held until its end. */
   #wroteThisTick = false;
   #held: string[] = [];
@@ -53,7 +69,13 @@ export class Channel {
     this.flushHeld();
   };
 
-  constructor(input: Readable, output: Writable, maxLineBytes: number, private readonly events: ChannelEvents) {
+  constructor(
+    input: Readable,
+    output: Writable,
+    maxLineBytes: number,
+    private readonly events: ChannelEvents,
+    private readonly options: ChannelOptions = {},
+  ) {
     this.#input = input;
     this.#output = output;
     this.#splitter = new LineSplitter(maxLineBytes, (line) => events.line(line), (bytes) => this.#overflow(bytes));
@@ -62,22 +84,35 @@ export class Channel {
     input.on('close', () => this.#close());
     // EPIPE / ECONNRESET when the other process died: not our user's problem.
     input.on('error', () => this.#close());
-    output.on('error', () => this.#close());
+    output.on('error', () => {
+      this.#outputDead = true;
+    });
+    output.on('drain', () => {
+      if (!this.#backlogged) return;
+      this.#backlogged = false;
+      if (!this.#overflowed) this.#input.resume();
+      events.drained?.();
+    });
   }
 
   get closed(): boolean {
     return this.#closed;
   }
 
+  /** The other side has not taken what we wrote yet (with `pauseInputWhileBacklogged`): hold further output. */
+  get backlogged(): boolean {
+    return this.#backlogged;
+  }
+
   /** Queues a line; `done` runs once the bytes are handed to the kernel (or the write failed). */
   write(line: string, done?: WriteDone): void {
-    if (this.#closed || this.#output.destroyed) {
+    if (this.#cannotWrite()) {
       done?.(new Error('channel closed'));
       return;
     }
     if (line.length >= LARGE_LINE) {
       this.flushHeld(); // keep the order
-      this.#output.write(NON_ASCII.test(line) ? line : Buffer.from(line, 'latin1'), done);
+      this.#send(NON_ASCII.test(line) ? line : Buffer.from(line, 'latin1'), done);
       return;
     }
     // The first line of a tick leaves at once, as it always did. Lines after
@@ -92,7 +127,7 @@ export class Channel {
     }
     this.#wroteThisTick = true;
     process.nextTick(this.#endTick);
-    this.#output.write(line, done);
+    this.#send(line, done);
   }
 
   /** Sends the lines held back in this tick, as one write. */
@@ -103,11 +138,23 @@ export class Channel {
     this.#held = [];
     this.#heldDone = [];
     holding.delete(this);
-    if (this.#closed || this.#output.destroyed) {
+    if (this.#cannotWrite()) {
       for (const done of dones) done(new Error('channel closed'));
       return;
     }
-    this.#output.write(text, dones.length === 0 ? undefined : (error) => dones.forEach((done) => done(error)));
+    this.#send(text, dones.length === 0 ? undefined : (error) => dones.forEach((done) => done(error)));
+  }
+
+  #cannotWrite(): boolean {
+    return this.#outputDead || this.#output.destroyed;
+  }
+
+  #send(data: string | Buffer, done?: WriteDone): void {
+    const accepted = this.#output.write(data, done);
+    if (!accepted && this.options.pauseInputWhileBacklogged && !this.#backlogged && !this.#cannotWrite()) {
+      this.#backlogged = true;
+      this.#input.pause();
+    }
   }
 
   /** Whether the channel holds the event loop open. */
@@ -126,6 +173,7 @@ export class Channel {
   }
 
   #overflow(bytes: number): void {
+    this.#overflowed = true;
     this.#input.pause();
     this.events.overflow(bytes);
   }

@@ -1,0 +1,75 @@
+/** Corner cases a review of the manager found, each once a bug. */
+import { run, start } from './support/run';
+
+const edge = (name: string) => run(['edge-cases.js'], { env: { ...process.env, CASE: name } });
+
+test('stop() while waitAllChildren() waits signals the children, as a trapped signal would', async () => {
+  const end = await edge('stop-during-wait');
+  expect(end.events.filter((e) => e.event === 'reap').map((e) => e.status)).toEqual([130, 130]);
+  const last = end.events.at(-1) as { left: number; waitedMs: number };
+  expect(last.left).toBe(0);
+  expect(last.waitedMs).toBeLessThan(3000);
+});
+
+test('children ended on purpose by a reload are no crash: the next generation spawns without errRespawnInterval', async () => {
+  const p = start(['edge-cases.js'], { env: { ...process.env, CASE: 'reload-no-pause' } });
+  await p.waitForEvents('spawn', 2);
+  p.child.kill('SIGHUP');
+  await p.waitForEvents('spawn', 4);
+  const spawns = p.events('spawn') as Array<{ generation: number; at: number }>;
+  expect(spawns.map((s) => s.generation)).toEqual([1, 1, 2, 2]);
+  expect(spawns[3].at - spawns[1].at).toBeLessThan(2500); // errRespawnInterval is 5000
+  p.child.kill('SIGTERM');
+  expect((await p.done).events.at(-1)).toEqual({ event: 'end', left: 0 });
+});
+
+test('a second signal during a staggered forward merges with it; start() still resolves', async () => {
+  const p = start(['edge-cases.js'], { env: { ...process.env, CASE: 'stagger-twice' } });
+  await p.waitForEvents('up', 3);
+  p.child.kill('SIGTERM');
+  await new Promise((r) => setTimeout(r, 100));
+  p.child.kill('SIGTERM');
+  const end = await p.done;
+  expect(end.code).toBe(0);
+  expect(end.events.filter((e) => e.event === 'start-resolved')).toHaveLength(1);
+  expect(end.events.at(-1)).toEqual({ event: 'end', left: 0 });
+});
+
+test('stop() called from beforeFork spawns nothing more', async () => {
+  const end = await edge('stop-in-before-fork');
+  expect(end.events.filter((e) => e.event === 'spawn')).toHaveLength(2);
+  expect(end.events.filter((e) => e.event === 'reap').map((e) => e.payload).sort()).toEqual(['a', 'b']);
+  expect(end.events.at(-1)).toEqual({ event: 'end', left: 0 });
+});
+
+test('children that die at start-up: after the first wave, one spawn per errRespawnInterval', async () => {
+  const end = await edge('crash-loop');
+  const times = end.events.filter((e) => e.event === 'spawn').map((e) => e.at as number);
+  expect(times.length).toBeGreaterThanOrEqual(5);
+  const later = times.slice(4);
+  for (let i = 1; i < later.length; i++) expect(later[i] - later[i - 1]).toBeGreaterThanOrEqual(280);
+  expect(later.length).toBeLessThanOrEqual(5); // about 1200 ms / 300 ms, not 4 per interval
+});
+
+test('an async beforeFork makes start() reject with a TypeError instead of sending {} as workerData', async () => {
+  const end = await edge('async-before-fork');
+  expect(end.events[0]).toMatchObject({ event: 'rejected', name: 'TypeError', numWorkers: 0 });
+  expect(end.events[0].message).toMatch(/beforeFork must return the workerData itself, not a promise/);
+});
+
+test('a child knows managerPid before start() resolves; limits beyond a timer\'s range mean no limit', async () => {
+  const end = await edge('manager-pid-and-long-limits');
+  expect(end.code).toBe(0);
+  const reap = end.events.find((e) => e.event === 'reap') as { status: number; managerPid: number; payload: Record<string, unknown> };
+  expect(reap.status).toBe(0);
+  expect(reap.payload).toEqual({ before: reap.managerPid, after: reap.managerPid, answer: 'answered' });
+  expect(end.stderr).not.toMatch(/TimeoutOverflowWarning/);
+  expect(end.events.at(-1)).toEqual({ event: 'end', left: 0 });
+});
+
+test('a child that stops reading its answers costs the manager no copies of them, and gets them all later', async () => {
+  const end = await edge('slow-reader');
+  const reap = end.events.find((e) => e.event === 'reap') as { status: number; payload: object; peakRssMb: number };
+  expect(reap).toMatchObject({ status: 0, payload: { n: 300, intact: true } });
+  expect(reap.peakRssMb).toBeLessThan(200); // 300 answers of 1 MB each, serialised only as the pipe drains
+});
