@@ -12,13 +12,18 @@ function verdict(met, mode) {
   return mode === 'smoke' ? null : met;
 }
 
+/** How many rounds a benchmark runs: one in smoke mode (it only has to run), `full` otherwise. */
+function rounds(mode, full) {
+  return mode === 'smoke' ? 1 : full;
+}
+
 function roundTrip(mode) {
   const calls = mode === 'smoke' ? 200 : 20_000;
   return {
     key: 'round-trip',
     scenario: 'round-trip',
     variants: ['ours', 'ipc', 'raw'],
-    rounds: mode === 'smoke' ? 1 : 5,
+    rounds: rounds(mode, 5),
     params: { calls, warmup: mode === 'smoke' ? 20 : 1000 },
     rows: ({ ours, ipc, raw }) => [
       {
@@ -49,7 +54,7 @@ function throughput(mode) {
     key: 'throughput',
     scenario: 'throughput',
     variants: ['ours', 'ipc'],
-    rounds: mode === 'smoke' ? 1 : 5,
+    rounds: rounds(mode, 5),
     params,
     rows: ({ ours, ipc }) => [
       {
@@ -74,7 +79,7 @@ function finalPayload(mode, megabytes) {
     key: `final-payload-${megabytes}mb`,
     scenario: 'final-payload',
     variants: withNdjson ? ['ours', 'ndjson'] : ['ours'],
-    rounds: mode === 'smoke' ? 1 : big ? 3 : 5,
+    rounds: rounds(mode, big ? 3 : 5),
     params: { bytes },
     timeoutMs: big ? 600_000 : 120_000,
     // ndjson on 100 MB runs once: a single run takes minutes.
@@ -108,7 +113,7 @@ function spawnRate(mode) {
     key: 'spawn-rate',
     scenario: 'spawn-rate',
     variants: ['ours', 'bare'],
-    rounds: mode === 'smoke' ? 1 : 3,
+    rounds: rounds(mode, 3),
     params,
     rows: ({ ours, bare }) => [
       {
@@ -130,7 +135,7 @@ function idle(mode) {
     key: 'idle',
     scenario: 'idle',
     variants: ['ours'],
-    rounds: mode === 'smoke' ? 1 : 3,
+    rounds: rounds(mode, 3),
     params,
     rows: ({ ours }) => [
       {

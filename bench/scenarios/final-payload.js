@@ -11,6 +11,7 @@ const { Socket } = require('node:net');
 const { library, report, scenarioArgs } = require('../support/harness');
 const { variant, params } = scenarioArgs();
 const { nowMs } = require('../support/clock');
+const { fixedPool } = require('../support/fixed-pool');
 
 const bytes = params.bytes ?? 1024 * 1024;
 
@@ -35,14 +36,7 @@ async function ours() {
   const { PreforkIPC } = library();
   let result;
   const rssBeforeKb = process.resourceUsage().maxRSS;
-  const ppi = new PreforkIPC({
-    maxWorkers: 1,
-    onChildReap: (_ppi, _pid, status, payload) => {
-      if (status !== 0) throw new Error(`child exited with ${status}`);
-      result = measured(payload, rssBeforeKb);
-      ppi.stop();
-    },
-  });
+  const ppi = new PreforkIPC(fixedPool(1, { onReap: (payload) => (result = measured(payload, rssBeforeKb)) }));
   if (await ppi.start()) {
     await ppi.waitAllChildren(10_000);
     report(result);

@@ -6,20 +6,19 @@
 const { library, report, scenarioArgs } = require('../support/harness');
 const { params } = scenarioArgs();
 const { PreforkIPC } = library();
+const { fixedPool } = require('../support/fixed-pool');
 
 const children = params.children ?? 8;
 const idleMs = params.idleMs ?? 5000;
 
 let ready = 0;
-let reaped = 0;
 let result;
 const releases = [];
 const ppi = new PreforkIPC({
-  maxWorkers: children,
+  ...fixedPool(children),
   callbacks: {
     ready: () => {
       if (++ready === children) {
-        ppi.maxWorkers = 0; // the children that end afterwards are not replaced
         const before = process.cpuUsage();
         setTimeout(() => {
           const used = process.cpuUsage(before);
@@ -29,10 +28,6 @@ const ppi = new PreforkIPC({
       }
     },
     waitForGo: () => new Promise((resolve) => releases.push(resolve)),
-  },
-  onChildReap: (_ppi, _pid, status) => {
-    if (status !== 0) throw new Error(`child exited with ${status}`);
-    if (++reaped === children) ppi.stop();
   },
 });
 

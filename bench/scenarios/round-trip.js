@@ -10,43 +10,34 @@ const { Socket } = require('node:net');
 const { library, report, scenarioArgs } = require('../support/harness');
 const { variant, params } = scenarioArgs();
 const { SMALL_PAYLOAD } = require('../support/clock');
+const { fixedPool } = require('../support/fixed-pool');
+const { windowCounter } = require('../support/window-counter');
 
 const warmup = params.warmup ?? 1000;
 const calls = params.calls ?? 20_000;
 const total = warmup + calls;
 
-/** Counts round trips as the manager sees them and reports the measured span. */
+/** Counts round trips as the manager sees them and times the last `calls` of them. */
 function makeCounter() {
-  let seen = 0;
-  let startNs = 0n;
-  let endNs = 0n;
-  return {
-    tick() {
-      seen++;
-      if (seen === warmup) startNs = process.hrtime.bigint();
-      if (seen === total) endNs = process.hrtime.bigint();
-    },
-    result() {
-      if (seen !== total) throw new Error(`saw ${seen} round trips, expected ${total}`);
-      return { usPerCall: Number(endNs - startNs) / 1e3 / calls, calls };
-    },
-  };
+  return windowCounter({
+    from: warmup,
+    to: total,
+    total,
+    what: 'round trips',
+    summarise: (windowNs) => ({ usPerCall: windowNs / 1e3 / calls, calls }),
+  });
 }
 
 async function ours() {
   const { PreforkIPC } = library();
   const counter = makeCounter();
   const ppi = new PreforkIPC({
-    maxWorkers: 1,
+    ...fixedPool(1),
     callbacks: {
       echo: (_ppi, _pid, payload) => {
         counter.tick();
         return payload;
       },
-    },
-    onChildReap: (_ppi, _pid, status) => {
-      if (status !== 0) throw new Error(`child exited with ${status}`);
-      ppi.stop();
     },
   });
   if (await ppi.start()) {

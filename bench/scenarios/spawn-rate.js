@@ -6,6 +6,7 @@
 if (process.env.BENCH_BARE_CHILD) return; // the bare baseline's child: do nothing at all
 const { library, report, scenarioArgs } = require('../support/harness');
 const { variant, params } = scenarioArgs();
+const { fixedPool } = require('../support/fixed-pool');
 
 const total = params.total ?? 200;
 const maxWorkers = params.maxWorkers ?? 4;
@@ -16,25 +17,17 @@ function rate(startNs, count) {
 
 async function ours() {
   const { PreforkIPC } = library();
-  let spawned = 0;
-  let reaped = 0;
   let result;
   const startNs = process.hrtime.bigint();
-  const ppi = new PreforkIPC({
-    maxWorkers,
-    beforeFork: () => {
-      // Stop replacing children once `total` have been started.
-      if (++spawned === total) ppi.maxWorkers = 0;
-      return spawned;
-    },
-    onChildReap: (_ppi, _pid, status, payload) => {
-      if (status !== 0 || payload?.n === undefined) throw new Error(`child ended with ${status}, payload ${JSON.stringify(payload)}`);
-      if (++reaped === total) {
-        result = rate(startNs, reaped);
-        ppi.stop();
-      }
-    },
-  });
+  const ppi = new PreforkIPC(
+    fixedPool(total, {
+      atOnce: maxWorkers,
+      onReap: (payload) => {
+        if (payload?.n === undefined) throw new Error(`child ended without its payload: ${JSON.stringify(payload)}`);
+      },
+      onAllReaped: () => (result = rate(startNs, total)),
+    }),
+  );
   if (await ppi.start()) {
     await ppi.waitAllChildren(10_000);
     report(result);

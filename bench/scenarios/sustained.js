@@ -10,6 +10,7 @@ const { library, report, scenarioArgs } = require('../support/harness');
 const { params } = scenarioArgs();
 const { PreforkIPC } = library();
 const { SMALL_PAYLOAD } = require('../support/clock');
+const { fixedPool } = require('../support/fixed-pool');
 
 const children = params.children ?? 4;
 const inFlight = params.inFlight ?? 32;
@@ -20,7 +21,6 @@ const sampleEvery = Math.ceil(total / 20);
 
 const samples = [];
 let seen = 0;
-let reaped = 0;
 function sample() {
   global.gc?.();
   const { rss, heapUsed } = process.memoryUsage();
@@ -29,19 +29,12 @@ function sample() {
 
 const startNs = process.hrtime.bigint();
 const ppi = new PreforkIPC({
-  maxWorkers: children,
+  ...fixedPool(children),
   callbacks: {
     echo: (_ppi, _pid, payload) => {
       if (++seen % sampleEvery === 0) sample();
       return payload;
     },
-  },
-  beforeFork: () => {
-    if (ppi.numWorkers + reaped + 1 >= children) ppi.maxWorkers = 0;
-  },
-  onChildReap: (_ppi, _pid, status) => {
-    if (status !== 0) throw new Error(`child exited with ${status}`);
-    if (++reaped === children) ppi.stop();
   },
 });
 

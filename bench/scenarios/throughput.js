@@ -9,6 +9,8 @@ const { fork } = require('node:child_process');
 const { library, report, scenarioArgs } = require('../support/harness');
 const { variant, params } = scenarioArgs();
 const { SMALL_PAYLOAD } = require('../support/clock');
+const { fixedPool } = require('../support/fixed-pool');
+const { windowCounter } = require('../support/window-counter');
 
 const children = params.children ?? 4;
 const inFlight = params.inFlight ?? 32;
@@ -18,20 +20,13 @@ const from = Math.floor(total * 0.1);
 const to = Math.floor(total * 0.9);
 
 function makeCounter() {
-  let seen = 0;
-  let fromNs = 0n;
-  let toNs = 0n;
-  return {
-    tick() {
-      seen++;
-      if (seen === from) fromNs = process.hrtime.bigint();
-      if (seen === to) toNs = process.hrtime.bigint();
-    },
-    result() {
-      if (seen !== total) throw new Error(`saw ${seen} calls, expected ${total}`);
-      return { callsPerSec: ((to - from) / Number(toNs - fromNs)) * 1e9, calls: total };
-    },
-  };
+  return windowCounter({
+    from,
+    to,
+    total,
+    what: 'calls',
+    summarise: (windowNs) => ({ callsPerSec: ((to - from) / windowNs) * 1e9, calls: total }),
+  });
 }
 
 /** Runs `callsPerChild` calls through `call`, `inFlight` at a time. */
@@ -49,22 +44,13 @@ async function drive(call) {
 async function ours() {
   const { PreforkIPC } = library();
   const counter = makeCounter();
-  let reaped = 0;
   const ppi = new PreforkIPC({
-    maxWorkers: children,
+    ...fixedPool(children),
     callbacks: {
       echo: (_ppi, _pid, payload) => {
         counter.tick();
         return payload;
       },
-    },
-    beforeFork: () => {
-      // Exactly `children` children: none is replaced when it ends.
-      if (ppi.numWorkers + reaped + 1 >= children) ppi.maxWorkers = 0;
-    },
-    onChildReap: (_ppi, _pid, status) => {
-      if (status !== 0) throw new Error(`child exited with ${status}`);
-      if (++reaped === children) ppi.stop();
     },
   });
   if (await ppi.start()) {
