@@ -106,12 +106,15 @@ function duration(options: Record<string, unknown>, name: string, fallback: numb
   return value;
 }
 
-/** A time limit: `Infinity`, or anything longer than a timer can wait (about 24.8 days), means none. */
+/** The longest delay setTimeout honours (about 24.8 days); a longer one fires after 1 ms. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** A time limit: `Infinity`, or anything longer than a timer can wait, means none. */
 function limit(options: Record<string, unknown>, name: string, fallback: number | undefined): number | undefined {
   const value = options[name];
   if (value === Infinity) return undefined;
   const ms = duration(options, name, fallback);
-  return ms !== undefined && ms > 2 ** 31 - 1 ? undefined : ms;
+  return ms !== undefined && ms > MAX_TIMER_MS ? undefined : ms;
 }
 
 function hook<T>(options: Record<string, unknown>, name: string): T | undefined {

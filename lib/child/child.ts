@@ -1,10 +1,11 @@
 import { fstatSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { flush } from './flush';
+import { warn } from '../warn';
 import { CallbackError } from '../errors';
 import { Channel } from '../protocol/channel';
 import { decodeFromManager, encodeLine, ProtocolError } from '../protocol/codec';
-import type { FailureCode, ManagerToChild } from '../protocol/messages';
+import type { ManagerToChild } from '../protocol/messages';
 import type { ManagerExitPolicy } from '../options';
 import type { PreforkIPC } from '../prefork-ipc';
 
@@ -71,9 +72,7 @@ export class Child {
     this.#channel = new Channel(input, output, maxMessageBytes, {
       line: (line) => this.#onLine(line, helloArrived),
       overflow: (bytes) => {
-        process.emitWarning(`the manager sent a line of more than ${bytes} bytes (maxMessageBytes); the channel is closed`, {
-          code: 'PREFORK_IPC',
-        });
+        warn(`the manager sent a line of more than ${bytes} bytes (maxMessageBytes); the channel is closed`);
         this.#channel.destroy();
       },
       closed: () => this.#onManagerGone(helloFailed),
@@ -154,7 +153,7 @@ export class Child {
     try {
       message = decodeFromManager(line);
     } catch (err) {
-      process.emitWarning(`dropped a malformed message from the manager: ${(err as Error).message}`, { code: 'PREFORK_IPC' });
+      warn(`dropped a malformed message from the manager: ${(err as Error).message}`);
       return;
     }
     switch (message.type) {
@@ -167,27 +166,22 @@ export class Child {
         helloArrived();
         return;
       case 'notice':
-        process.emitWarning(message.message, { code: 'PREFORK_IPC' });
+        warn(message.message);
         return;
       case 'reply': {
         const call = this.#pending.get(message.id);
         if (!call) {
-          process.emitWarning(`dropped a reply from the manager for call id ${message.id}, which nothing is waiting for`, {
-            code: 'PREFORK_IPC',
-          });
+          warn(`dropped a reply from the manager for call id ${message.id}, which nothing is waiting for`);
           return;
         }
         this.#pending.delete(message.id);
         this.#updateRef();
-        if (message.error) call.reject(this.#failure(call.name, message.error.code, message.error.message));
+        if (message.error) call.reject(new CallbackError(message.error.code, call.name, message.error.message));
         else call.resolve(message.result);
       }
     }
   }
 
-  #failure(name: string, code: FailureCode, message: string): CallbackError {
-    return new CallbackError(code, name, message);
-  }
 
   #onManagerGone(helloFailed: (error: Error) => void): void {
     this.#managerGone = true;

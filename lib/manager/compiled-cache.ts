@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { onExit } from 'signal-exit';
 import type { CachedModule } from './ts-child-preload';
+import { warn } from '../warn';
 import type { TsNodeService } from './typescript-children';
 
 class CompiledCache {
@@ -44,10 +45,7 @@ class CompiledCache {
       return file;
     } catch (err) {
       this.#failed = true;
-      process.emitWarning(
-        `children cannot be served from the manager's compiled TypeScript (${(err as Error).message}); they will compile with ts-node`,
-        { code: 'PREFORK_IPC' },
-      );
+      warn(`children cannot be served from the manager's compiled TypeScript (${(err as Error).message}); they will compile with ts-node`);
       return undefined;
     }
   }

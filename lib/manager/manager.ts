@@ -2,7 +2,8 @@ import { spawn } from 'node:child_process';
 import { assertReexecutable, reexecCommand } from './entry-script';
 import { guardChild } from './exit-guard';
 import { Worker, type WorkerHost } from './worker';
-import { checkMaxWorkers, type ResolvedOptions } from '../options';
+import { checkMaxWorkers, MAX_TIMER_MS, type ResolvedOptions } from '../options';
+import { warn } from '../warn';
 import { normalizeSignal, type SignalName } from '../signals';
 import type { PreforkIPC } from '../prefork-ipc';
 
@@ -12,18 +13,11 @@ export { CHILD_MARKER };
 /** Forwarding one of these means "stop": a child that ignores it is killed after `gracePeriod`. */
 const STOP_SIGNALS = new Set(['TERM', 'INT', 'QUIT']);
 
-/** The longest delay setTimeout honours; a longer one fires after 1 ms. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
 /** Least pause after spawn() itself failed (EAGAIN, ENOMEM…), so a failing spawn is never retried in a tight loop. */
 const SPAWN_FAILURE_PAUSE_MS = 100;
 
 /** A ref'd timer that never fires: start() may wait with no child and no timer, and must not let Node exit. */
-const KEEP_ALIVE_MS = 2 ** 31 - 1;
-
-function warn(message: string): void {
-  process.emitWarning(message, { code: 'PREFORK_IPC' });
-}
+const KEEP_ALIVE_MS = MAX_TIMER_MS;
 
 /** A signal being forwarded one child at a time, and whoever waits for it to reach the last one. */
 interface Stagger {

@@ -67,18 +67,26 @@ function tsNodeService(): TsNodeService | undefined {
   return typeof service === 'object' && service !== null ? service : undefined;
 }
 
+/** Asked once per ts-node service: the answer does not change while the manager runs, and every spawn asks. */
+const swcFound = new WeakMap<TsNodeService, boolean>();
+
 /** Whether ts-node can find swc from the project (and the user named no transpiler of their own). */
 function canUseSwc(service: TsNodeService): boolean {
-  if (service.options?.transpiler !== undefined) return false;
-  for (const swc of ['@swc/core', '@swc/wasm']) {
-    try {
-      service.projectLocalResolveHelper?.(swc, true);
-      return true;
-    } catch {
-      /* not installed where ts-node looks */
-    }
+  let found = swcFound.get(service);
+  if (found === undefined) {
+    found = service.options?.transpiler === undefined && ['@swc/core', '@swc/wasm'].some((swc) => resolves(service, swc));
+    swcFound.set(service, found);
   }
-  return false;
+  return found;
+}
+
+function resolves(service: TsNodeService, name: string): boolean {
+  try {
+    service.projectLocalResolveHelper?.(name, true);
+    return true;
+  } catch {
+    return false; // not installed where ts-node looks
+  }
 }
 
 /** The flags that make ts-node skip type checking: swc when ts-node can find it, else TypeScript's own transpiler. */
@@ -86,11 +94,19 @@ function transpileOnlyFlags(service: TsNodeService): string[] {
   return canUseSwc(service) ? ['--transpile-only', '--swc'] : ['--transpile-only'];
 }
 
+/** Looked up on the first spawn only (see tsNodeBin). */
+let tsNodeBinFound: { path: string | undefined } | undefined;
+
 /**
  * The CLI of the ts-node this process loaded (found among the loaded modules),
  * or else of the one `-r ts-node/register` finds from the working directory.
  */
 function tsNodeBin(): string | undefined {
+  tsNodeBinFound ??= { path: findTsNodeBin() };
+  return tsNodeBinFound.path;
+}
+
+function findTsNodeBin(): string | undefined {
   for (const file of Object.keys(require.cache)) {
     const match = /^(.*[\\/]ts-node)[\\/]dist[\\/]index\.js$/.exec(file);
     if (match) return path.join(match[1], 'dist', 'bin.js');

@@ -4,6 +4,7 @@ import { Channel } from '../protocol/channel';
 import { decodeFromChild, encodeLine, idOf, ProtocolError } from '../protocol/codec';
 import type { ChildToManager, HelloMessage, ReplyMessage } from '../protocol/messages';
 import { exitStatus } from '../signals';
+import { warn } from '../warn';
 import { serveCallback, type CallOutcome } from './serve-callback';
 
 /** How long to wait for the child's pipe to close after the child exited (a grandchild may hold it). */
@@ -17,10 +18,6 @@ export interface WorkerHost {
   invokeCallback(name: string, pid: number, payload: unknown): unknown;
   /** The child is gone and everything it sent has been read. */
   workerEnded(worker: Worker, status: number): void;
-}
-
-function warn(message: string): void {
-  process.emitWarning(message, { code: 'PREFORK_IPC' });
 }
 
 /** The manager's view of one child: its process, its channel, its final payload. */
