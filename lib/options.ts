@@ -1,25 +1,28 @@
 import path from 'node:path';
 import { normalizeSignal, type SignalName } from './signals';
-import type { PreforkIPC } from './prefork-ipc';
+import type { CallbackHandler, CallbackMap, PreforkView } from './view';
 
 /**
- * Hook and handler types are written as method signatures (the "bivariance
- * hack") so that a user may annotate the payload parameter with the shape they
- * expect, while an unannotated parameter is `unknown`.
+ * Hook types are written as method signatures (the "bivariance hack") so that
+ * a user may annotate a parameter (say, the final payload) with the shape they
+ * expect, while an unannotated parameter keeps the type given here.
  */
 type Bivariant<F extends (...args: never[]) => unknown> = { hook(...args: Parameters<F>): ReturnType<F> }['hook'];
 
-/** A callback served by the manager: `(ppi, pid, payload) => result`. The result may be a promise. */
-export type CallbackHandler = Bivariant<(ppi: PreforkIPC, pid: number, payload: unknown) => unknown>;
-
-/** The `callbacks` option: handler by name. */
-export type CallbackMap = Record<string, CallbackHandler>;
+/**
+ * Hooks get `ppi` as a plain `PreforkView`, not one typed in `C`, `Final` and
+ * `Data`: they run in the manager, where the members those types describe
+ * (`callback()`, `finish()`, `workerData`) belong to children. And a `ppi`
+ * typed in them makes TypeScript settle the type parameters before it reads
+ * the option they come from (tried: every `callback()` result and every
+ * `workerData` lost its type).
+ */
 
 /** What a trapped signal does to the children: forward a signal, forward it one child at a time, or nothing. */
 export type SignalAction = string | [signal: string, intervalMs: number] | null;
 
 /** What a child does when its manager goes away (EOF on fd 3). */
-export type ManagerExitPolicy = 'terminate' | 'ignore' | ((ppi: PreforkIPC) => void);
+export type ManagerExitPolicy = 'terminate' | 'ignore' | ((ppi: PreforkView) => void);
 
 /**
  * The `exec` option, like `cluster.setupPrimary({ exec, args, execArgv })`:
@@ -44,11 +47,11 @@ export interface PreforkOptions<C extends CallbackMap = CallbackMap, Final = unk
   /** Signals the manager traps, and what each one sends to the children. Default `{ TERM: 'TERM' }`. */
   trapSignals?: Record<string, SignalAction>;
   /** Manager: a child ended. `status` is its exit code, or 128 + signal number. */
-  onChildReap?: Bivariant<(ppi: PreforkIPC, pid: number, status: number, finalPayload: Final | undefined) => unknown>;
+  onChildReap?: Bivariant<(ppi: PreforkView, pid: number, status: number, finalPayload: Final | undefined) => unknown>;
   /** Manager: about to spawn; a result other than undefined becomes the child's `workerData`. */
-  beforeFork?: Bivariant<(ppi: PreforkIPC) => Data | undefined>;
+  beforeFork?: Bivariant<(ppi: PreforkView) => Data | undefined>;
   /** Manager: a child was spawned. */
-  afterFork?: Bivariant<(ppi: PreforkIPC, pid: number) => unknown>;
+  afterFork?: Bivariant<(ppi: PreforkView, pid: number) => unknown>;
   /** Handlers the children can call by name. */
   callbacks?: C;
   /** A handler not settled within this many ms fails the child's call with a timeout. Default: no limit. */
@@ -75,9 +78,9 @@ export interface ResolvedOptions {
   spawnInterval: number;
   errRespawnInterval: number;
   trapSignals: Map<SignalName, { signal: SignalName; intervalMs: number } | null>;
-  onChildReap?: (ppi: PreforkIPC, pid: number, status: number, finalPayload: unknown) => unknown;
-  beforeFork?: (ppi: PreforkIPC) => unknown;
-  afterFork?: (ppi: PreforkIPC, pid: number) => unknown;
+  onChildReap?: (ppi: PreforkView, pid: number, status: number, finalPayload: unknown) => unknown;
+  beforeFork?: (ppi: PreforkView) => unknown;
+  afterFork?: (ppi: PreforkView, pid: number) => unknown;
   callbacks: Map<string, CallbackHandler>;
   callbackTimeout?: number;
   maxMessageBytes: number;

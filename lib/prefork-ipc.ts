@@ -1,41 +1,26 @@
-import { Child } from './child/child';
-import { CHILD_MARKER } from './child-marker';
+import { ChildRuntime } from './child/runtime';
 import type { Manager } from './manager/manager';
-import { resolveOptions, type CallbackMap, type PreforkOptions } from './options';
+import { resolveOptions, type PreforkOptions } from './options';
+import { CHILD_MARKER, takeChildRole } from './role';
 import { normalizeSignal } from './signals';
+import type { CallbackMap, PayloadArgs, PreforkView, ResultOf } from './view';
 
-/** The payload a handler takes, from its third parameter. */
-export type PayloadOf<H> = H extends (ppi: never, pid: never, payload: infer P) => unknown ? P : unknown;
-/** What a child's `callback()` resolves with: the handler's result, awaited. */
-export type ResultOf<H> = H extends (...args: never[]) => infer R ? Awaited<R> : unknown;
-
-/** Set on `process` (not in module scope) so that two copies of this module agree on it. */
-const ROLE = Symbol.for('parallel-prefork-ipc.role');
-type ProcessWithRole = NodeJS.Process & { [ROLE]?: 'child' | 'child-taken' };
-
-function takeChildRole(): boolean {
-  const proc = process as ProcessWithRole;
-  if (proc[ROLE] === undefined) {
-    proc[ROLE] = process.env[CHILD_MARKER] === undefined ? undefined : 'child';
-    // The child's own subprocesses must not think they are workers too.
-    delete process.env[CHILD_MARKER];
-  }
-  if (proc[ROLE] === 'child-taken') {
-    throw new Error('A PreforkIPC child process can create only one PreforkIPC object: the pipes to its manager belong to the first.');
-  }
-  if (proc[ROLE] === 'child') {
-    proc[ROLE] = 'child-taken';
-    return true;
-  }
-  return false;
+/**
+ * Calling a member in the wrong role is answered one way everywhere: a
+ * synchronous member throws, a member that returns a promise rejects.
+ */
+function managerOnly(member: string): Error {
+  return new Error(`PreforkIPC.${member} is for the manager; this is a child process`);
 }
 
-function managerOnly(method: string): Error {
-  return new Error(`PreforkIPC.${method}() is for the manager; this is a child process`);
+function childOnly(member: string): Error {
+  return new Error(`PreforkIPC.${member} is for child processes; this is the manager (did start() resolve true?)`);
 }
 
-function childOnly(method: string): Error {
-  return new Error(`PreforkIPC.${method}() is for child processes; this is the manager (did start() resolve true?)`);
+function signalArgument(member: string, signal: unknown): string {
+  const name = normalizeSignal(signal);
+  if (!name) throw new TypeError(`${member}(signal): ${JSON.stringify(signal)} is not a signal`);
+  return name;
 }
 
 /**
@@ -45,15 +30,15 @@ function childOnly(method: string): Error {
  * `if (await ppi.start()) continue;` separates the two. Everything before
  * `start()` runs in both; test `ppi.isChild` to skip manager-only set-up.
  */
-export class PreforkIPC<C extends CallbackMap = CallbackMap, Final = unknown, Data = unknown> {
+export class PreforkIPC<C extends CallbackMap = CallbackMap, Final = unknown, Data = unknown> implements PreforkView<C, Final, Data> {
   readonly #manager: Manager | undefined;
-  readonly #child: Child | undefined;
+  readonly #child: ChildRuntime | undefined;
 
   constructor(options: PreforkOptions<C, Final, Data> = {}) {
     const resolved = resolveOptions(options);
-    const self = this as unknown as PreforkIPC;
+    const self = this as unknown as PreforkView;
     if (takeChildRole()) {
-      this.#child = new Child(self, resolved.maxMessageBytes, resolved.onManagerExit, CHILD_MARKER);
+      this.#child = new ChildRuntime(self, resolved.maxMessageBytes, resolved.onManagerExit, CHILD_MARKER);
     } else {
       // Loaded here, not at the top: a child never needs the manager's modules
       // (node:child_process, worker_threads, signal-exit…), and loading them
@@ -81,7 +66,7 @@ export class PreforkIPC<C extends CallbackMap = CallbackMap, Final = unknown, Da
 
   /** Child: runs the manager's handler `name` with `payload` and resolves with its result. */
   callback<K extends keyof C & string>(name: K, ...payload: PayloadArgs<C[K]>): Promise<ResultOf<C[K]>> {
-    if (!this.#child) return Promise.reject(childOnly('callback'));
+    if (!this.#child) return Promise.reject(childOnly('callback()'));
     return this.#child.callback(name, payload[0]) as Promise<ResultOf<C[K]>>;
   }
 
@@ -91,30 +76,28 @@ export class PreforkIPC<C extends CallbackMap = CallbackMap, Final = unknown, Da
    * Never resolves; rejects when the payload cannot be sent.
    */
   finish(exitCode = 0, finalPayload?: Final): Promise<never> {
-    if (!this.#child) return Promise.reject(childOnly('finish'));
+    if (!this.#child) return Promise.reject(childOnly('finish()'));
     return this.#child.finish(exitCode, finalPayload);
   }
 
   /** Manager: waits until every child is reaped, or `timeoutMs` passes. Resolves with the number still running. */
   waitAllChildren(timeoutMs?: number): Promise<number> {
-    if (this.#child) return Promise.resolve(0);
-    return this.#manager!.waitAllChildren(timeoutMs);
+    if (!this.#manager) return Promise.reject(managerOnly('waitAllChildren()'));
+    return this.#manager.waitAllChildren(timeoutMs);
   }
 
   /** Manager: sends `signal` (`'TERM'` or `'SIGTERM'`) to every child. Returns how many it reached. */
   signalAllChildren(signal: string): number {
-    const name = normalizeSignal(signal);
-    if (!name) throw new TypeError(`signalAllChildren(signal): ${JSON.stringify(signal)} is not a signal`);
-    if (this.#child) return 0;
-    return this.#manager!.signalAllChildren(name);
+    const name = signalArgument('signalAllChildren', signal);
+    if (!this.#manager) throw managerOnly('signalAllChildren()');
+    return this.#manager.signalAllChildren(name);
   }
 
   /** Manager: acts as if the trapped signal `signal` had arrived: ends the running `start()`. */
   stop(signal = 'TERM'): void {
-    const name = normalizeSignal(signal);
-    if (!name) throw new TypeError(`stop(signal): ${JSON.stringify(signal)} is not a signal`);
-    if (this.#child) throw managerOnly('stop');
-    this.#manager!.stop(name);
+    const name = signalArgument('stop', signal);
+    if (!this.#manager) throw managerOnly('stop()');
+    this.#manager.stop(name);
   }
 
   /** The last trapped signal, without `SIG` (`'TERM'`, `'HUP'`…); `''` before any, and after `start()` begins. */
@@ -124,7 +107,7 @@ export class PreforkIPC<C extends CallbackMap = CallbackMap, Final = unknown, Da
 
   /** Children alive now, of every generation (0 in a child). */
   get numWorkers(): number {
-    return this.#manager?.workers.size ?? 0;
+    return this.#manager?.children.size ?? 0;
   }
 
   /** How many children the manager keeps alive; may be changed at run time. */
@@ -133,8 +116,8 @@ export class PreforkIPC<C extends CallbackMap = CallbackMap, Final = unknown, Da
   }
 
   set maxWorkers(value: number) {
-    if (this.#child) throw managerOnly('maxWorkers (setter)');
-    this.#manager!.maxWorkers = value;
+    if (!this.#manager) throw managerOnly('maxWorkers (setter)');
+    this.#manager.maxWorkers = value;
   }
 
   /** The manager's pid, in the manager and in its children. */
@@ -154,9 +137,6 @@ export class PreforkIPC<C extends CallbackMap = CallbackMap, Final = unknown, Da
 
   /** Manager: the pids of the children alive now. */
   get workerPids(): number[] {
-    return this.#manager ? [...this.#manager.workers.keys()] : [];
+    return this.#manager ? [...this.#manager.children.keys()] : [];
   }
 }
-
-/** `callback(name)` may leave the payload out when the handler takes none. */
-export type PayloadArgs<H> = unknown extends PayloadOf<H> ? [payload?: unknown] : undefined extends PayloadOf<H> ? [payload?: PayloadOf<H>] : [payload: PayloadOf<H>];

@@ -10,8 +10,9 @@ export function normalizeSignal(name: unknown): SignalName | undefined {
   return `SIG${bare}` in constants.signals ? bare : undefined;
 }
 
-export function signalNumber(name: SignalName): number {
-  return constants.signals[`SIG${name}` as keyof typeof constants.signals];
+/** The name Node's process and child-process APIs take: `'TERM'` → `'SIGTERM'`. */
+export function nodeSignal(name: SignalName): NodeJS.Signals {
+  return `SIG${name}` as NodeJS.Signals;
 }
 
 /** Status of an ended process as a shell reports it: the exit code, or 128 + the signal number. */

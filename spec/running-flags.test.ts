@@ -4,7 +4,7 @@
 // (pretend) ts-node manager get the fallback flags here, never the compiled-module
 // preload; running.test.ts covers the preload.
 import path from 'node:path';
-import { reexecCommand } from '../lib/manager/entry-script';
+import { reexecCommand } from '../lib/launch/command';
 import { resolveOptions } from '../lib/options';
 
 const TS_NODE_INSTANCE = Symbol.for('ts-node.register.instance');

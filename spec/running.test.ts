@@ -10,7 +10,7 @@ const DIR = path.join(ROOT, 'spec', 'fixtures', 'running');
 const TS_NODE = path.join(ROOT, 'node_modules', 'ts-node', 'dist', 'bin.js');
 const TSX = path.join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs');
 const TSC = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-const PRELOAD = path.join(ROOT, 'dist', 'manager', 'ts-child-preload.js');
+const PRELOAD = path.join(ROOT, 'dist', 'launch', 'ts-child-preload.js');
 const RUN_TIMEOUT_MS = 40_000;
 
 interface Result {

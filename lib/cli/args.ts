@@ -45,9 +45,9 @@ Options:
   -h, --help                   show this help
   -V, --version                show the version
 
-Exit status: 0 every job succeeded, 1 some job failed, 2 bad usage,
-130 / 143 stopped by SIGINT / SIGTERM (running jobs finish first; a second
-signal kills them).`;
+Exit status: 0 every job succeeded, 1 some job failed, 2 bad usage or a
+HANDLER that cannot be loaded (the message says which), 130 / 143 stopped
+by SIGINT / SIGTERM (running jobs finish first; a second signal kills them).`;
 
 function count(name: string, text: string | undefined, min: number): number | undefined {
   if (text === undefined) return undefined;

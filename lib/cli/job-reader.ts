@@ -1,5 +1,4 @@
 import type { Readable } from 'node:stream';
-import ndjson from 'ndjson';
 import { LineSplitter } from '../protocol/line-splitter';
 
 /** One non-blank input line: a job, or the reason it is not one. `line` counts from 1. */
@@ -13,31 +12,25 @@ export interface JobReaderEvents {
 /** A line longer than this is a failed job, not a reason to hold unbounded memory. */
 export const MAX_JOB_LINE_BYTES = 64 * 1024 * 1024;
 
+/** Blank lines, CRLF ones included, are no jobs. */
 const BLANK = /^[ \t\r]*$/;
 
 /**
  * Reads NDJSON jobs and numbers their lines.
  *
- * Lines are framed by the project's linear LineSplitter and handed to
- * ndjson's parser one at a time, never through `.pipe()`: ndjson reports a
- * bad line by emitting 'error', which makes `.pipe()` unpipe and silently
- * drop every later line; here an 'error' is just one failed job. Each line is
- * sent to the parser as `[lineNumber,line]` so that the number travels with
- * the value. This wrapping also lets a `null` job through: ndjson pushes
- * each parsed value into a stream, where a bare `null` means end-of-stream.
- * A two-element array comes out only when the line held exactly one JSON value.
+ * Lines are framed by the project's linear LineSplitter and each is parsed on
+ * its own with JSON.parse, so a bad line is one failed job that names its
+ * line number, and every later line is still read. (ndjson's parser is not
+ * used here: it is quadratic on long lines, ends its stream at a `null` job,
+ * and behind `.pipe()` a bad line unpipes the input; see docs/architecture.md.)
  */
 export class JobReader {
   readonly #input: Readable;
-  readonly #parser = ndjson.parse({ strict: true });
-  readonly #pending = new Map<number, string>();
   #lineNumber = 0;
   #ended = false;
 
   constructor(input: Readable, private readonly events: JobReaderEvents) {
     this.#input = input;
-    this.#parser.on('data', (value: unknown) => this.#parsed(value));
-    this.#parser.on('error', (error: Error) => this.#rejected(error));
     const splitter = new LineSplitter(
       MAX_JOB_LINE_BYTES,
       (line) => this.#line(line),
@@ -46,10 +39,8 @@ export class JobReader {
     input.on('data', (chunk: Buffer) => splitter.push(chunk));
     input.on('end', () => {
       if (splitter.pendingBytes > 0) splitter.push(Buffer.from('\n')); // a last line without its newline
-      this.#parser.end();
+      this.#finish();
     });
-    // The parser's 'end' comes after its last 'data' or 'error'.
-    this.#parser.on('end', () => this.#finish());
     input.on('error', (error) => this.#finish(error));
   }
 
@@ -69,47 +60,22 @@ export class JobReader {
 
   #line(bytes: Buffer): void {
     if (this.#ended) return;
-    const number = ++this.#lineNumber;
+    const line = ++this.#lineNumber;
     const text = bytes.toString('utf8');
     if (BLANK.test(text)) return;
-    this.#pending.set(number, text);
-    this.#parser.write(`[${number},${text}]\n`);
-  }
-
-  #parsed(value: unknown): void {
-    if (this.#ended) return;
-    const [number, job] = value as [number, unknown];
-    const text = this.#pending.get(number);
-    this.#pending.delete(number);
-    if (Array.isArray(value) && value.length === 2 && text !== undefined) {
-      this.events.record({ line: number, ok: true, job });
-    } else {
-      this.events.record({ line: number, ok: false, error: `line ${number}: holds more than one JSON value` });
+    let job: unknown;
+    try {
+      job = JSON.parse(text);
+    } catch (err) {
+      this.events.record({ line, ok: false, error: `line ${line}: not valid JSON (${(err as Error).message})` });
+      return;
     }
-  }
-
-  #rejected(error: Error): void {
-    if (this.#ended) return;
-    // ndjson's message quotes the start of the row, which begins with our "[number,".
-    const number = Number(/row \[(\d+),/.exec(error.message)?.[1]);
-    const text = this.#pending.get(number);
-    if (text === undefined) return;
-    this.#pending.delete(number);
-    this.events.record({ line: number, ok: false, error: `line ${number}: not valid JSON (${reason(text)})` });
+    this.events.record({ line, ok: true, job });
   }
 
   #finish(error?: Error): void {
     if (this.#ended) return;
     this.#ended = true;
     this.events.end(error);
-  }
-}
-
-function reason(text: string): string {
-  try {
-    JSON.parse(text);
-    return 'more than one JSON value';
-  } catch (err) {
-    return (err as Error).message;
   }
 }

@@ -3,8 +3,8 @@ import path from 'node:path';
 import { PreforkIPC } from '../prefork-ipc';
 import { parseCommandLine, USAGE, UsageError, type Command } from './args';
 import { checkHandlerPath } from './load-handler';
-import { CliManager } from './manager';
-import { runWorker } from './worker';
+import { CliCoordinator } from './coordinator';
+import { runJobLoop } from './job-loop';
 
 export const EXIT_USAGE = 2;
 
@@ -43,10 +43,10 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
   if (command.kind === 'version') return void process.stdout.write(`${version()}\n`);
 
   const { options } = command;
-  const manager = new CliManager(options);
-  const ppi = new PreforkIPC(manager.preforkOptions());
+  const coordinator = new CliCoordinator(options);
+  const ppi = new PreforkIPC(coordinator.preforkOptions());
   if (ppi.isChild) {
-    await runWorker(ppi, options.handler, options.maxJobsPerWorker);
+    await runJobLoop(ppi, options.handler, options.maxJobsPerWorker);
     return;
   }
   const problem = checkHandlerPath(options.handler) ?? checkJobsPath(options.input);
@@ -55,7 +55,7 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
     process.exitCode = EXIT_USAGE;
     return;
   }
-  const status = await manager.run(ppi);
+  const status = await coordinator.run(ppi);
   // Exit now: a paused standard input (after Ctrl-C) would otherwise keep the process alive.
   process.exit(status);
 }

@@ -1,6 +1,6 @@
 import type { Writable } from 'node:stream';
 import ndjson from 'ndjson';
-import type { ResultRecord } from './protocol';
+import type { ResultRecord } from './callbacks';
 
 /**
  * Writes one NDJSON line per result. In ordered mode a result waits until

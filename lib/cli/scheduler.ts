@@ -1,4 +1,4 @@
-import type { Assignment, NextRequest, ResultRecord } from './protocol';
+import type { Assignment, NextRequest, ResultRecord } from './callbacks';
 
 interface Job extends Assignment {}
 

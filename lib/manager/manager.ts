@@ -1,14 +1,15 @@
 import { spawn } from 'node:child_process';
-import { assertReexecutable, reexecCommand } from './entry-script';
-import { guardChild } from './exit-guard';
-import { Worker, type WorkerHost } from './worker';
+import { assertReexecutable, reexecCommand } from '../launch/command';
 import { checkMaxWorkers, MAX_TIMER_MS, type ResolvedOptions } from '../options';
+import { CHILD_MARKER } from '../role';
+import { nodeSignal, normalizeSignal, type SignalName } from '../signals';
+import type { PreforkView } from '../view';
 import { warn } from '../warn';
-import { normalizeSignal, type SignalName } from '../signals';
-import type { PreforkIPC } from '../prefork-ipc';
-
-import { CHILD_MARKER } from '../child-marker';
-export { CHILD_MARKER };
+import { CallbackServer, type CallOutcome } from './callback-server';
+import { ChildHandle, type ChildHandleHost } from './child-handle';
+import { guardChild } from './exit-guard';
+import { callHook, isThenable, settleHook, THREW } from './hook-guard';
+import { Stagger } from './stagger';
 
 /** Forwarding one of these means "stop": a child that ignores it is killed after `gracePeriod`. */
 const STOP_SIGNALS = new Set(['TERM', 'INT', 'QUIT']);
@@ -18,12 +19,6 @@ const SPAWN_FAILURE_PAUSE_MS = 100;
 
 /** A ref'd timer that never fires: start() may wait with no child and no timer, and must not let Node exit. */
 const KEEP_ALIVE_MS = MAX_TIMER_MS;
-
-/** A signal being forwarded one child at a time, and whoever waits for it to reach the last one. */
-interface Stagger {
-  timer?: NodeJS.Timeout;
-  done: Array<() => void>;
-}
 
 interface Pending<T> {
   resolve(value: T): void;
@@ -36,10 +31,10 @@ interface Pending<T> {
  * Everything here is driven by events (child exit, pipe data, signals, and
  * timers for the spawn intervals); nothing polls.
  */
-export class Manager implements WorkerHost {
+export class Manager implements ChildHandleHost {
   generation = 0;
   signalReceived = '';
-  readonly workers = new Map<number, Worker>();
+  readonly children = new Map<number, ChildHandle>();
 
   #maxWorkers: number;
   #starting: (Pending<true> & { keepAlive: NodeJS.Timeout }) | undefined;
@@ -49,18 +44,20 @@ export class Manager implements WorkerHost {
   #pausedUntil = 0;
   #reapHooks = new Set<Promise<void>>();
   /** A staggered forward in progress, and who waits for it to end. */
-  #stagger: Stagger | undefined;
+  #stagger: Stagger<ChildHandle> | undefined;
   /** Children of this generation are dying without calling finish(): spawn one per errRespawnInterval. */
   #crashing = false;
+  readonly #callbacks: CallbackServer;
 
   constructor(
-    private readonly owner: PreforkIPC,
+    private readonly owner: PreforkView,
     private readonly options: ResolvedOptions,
   ) {
     this.#maxWorkers = options.maxWorkers;
+    this.#callbacks = new CallbackServer(options.callbacks, owner, options.callbackTimeout);
     for (const name of options.trapSignals.keys()) {
       // A listener also keeps Node from its default action, e.g. opening the inspector on SIGUSR1.
-      process.on(`SIG${name}` as NodeJS.Signals, () => this.#onSignal(name));
+      process.on(nodeSignal(name), () => this.#onSignal(name));
     }
   }
 
@@ -75,10 +72,6 @@ export class Manager implements WorkerHost {
 
   get maxMessageBytes(): number {
     return this.options.maxMessageBytes;
-  }
-
-  get callbackTimeout(): number | undefined {
-    return this.options.callbackTimeout;
   }
 
   get running(): boolean {
@@ -116,7 +109,7 @@ export class Manager implements WorkerHost {
       if (timeoutMs !== undefined && timeoutMs <= MAX_TIMER_MS) {
         waiter.timer = setTimeout(() => {
           this.#waiters.delete(waiter);
-          resolve(this.workers.size);
+          resolve(this.children.size);
         }, timeoutMs);
       }
       this.#waiters.add(waiter);
@@ -125,36 +118,28 @@ export class Manager implements WorkerHost {
 
   signalAllChildren(signal: SignalName): number {
     let reached = 0;
-    for (const worker of this.workers.values()) if (worker.kill(`SIG${signal}` as NodeJS.Signals)) reached++;
+    for (const child of this.children.values()) if (child.kill(nodeSignal(signal))) reached++;
     return reached;
   }
 
-  // ---- WorkerHost: what a Worker needs from us ----
+  // ---- ChildHandleHost: what a ChildHandle needs from us ----
 
-  findCallback(name: string): ((...args: never[]) => unknown) | undefined {
-    return this.options.callbacks.get(name) as ((...args: never[]) => unknown) | undefined;
+  serve(name: string, pid: number, payload: unknown): Promise<CallOutcome> {
+    return this.#callbacks.serve(name, pid, payload);
   }
 
-  callbackNames(): string[] {
-    return [...this.options.callbacks.keys()];
-  }
-
-  invokeCallback(name: string, pid: number, payload: unknown): unknown {
-    return this.options.callbacks.get(name)!(this.owner, pid, payload);
-  }
-
-  workerEnded(worker: Worker, status: number): void {
-    this.workers.delete(worker.pid);
+  childEnded(child: ChildHandle, status: number): void {
+    this.children.delete(child.pid);
     // Only inside start(): children ended by the signal that ended start() are no crash.
-    if (this.running && worker.generation === this.generation) {
-      const crashed = status !== 0 && !worker.finished;
-      if (status === 0 || worker.finished) this.#crashing = false;
+    if (this.running && child.generation === this.generation) {
+      const crashed = status !== 0 && !child.finished;
+      if (status === 0 || child.finished) this.#crashing = false;
       if (status !== 0 && this.options.errRespawnInterval > 0) {
         this.#pausedUntil = Date.now() + this.options.errRespawnInterval;
         if (crashed) {
           this.#crashing = true;
           warn(
-            `child ${worker.pid} exited with status ${status} without calling finish(); ` +
+            `child ${child.pid} exited with status ${status} without calling finish(); ` +
               `next spawn in ${this.options.errRespawnInterval} ms (errRespawnInterval)`,
           );
         }
@@ -162,8 +147,10 @@ export class Manager implements WorkerHost {
     }
     const { onChildReap } = this.options;
     if (onChildReap) {
-      const payload = worker.hasFinalPayload ? worker.finalPayload : undefined;
-      const done = this.#guard(() => onChildReap(this.owner, worker.pid, status, payload));
+      const payload = child.hasFinalPayload ? child.finalPayload : undefined;
+      const fail = (err: unknown): void => this.#fail(err);
+      const result = callHook(() => onChildReap(this.owner, child.pid, status, payload), fail);
+      const done = result === THREW ? undefined : settleHook(result, fail);
       if (done) {
         this.#reapHooks.add(done);
         void done.finally(() => {
@@ -181,7 +168,7 @@ export class Manager implements WorkerHost {
   #fill(): void {
     clearTimeout(this.#spawnTimer);
     this.#spawnTimer = undefined;
-    while (this.#starting && this.workers.size < this.#maxWorkers) {
+    while (this.#starting && this.children.size < this.#maxWorkers) {
       const now = Date.now();
       const wait = Math.max(this.#nextSpawnAt, this.#pausedUntil) - now;
       if (wait > 0) {
@@ -198,10 +185,12 @@ export class Manager implements WorkerHost {
   /** Spawns one child; false when spawning failed or a hook threw, so the loop stops for now. */
   #spawnOne(): boolean {
     const { beforeFork, afterFork } = this.options;
-    let workerData: unknown;
-    if (beforeFork && !this.#guardSync(() => (workerData = beforeFork(this.owner)))) return false;
+    const fail = (err: unknown): void => this.#fail(err);
+    const workerData = beforeFork ? callHook(() => beforeFork(this.owner), fail) : undefined;
+    if (workerData === THREW) return false;
     if (isThenable(workerData)) {
-      this.#fail(
+      workerData.then(undefined, () => {}); // reported as the TypeError below, not as an unhandled rejection
+      fail(
         new TypeError(
           'beforeFork must return the workerData itself, not a promise: fetch per-child data ' +
             'asynchronously through a callback instead',
@@ -213,29 +202,32 @@ export class Manager implements WorkerHost {
     if (!this.#starting) return false;
 
     const command = reexecCommand(this.options.exec);
-    const child = spawn(command.file, command.args, {
+    const spawned = spawn(command.file, command.args, {
       stdio: ['inherit', 'inherit', 'inherit', 'pipe', 'pipe'],
       env: { ...process.env, ...command.env, [CHILD_MARKER]: '1' },
     });
-    if (child.pid === undefined) {
-      child.once('error', (err) => warn(`could not spawn a child: ${err.message}`));
+    if (spawned.pid === undefined) {
+      spawned.once('error', (err) => warn(`could not spawn a child: ${err.message}`));
       const pause = Math.max(this.options.errRespawnInterval, SPAWN_FAILURE_PAUSE_MS);
       this.#pausedUntil = Date.now() + pause;
       this.#spawnTimer = setTimeout(() => this.#fill(), Math.min(pause, MAX_TIMER_MS));
       return false;
     }
-    const worker = new Worker(child as typeof child & { pid: number }, this.generation, this);
-    const unguard = guardChild(worker);
-    child.once('exit', unguard);
-    this.workers.set(worker.pid, worker);
+    const child = new ChildHandle(spawned as typeof spawned & { pid: number }, this.generation, this);
+    spawned.once('exit', guardChild(child));
+    this.children.set(child.pid, child);
     try {
-      worker.hello(this.generation, workerData);
+      child.hello(this.generation, workerData);
     } catch (err) {
-      worker.kill('SIGKILL');
-      this.#fail(err);
+      child.kill('SIGKILL');
+      fail(err);
       return false;
     }
-    return !afterFork || this.#guardSync(() => afterFork(this.owner, worker.pid));
+    if (!afterFork) return true;
+    const result = callHook(() => afterFork(this.owner, child.pid), fail);
+    if (result === THREW) return false;
+    void settleHook(result, fail);
+    return true;
   }
 
   // ---- signals ----
@@ -264,57 +256,25 @@ export class Manager implements WorkerHost {
       : { signal: normalizeSignal(name) ?? 'TERM', intervalMs: 0 };
     if (!mapped) return done();
     const { gracePeriod } = this.options;
-    const send = (worker: Worker): void => {
-      if (!worker.kill(`SIG${mapped.signal}` as NodeJS.Signals)) return;
-      if (gracePeriod !== null && STOP_SIGNALS.has(mapped.signal)) worker.killLater(gracePeriod, mapped.signal);
+    const send = (child: ChildHandle): void => {
+      if (!child.kill(nodeSignal(mapped.signal))) return;
+      if (gracePeriod !== null && STOP_SIGNALS.has(mapped.signal)) child.killLater(gracePeriod, mapped.signal);
     };
     if (mapped.intervalMs === 0) {
-      for (const worker of this.workers.values()) send(worker);
+      for (const child of this.children.values()) send(child);
       return done();
     }
     // Signals sent back to back merge, as the kernel merges them: one stagger at a time.
-    if (this.#stagger) {
-      this.#stagger.done.push(done);
-      return;
-    }
-    const stagger: Stagger = { done: [done] };
-    this.#stagger = stagger;
-    const queue = [...this.workers.values()];
-    const next = (): void => {
-      const worker = queue.shift();
-      if (worker) send(worker);
-      if (queue.length > 0) {
-        stagger.timer = setTimeout(next, Math.min(mapped.intervalMs, MAX_TIMER_MS));
-        return;
-      }
+    if (this.#stagger) return this.#stagger.join(done);
+    const stagger = new Stagger([...this.children.values()], mapped.intervalMs, send, () => {
       this.#stagger = undefined;
-      for (const each of stagger.done) each();
-    };
-    next();
+    });
+    this.#stagger = stagger;
+    stagger.join(done);
+    stagger.run();
   }
 
   // ---- errors from user hooks ----
-
-  #guardSync(fn: () => unknown): boolean {
-    try {
-      const result = fn();
-      if (result instanceof Promise) result.catch((err: unknown) => this.#fail(err));
-      return true;
-    } catch (err) {
-      this.#fail(err);
-      return false;
-    }
-  }
-
-  #guard(fn: () => unknown): Promise<void> | undefined {
-    try {
-      const result = fn();
-      if (result instanceof Promise) return result.then(() => undefined, (err: unknown) => this.#fail(err));
-    } catch (err) {
-      this.#fail(err);
-    }
-    return undefined;
-  }
 
   /** A user hook threw: the promise the user is awaiting rejects with it, as a die would leave Perl's start(). */
   #fail(error: unknown): void {
@@ -339,7 +299,7 @@ export class Manager implements WorkerHost {
   }
 
   #settled(): boolean {
-    return this.workers.size === 0 && this.#reapHooks.size === 0;
+    return this.children.size === 0 && this.#reapHooks.size === 0;
   }
 
   #checkWaiters(): void {
@@ -350,8 +310,4 @@ export class Manager implements WorkerHost {
     }
     this.#waiters.clear();
   }
-}
-
-function isThenable(value: unknown): boolean {
-  return (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as { then?: unknown }).then === 'function';
 }

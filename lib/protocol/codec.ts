@@ -4,14 +4,17 @@ import type { ChildToManager, ManagerToChild } from './messages';
 /** A message that cannot be put on the wire or taken off it. `reason` is for people. */
 export class ProtocolError extends Error {
   override name = 'ProtocolError';
+  /** The id the bad message carried, when it had one, so its sender can still be answered. */
+  id?: number;
 }
 
 /**
  * Serialises one message as a line. Throws a ProtocolError naming what is
  * wrong instead of sending something the other side would misread: JSON.stringify
  * throws on BigInt and cycles, and silently drops a top-level function.
+ * `value` is the user's part of the message (payload, result, workerData), checked and named as `what`.
  */
-export function encodeLine(message: object, what: string, value: unknown, maxBytes: number): string {
+export function encodeLine(message: ChildToManager | ManagerToChild, what: string, value: unknown, maxBytes: number): string {
   const kind = typeof value;
   if (kind === 'function' || kind === 'symbol' || kind === 'bigint') {
     throw new ProtocolError(`${what} is a ${kind}, which JSON cannot carry`);
@@ -52,39 +55,58 @@ function isId(value: unknown): value is number {
   return Number.isSafeInteger(value);
 }
 
-/** Parses a line a child sent. Throws ProtocolError; `idOf` recovers the id of a bad message when it has one. */
-export function decodeFromChild(line: Buffer): ChildToManager {
+/**
+ * One shape check per message type, for each direction. The mapped type makes
+ * the table exhaustive: a message type added to messages.ts without a check
+ * here is a compile error, not a runtime "malformed" warning.
+ */
+type Checks<M extends { type: string }> = { [T in M['type']]: (message: Record<string, unknown>) => boolean };
+
+const FROM_CHILD: Checks<ChildToManager> = {
+  call: (m) => isId(m.id) && typeof m.name === 'string',
+  finish: (m) => isId(m.id),
+};
+
+const FROM_MANAGER: Checks<ManagerToChild> = {
+  hello: (m) => isId(m.managerPid) && isId(m.generation),
+  reply: (m) => isId(m.id),
+  notice: (m) => typeof m.message === 'string',
+};
+
+function decode<M extends { type: string }>(line: Buffer, checks: Checks<M>): M {
   const message = parseObject(line);
-  if (message.type === 'call' && isId(message.id) && typeof message.name === 'string') {
-    return message as unknown as ChildToManager;
+  const type = message.type;
+  if (typeof type === 'string' && Object.hasOwn(checks, type) && checks[type as M['type']](message)) {
+    return message as unknown as M;
   }
-  if (message.type === 'finish' && isId(message.id)) return message as unknown as ChildToManager;
-  const error = new ProtocolError(`not a call or finish message: ${preview(line)}`);
-  if (isId(message.id)) (error as ProtocolError & { id?: number }).id = message.id;
+  const error = new ProtocolError(`not a ${alternatives(Object.keys(checks))} message: ${preview(line)}`);
+  if (isId(message.id)) error.id = message.id;
   throw error;
+}
+
+/** Parses a line a child sent. Throws ProtocolError, with the bad message's `id` when it had one. */
+export function decodeFromChild(line: Buffer): ChildToManager {
+  return decode(line, FROM_CHILD);
 }
 
 /** Parses a line the manager sent. Throws ProtocolError. */
 export function decodeFromManager(line: Buffer): ManagerToChild {
-  const message = parseObject(line);
-  switch (message.type) {
-    case 'hello':
-      if (isId(message.managerPid) && isId(message.generation)) return message as unknown as ManagerToChild;
-      break;
-    case 'reply':
-      if (isId(message.id)) return message as unknown as ManagerToChild;
-      break;
-    case 'notice':
-      if (typeof message.message === 'string') return message as unknown as ManagerToChild;
-      break;
-  }
-  throw new ProtocolError(`not a hello, reply or notice message: ${preview(line)}`);
+  return decode(line, FROM_MANAGER);
 }
 
-/** The id a malformed message carried, if any, so its sender can still be answered. */
-export function idOf(error: unknown): number | undefined {
-  const id = (error as { id?: unknown }).id;
-  return isId(id) ? id : undefined;
+/** Whether a line carries nothing: empty, or the `\r` of a CRLF line ending. */
+export function isBlankLine(line: Buffer): boolean {
+  return line.length === 0 || (line.length === 1 && line[0] === 13);
+}
+
+/** For a `switch` over message types: a compile error when a case is missing. */
+export function assertNever(value: never): never {
+  throw new ProtocolError(`unexpected message ${JSON.stringify(value)}`);
+}
+
+/** ['a', 'b', 'c'] → 'a, b or c' */
+function alternatives(names: string[]): string {
+  return names.length < 2 ? names.join('') : `${names.slice(0, -1).join(', ')} or ${names[names.length - 1]}`;
 }
 
 function preview(line: Buffer): string {

@@ -24,6 +24,8 @@ export interface FinishMessage {
 /** Manager → child: the first message a child receives. */
 export interface HelloMessage {
   type: 'hello';
+  /** PROTOCOL_VERSION of the manager's library. */
+  protocol: number;
   managerPid: number;
   generation: number;
   workerData?: unknown;
@@ -56,4 +58,8 @@ export interface NoticeMessage {
 export type ChildToManager = CallMessage | FinishMessage;
 export type ManagerToChild = HelloMessage | ReplyMessage | NoticeMessage;
 
+/**
+ * Sent in `hello`. Raised when a message changes shape, so that a child
+ * running another copy of the library (the `exec` option) can tell.
+ */
 export const PROTOCOL_VERSION = 1;

@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { isMainThread } from 'node:worker_threads';
 import type { ExecSettings } from '../options';
-import { fastTypeScriptChild } from './typescript-children';
+import { fastTypeScriptChild } from './ts-node-children';
 
 export interface Command {
   file: string;
@@ -109,7 +109,7 @@ export function assertReexecutable(exec: ExecSettings = {}, argv = process.argv,
  * The command that starts one child: this process's own entry script with
  * the same flags and arguments, or what the `exec` option names. With the
  * default flags, a manager under type-checking ts-node starts its children in
- * a transpile-only mode (see typescript-children.ts).
+ * a transpile-only mode (see ts-node-children.ts).
  */
 export function reexecCommand(
   exec: ExecSettings = {},

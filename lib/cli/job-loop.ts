@@ -2,7 +2,7 @@ import { CallbackError } from '../errors';
 import type { PreforkIPC } from '../prefork-ipc';
 import type { JobHandler } from './handler-types';
 import { loadHandler } from './load-handler';
-import { CALLBACK_LOAD_FAILED, CALLBACK_NEXT, type Assignment, type NextRequest, type Outcome } from './protocol';
+import { CALLBACK_LOAD_FAILED, CALLBACK_NEXT, type Assignment, type NextRequest, type Outcome } from './callbacks';
 
 function describe(error: unknown): string {
   if (error instanceof Error) return error.message ? `${error.name}: ${error.message}` : error.name;
@@ -35,12 +35,12 @@ async function runJob(handler: JobHandler, assignment: Assignment): Promise<Outc
 }
 
 /**
- * A worker process of the CLI: the same bin/prefork-ipc.js, re-executed by
- * the manager. It never reads the job input; it asks the manager for one job
+ * What a worker process of the CLI runs: the same bin/prefork-ipc.js,
+ * re-executed by the manager. It never reads the job input; it asks the manager for one job
  * at a time (the answer to `next` also carries the previous result, so a job
  * costs one round trip), and leaves after `maxJobs` jobs or when told none are left.
  */
-export async function runWorker(ppi: PreforkIPC, handlerFile: string, maxJobs: number): Promise<never> {
+export async function runJobLoop(ppi: PreforkIPC, handlerFile: string, maxJobs: number): Promise<never> {
   // Standard output carries the results; a handler's console.log must not mix into it.
   process.stdout.write = process.stderr.write.bind(process.stderr) as typeof process.stdout.write;
   // Ctrl-C reaches the whole process group (and a service manager may TERM the whole group):

@@ -5,35 +5,13 @@
  * (or that changed on disk since) is compiled by ts-node, registered on first
  * need in transpile-only mode with the manager's project settings.
  *
- * This file runs before the user's script: it uses only Node built-ins.
+ * This file runs before the user's script: it uses only Node built-ins (and
+ * the leaf ts-child-config.ts, which holds only a name and types).
  */
 import { readFileSync, statSync } from 'node:fs';
 import Module from 'node:module';
 import path from 'node:path';
-
-/** What the manager passes in the environment variable TS_CHILD_ENV (see typescript-children.ts). */
-export interface TsChildConfig {
-  /** JSON file of compiled modules, written by the manager. */
-  cache: string;
-  /** ts-node's main module, for modules the cache does not have. */
-  tsNode: string;
-  /** Options for ts-node's register(), used only for those modules. */
-  register: Record<string, unknown>;
-  /** Extensions ts-node registered in the manager (e.g. .ts, .tsx). */
-  extensions: string[];
-  /** Extensions ts-node compiles through the .js handler (e.g. .cts, .mts). */
-  viaJs: string[];
-  /** Modules ts-node preloaded in the manager (its --require and tsconfig "require"). */
-  preload: string[];
-}
-
-export interface CachedModule {
-  mtimeMs: number;
-  size: number;
-  code: string;
-}
-
-export const TS_CHILD_ENV = 'PARALLEL_PREFORK_IPC_TS_CHILD';
+import { TS_CHILD_ENV, type CachedModule, type TsChildConfig } from './ts-child-config';
 
 type Handler = (module: Module, filename: string) => void;
 type CompilableModule = Module & { _compile(code: string, filename: string): unknown };

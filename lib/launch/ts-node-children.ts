@@ -19,35 +19,12 @@
  */
 import path from 'node:path';
 import { compiledCache } from './compiled-cache';
-import type { TsChildConfig } from './ts-child-preload';
+import { tsNodeService, type TsNodeService } from './ts-node-service';
+import { TS_CHILD_ENV, type TsChildConfig } from './ts-child-config';
 
-/** Must match ts-child-preload.ts (not imported from there: loading it has effects). */
-const TS_CHILD_ENV = 'PARALLEL_PREFORK_IPC_TS_CHILD';
 const PRELOAD = path.join(__dirname, 'ts-child-preload.js');
 /** Flags that bring in ESM loader hooks: ts-child-preload only serves require(). */
 const ESM_LOADER_FLAGS = /^(--import|--loader|--experimental-loader)(=|$)/;
-
-/** What ts-node leaves on `process` when it is registered (ts-node's REGISTER_INSTANCE). */
-const TS_NODE_INSTANCE = Symbol.for('ts-node.register.instance');
-
-/** The parts of ts-node's service that tell how it compiles. */
-export interface TsNodeService {
-  transpileOnly?: boolean;
-  options?: {
-    transpiler?: unknown;
-    typeCheck?: boolean;
-    compilerOptions?: object;
-    ignore?: string[];
-    skipIgnore?: boolean;
-    preferTsExts?: boolean;
-    require?: string[];
-  };
-  configFilePath?: string;
-  extensions?: { compiled?: string[] };
-  compile?: (code: string, fileName: string) => string;
-  ignored?: (fileName: string) => boolean;
-  projectLocalResolveHelper?: (name: string, fallbackToTsNodeRelative: boolean) => string;
-}
 
 export interface ChildFlags {
   flags: string[];
@@ -61,11 +38,6 @@ const TYPE_CHECK_FLAGS = /^(--type-check|--typeCheck)$/;
 /** `-r ts-node/register` (also /index, /type-check, /transpile-only), as a node flag or in NODE_OPTIONS. */
 const REGISTER_MODULE = /^ts-node\/register(\/(index|type-check|transpile-only)(\.js)?)?$/;
 const REQUIRE_FLAG = /^(-r|--require)$/;
-
-function tsNodeService(): TsNodeService | undefined {
-  const service = (process as NodeJS.Process & { [TS_NODE_INSTANCE]?: TsNodeService })[TS_NODE_INSTANCE];
-  return typeof service === 'object' && service !== null ? service : undefined;
-}
 
 /** Asked once per ts-node service: the answer does not change while the manager runs, and every spawn asks. */
 const swcFound = new WeakMap<TsNodeService, boolean>();

@@ -1,27 +1,30 @@
 import type { ChildProcess } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import { Channel } from '../protocol/channel';
-import { decodeFromChild, encodeLine, idOf, ProtocolError } from '../protocol/codec';
-import type { ChildToManager, HelloMessage, ReplyMessage } from '../protocol/messages';
+import { assertNever, decodeFromChild, encodeLine, isBlankLine, ProtocolError } from '../protocol/codec';
+import { PROTOCOL_VERSION, type ChildToManager, type ManagerToChild } from '../protocol/messages';
 import { exitStatus } from '../signals';
 import { warn } from '../warn';
-import { serveCallback, type CallOutcome } from './serve-callback';
+import type { CallOutcome } from './callback-server';
 
 /** How long to wait for the child's pipe to close after the child exited (a grandchild may hold it). */
 const PIPE_CLOSE_GRACE_MS = 1000;
 
-export interface WorkerHost {
+/** What a ChildHandle needs from the manager. */
+export interface ChildHandleHost {
   readonly maxMessageBytes: number;
-  readonly callbackTimeout: number | undefined;
-  findCallback(name: string): ((...args: never[]) => unknown) | undefined;
-  callbackNames(): string[];
-  invokeCallback(name: string, pid: number, payload: unknown): unknown;
+  /** Runs the callback `name` for child `pid`; never rejects. */
+  serve(name: string, pid: number, payload: unknown): Promise<CallOutcome>;
   /** The child is gone and everything it sent has been read. */
-  workerEnded(worker: Worker, status: number): void;
+  childEnded(handle: ChildHandle, status: number): void;
 }
 
-/** The manager's view of one child: its process, its channel, its final payload. */
-export class Worker {
+/**
+ * The manager's handle on one child process: the process, its channel, its
+ * final payload. (Not to be confused with the code that runs inside the
+ * child: that is child/runtime.ts.)
+ */
+export class ChildHandle {
   readonly pid: number;
   readonly channel: Channel;
   /** What the child passed to finish(); `hasFinalPayload` tells undefined from "never sent". */
@@ -31,7 +34,7 @@ export class Worker {
   finished = false;
   #status: number | undefined;
   #ended = false;
-  #graceTimer: NodeJS.Timeout | undefined;
+  #pipeCloseTimer: NodeJS.Timeout | undefined;
   /**
    * Answers ready while the child is not reading: kept as values, serialised
    * only once the pipe drains, so a child that stops reading costs the manager
@@ -43,7 +46,7 @@ export class Worker {
   constructor(
     readonly child: ChildProcess & { pid: number },
     readonly generation: number,
-    private readonly host: WorkerHost,
+    private readonly host: ChildHandleHost,
   ) {
     this.pid = child.pid;
     const [, , , toChild, fromChild] = child.stdio as unknown as [unknown, unknown, unknown, Writable, Readable];
@@ -60,7 +63,7 @@ export class Worker {
       this.#status = exitStatus(code, signal);
       clearTimeout(this.#killTimer);
       if (!this.channel.closed) {
-        this.#graceTimer = setTimeout(() => this.channel.destroy(), PIPE_CLOSE_GRACE_MS);
+        this.#pipeCloseTimer = setTimeout(() => this.channel.destroy(), PIPE_CLOSE_GRACE_MS);
       }
       this.#maybeEnded();
     });
@@ -71,8 +74,8 @@ export class Worker {
   }
 
   hello(generation: number, workerData: unknown): void {
-    const message: HelloMessage = { type: 'hello', managerPid: process.pid, generation, workerData };
-    this.channel.write(encodeLine(message, 'beforeFork() result (workerData)', workerData, this.host.maxMessageBytes));
+    const hello = { type: 'hello', protocol: PROTOCOL_VERSION, managerPid: process.pid, generation, workerData } as const;
+    this.channel.write(encodeLine(hello, 'beforeFork() result (workerData)', workerData, this.host.maxMessageBytes));
   }
 
   kill(signal: NodeJS.Signals): boolean {
@@ -97,40 +100,40 @@ export class Worker {
   #maybeEnded(): void {
     if (this.#ended || this.#status === undefined || !this.channel.closed) return;
     this.#ended = true;
-    clearTimeout(this.#graceTimer);
-    this.host.workerEnded(this, this.#status);
+    clearTimeout(this.#pipeCloseTimer);
+    this.host.childEnded(this, this.#status);
   }
 
   #onLine(line: Buffer): void {
-    if (line.length === 0 || (line.length === 1 && line[0] === 13)) return;
+    if (isBlankLine(line)) return;
     let message: ChildToManager;
     try {
       message = decodeFromChild(line);
     } catch (err) {
       const reason = (err as Error).message;
       warn(`child ${this.pid} sent a malformed message, dropped: ${reason}`);
-      const id = idOf(err);
+      const id = err instanceof ProtocolError ? err.id : undefined;
       if (id !== undefined) this.#reply(id, { ok: false, code: 'MALFORMED', message: `malformed message: ${reason}` });
       else this.#send({ type: 'notice', message: `the manager dropped a malformed line: ${reason}` });
       return;
     }
-    if (message.type === 'finish') {
-      this.finished = true;
-      if ('payload' in message) {
-        this.finalPayload = message.payload;
-        this.hasFinalPayload = true;
+    switch (message.type) {
+      case 'finish':
+        this.finished = true;
+        if ('payload' in message) {
+          this.finalPayload = message.payload;
+          this.hasFinalPayload = true;
+        }
+        this.#reply(message.id, { ok: true, result: undefined });
+        return;
+      case 'call': {
+        const { id, name, payload } = message;
+        void this.host.serve(name, this.pid, payload).then((outcome) => this.#reply(id, outcome, name));
+        return;
       }
-      this.#reply(message.id, { ok: true, result: undefined });
-      return;
+      default:
+        assertNever(message);
     }
-    const { id, name, payload } = message;
-    void serveCallback(
-      this.host.findCallback(name),
-      name,
-      this.host.callbackNames(),
-      () => this.host.invokeCallback(name, this.pid, payload),
-      this.host.callbackTimeout,
-    ).then((outcome) => this.#reply(id, outcome, name));
   }
 
   #reply(id: number, outcome: CallOutcome, name?: string): void {
@@ -147,7 +150,7 @@ export class Worker {
     if (this.channel.closed) return;
     if (outcome.ok) {
       try {
-        const reply: ReplyMessage = { type: 'reply', id, result: outcome.result };
+        const reply = { type: 'reply', id, result: outcome.result } as const;
         this.channel.write(encodeLine(reply, `the result of callback '${name}'`, outcome.result, this.host.maxMessageBytes));
         return;
       } catch (err) {
@@ -165,7 +168,7 @@ export class Worker {
     while (this.#heldReplies.length > 0 && !this.channel.backlogged) this.#heldReplies.shift()!();
   }
 
-  #send(message: object): void {
+  #send(message: ManagerToChild): void {
     this.channel.write(JSON.stringify(message) + '\n');
   }
 

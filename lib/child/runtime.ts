@@ -4,10 +4,10 @@ import { flush } from './flush';
 import { warn } from '../warn';
 import { CallbackError } from '../errors';
 import { Channel } from '../protocol/channel';
-import { decodeFromManager, encodeLine, ProtocolError } from '../protocol/codec';
-import type { ManagerToChild } from '../protocol/messages';
+import { assertNever, decodeFromManager, encodeLine, isBlankLine, ProtocolError } from '../protocol/codec';
+import { PROTOCOL_VERSION, type ChildToManager, type ManagerToChild } from '../protocol/messages';
 import type { ManagerExitPolicy } from '../options';
-import type { PreforkIPC } from '../prefork-ipc';
+import type { PreforkView } from '../view';
 
 /** fd 3 carries the manager's messages to us, fd 4 ours to it. */
 const FROM_MANAGER_FD = 3;
@@ -29,11 +29,12 @@ function isPipe(fd: number): boolean {
 }
 
 /**
- * The child side: one channel to the manager, calls matched to replies by id.
- * The channel holds the event loop open only while a call is waiting for its
- * answer, so a child with nothing left to do exits like any Node process.
+ * What runs inside a child process: one channel to the manager, calls matched
+ * to replies by id. The channel holds the event loop open only while a call
+ * is waiting for its answer, so a child with nothing left to do exits like
+ * any Node process. (The manager's handle on a child is manager/child-handle.ts.)
  */
-export class Child {
+export class ChildRuntime {
   /** Known before the hello arrives: the manager is the process that spawned us. */
   managerPid = process.ppid;
   generation = 0;
@@ -49,7 +50,7 @@ export class Child {
   #managerGone = false;
 
   constructor(
-    private readonly owner: PreforkIPC,
+    private readonly owner: PreforkView,
     private readonly maxMessageBytes: number,
     private readonly onManagerExit: ManagerExitPolicy,
     marker: string,
@@ -104,18 +105,9 @@ export class Child {
       return Promise.reject(new CallbackError('MANAGER_GONE', name, `callback '${name}' cannot be sent: the manager went away`));
     }
     const id = this.#nextId++;
-    let line: string;
-    try {
-      line = encodeLine({ type: 'call', id, name, payload }, `the payload of callback '${name}'`, payload, this.maxMessageBytes);
-    } catch (err) {
-      if (!(err instanceof ProtocolError)) throw err;
-      return Promise.reject(new CallbackError('BAD_PAYLOAD', name, `callback '${name}' was not sent: ${err.message}`));
-    }
-    return new Promise((resolve, reject) => {
-      this.#pending.set(id, { name, resolve, reject });
-      this.#updateRef();
-      this.#channel.write(line);
-    });
+    const line = this.#encode({ type: 'call', id, name, payload }, `the payload of callback '${name}'`, name, `callback '${name}' was not sent`);
+    if (line instanceof CallbackError) return Promise.reject(line);
+    return new Promise((resolve, reject) => this.#request(id, line, { name, resolve, reject }));
   }
 
   finish(exitCode: number, payload: unknown): Promise<never> {
@@ -124,22 +116,14 @@ export class Child {
       return Promise.reject(new TypeError(`finish(exitCode): exitCode must be a whole number from 0 to 255, got ${String(exitCode)}`));
     }
     const id = this.#nextId++;
-    let line: string;
-    try {
-      line = encodeLine({ type: 'finish', id, payload }, 'the final payload', payload, this.maxMessageBytes);
-    } catch (err) {
-      if (!(err instanceof ProtocolError)) throw err;
-      return Promise.reject(new CallbackError('BAD_PAYLOAD', 'finish', `finish() sent nothing: ${err.message}`));
-    }
+    const line = this.#encode({ type: 'finish', id, payload }, 'the final payload', 'finish', 'finish() sent nothing');
+    if (line instanceof CallbackError) return Promise.reject(line);
     this.#finishing = (async () => {
       if (!this.#managerGone) {
         // Wait for the manager's acknowledgement: exiting once the bytes are
-        // merely queued would cut a large payload short.
-        await new Promise<unknown>((resolve) => {
-          this.#pending.set(id, { name: 'finish', resolve, reject: resolve });
-          this.#updateRef();
-          this.#channel.write(line);
-        });
+        // merely queued would cut a large payload short. A failure (the
+        // manager went away) is no reason to stay either.
+        await new Promise<unknown>((resolve) => this.#request(id, line, { name: 'finish', resolve, reject: resolve }));
       }
       await Promise.all([flush(process.stdout), flush(process.stderr)]);
       process.exit(exitCode);
@@ -147,8 +131,25 @@ export class Child {
     return this.#finishing;
   }
 
+  /** The message as a line, or the CallbackError (BAD_PAYLOAD) saying why it cannot be sent. */
+  #encode(message: ChildToManager, what: string, name: string, failure: string): string | CallbackError {
+    try {
+      return encodeLine(message, what, message.payload, this.maxMessageBytes);
+    } catch (err) {
+      if (!(err instanceof ProtocolError)) throw err;
+      return new CallbackError('BAD_PAYLOAD', name, `${failure}: ${err.message}`);
+    }
+  }
+
+  /** Sends a line and waits for the reply with the same id. */
+  #request(id: number, line: string, call: PendingCall): void {
+    this.#pending.set(id, call);
+    this.#updateRef();
+    this.#channel.write(line);
+  }
+
   #onLine(line: Buffer, helloArrived: () => void): void {
-    if (line.length === 0) return;
+    if (isBlankLine(line)) return;
     let message: ManagerToChild;
     try {
       message = decodeFromManager(line);
@@ -158,6 +159,9 @@ export class Child {
     }
     switch (message.type) {
       case 'hello':
+        if (message.protocol !== PROTOCOL_VERSION) {
+          warn(`the manager speaks protocol version ${String(message.protocol)}, this child ${PROTOCOL_VERSION}: are two versions of parallel-prefork-ipc installed?`);
+        }
         this.managerPid = message.managerPid;
         this.generation = message.generation;
         this.workerData = message.workerData;
@@ -178,10 +182,12 @@ export class Child {
         this.#updateRef();
         if (message.error) call.reject(new CallbackError(message.error.code, call.name, message.error.message));
         else call.resolve(message.result);
+        return;
       }
+      default:
+        assertNever(message);
     }
   }
-
 
   #onManagerGone(helloFailed: (error: Error) => void): void {
     this.#managerGone = true;

@@ -10,9 +10,9 @@ import { mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync 
 import os from 'node:os';
 import path from 'node:path';
 import { onExit } from 'signal-exit';
-import type { CachedModule } from './ts-child-preload';
+import type { CachedModule } from './ts-child-config';
 import { warn } from '../warn';
-import type { TsNodeService } from './typescript-children';
+import type { TsNodeService } from './ts-node-service';
 
 class CompiledCache {
   #dir: string | undefined;

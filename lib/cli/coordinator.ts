@@ -1,12 +1,12 @@
 import { createReadStream } from 'node:fs';
-import { constants } from 'node:os';
 import type { Readable } from 'node:stream';
 import type { PreforkIPC } from '../prefork-ipc';
 import type { PreforkOptions } from '../options';
+import { exitStatus, nodeSignal } from '../signals';
 import type { CliOptions } from './args';
 import { JobReader, type InputRecord } from './job-reader';
 import { Progress } from './progress';
-import { CALLBACK_LOAD_FAILED, CALLBACK_NEXT, type NextRequest, type ResultRecord } from './protocol';
+import { CALLBACK_LOAD_FAILED, CALLBACK_NEXT, type NextRequest, type ResultRecord } from './callbacks';
 import { ResultWriter } from './result-writer';
 import { Scheduler } from './scheduler';
 
@@ -18,10 +18,12 @@ export const EXIT_SOME_FAILED = 1;
 export const EXIT_HANDLER_FAILED = 2;
 
 /**
- * The CLI's manager. Constructing it does nothing but wire objects: the same
- * script runs in every worker, where only `preforkOptions()` is used.
+ * The CLI's side in the manager process: reads jobs, hands them to workers
+ * through callbacks, writes results. Constructing it does nothing but wire
+ * objects: the same script runs in every worker, where only `preforkOptions()`
+ * is used (the workers' side is job-loop.ts).
  */
-export class CliManager {
+export class CliCoordinator {
   #ppi: PreforkIPC | undefined;
   #scheduler: Scheduler | undefined;
   #reader: JobReader | undefined;
@@ -43,7 +45,7 @@ export class CliManager {
       // Neither signal is forwarded: running jobs finish, then each worker is told there is nothing left.
       trapSignals: { INT: null, TERM: null },
       gracePeriod: null,
-      // Workers ignore SIGTERM (see worker.ts), so the default policy, SIGTERM to self, would not end them.
+      // Workers ignore SIGTERM (see job-loop.ts), so the default policy, SIGTERM to self, would not end them.
       onManagerExit: () => process.exit(1),
       callbacks: {
         [CALLBACK_NEXT]: (_ppi, pid, request: NextRequest) => this.#scheduler!.next(pid, request),
@@ -112,7 +114,7 @@ export class CliManager {
       process.stderr.write(`prefork-ipc: cannot load the handler ${options.handler}:\n${this.#handlerError}\n`);
       return EXIT_HANDLER_FAILED;
     }
-    if (this.#stopSignal) return 128 + constants.signals[`SIG${this.#stopSignal}` as NodeJS.Signals];
+    if (this.#stopSignal) return exitStatus(null, nodeSignal(this.#stopSignal));
     return this.#failed > 0 ? EXIT_SOME_FAILED : EXIT_OK;
   }
 

@@ -1,0 +1,44 @@
+import type { FailureCode } from '../protocol/messages';
+import type { CallbackHandler, PreforkView } from '../view';
+
+export type CallOutcome = { ok: true; result: unknown } | { ok: false; code: FailureCode; message: string };
+
+/**
+ * Runs the manager's callback handlers for the children's calls. Each call
+ * runs on its own (a slow handler delays only its own answer), and `serve`
+ * never throws: whatever the handler does becomes an answer for the child.
+ */
+export class CallbackServer {
+  constructor(
+    private readonly handlers: ReadonlyMap<string, CallbackHandler>,
+    private readonly owner: PreforkView,
+    private readonly timeoutMs: number | undefined,
+  ) {}
+
+  async serve(name: string, pid: number, payload: unknown): Promise<CallOutcome> {
+    const handler = this.handlers.get(name);
+    if (!handler) {
+      const known = [...this.handlers.keys()];
+      const list = known.length ? known.map((n) => `'${n}'`).join(', ') : 'none';
+      return { ok: false, code: 'UNKNOWN_CALLBACK', message: `no callback named '${name}' in the manager (defined: ${list})` };
+    }
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const running = Promise.resolve().then(() => handler(this.owner, pid, payload));
+      if (this.timeoutMs === undefined) return { ok: true, result: await running };
+      const timeoutMs = this.timeoutMs;
+      const timedOut = new Promise<CallOutcome>((resolve) => {
+        timer = setTimeout(
+          () => resolve({ ok: false, code: 'TIMEOUT', message: `callback '${name}' timed out after ${timeoutMs} ms` }),
+          timeoutMs,
+        );
+      });
+      return await Promise.race([running.then((result): CallOutcome => ({ ok: true, result })), timedOut]);
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      return { ok: false, code: 'HANDLER_ERROR', message: `callback '${name}' failed in the manager: ${message}` };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
