@@ -1,10 +1,10 @@
 /** Corner cases a review of the manager found, each once a bug. */
 import { run, start } from './support/run';
 
-const edge = (name: string) => run(['edge-cases.js'], { env: { ...process.env, CASE: name } });
+const lifecycle = (name: string) => run(['pool-lifecycle.js'], { env: { ...process.env, CASE: name } });
 
 test('stop() while waitAllChildren() waits signals the children, as a trapped signal would', async () => {
-  const end = await edge('stop-during-wait');
+  const end = await lifecycle('stop-during-wait');
   expect(end.events.filter((e) => e.event === 'reap').map((e) => e.status)).toEqual([130, 130]);
   const last = end.events.at(-1) as { left: number; waitedMs: number };
   expect(last.left).toBe(0);
@@ -12,7 +12,7 @@ test('stop() while waitAllChildren() waits signals the children, as a trapped si
 });
 
 test('children ended on purpose by a reload are no crash: the next generation spawns without errRespawnInterval', async () => {
-  const p = start(['edge-cases.js'], { env: { ...process.env, CASE: 'reload-no-pause' } });
+  const p = start(['pool-lifecycle.js'], { env: { ...process.env, CASE: 'reload-no-pause' } });
   await p.waitForEvents('spawn', 2);
   p.child.kill('SIGHUP');
   await p.waitForEvents('spawn', 4);
@@ -24,7 +24,7 @@ test('children ended on purpose by a reload are no crash: the next generation sp
 });
 
 test('a second signal during a staggered forward merges with it; start() still resolves', async () => {
-  const p = start(['edge-cases.js'], { env: { ...process.env, CASE: 'stagger-twice' } });
+  const p = start(['pool-lifecycle.js'], { env: { ...process.env, CASE: 'stagger-twice' } });
   await p.waitForEvents('up', 3);
   p.child.kill('SIGTERM');
   await new Promise((r) => setTimeout(r, 100));
@@ -36,14 +36,14 @@ test('a second signal during a staggered forward merges with it; start() still r
 });
 
 test('stop() called from beforeFork spawns nothing more', async () => {
-  const end = await edge('stop-in-before-fork');
+  const end = await lifecycle('stop-in-before-fork');
   expect(end.events.filter((e) => e.event === 'spawn')).toHaveLength(2);
   expect(end.events.filter((e) => e.event === 'reap').map((e) => e.payload).sort()).toEqual(['a', 'b']);
   expect(end.events.at(-1)).toEqual({ event: 'end', left: 0 });
 });
 
 test('children that die at start-up: after the first wave, one spawn per errRespawnInterval', async () => {
-  const end = await edge('crash-loop');
+  const end = await lifecycle('crash-loop');
   const times = end.events.filter((e) => e.event === 'spawn').map((e) => e.at as number);
   expect(times.length).toBeGreaterThanOrEqual(5);
   const later = times.slice(4);
@@ -52,13 +52,13 @@ test('children that die at start-up: after the first wave, one spawn per errResp
 });
 
 test('an async beforeFork makes start() reject with a TypeError instead of sending {} as workerData', async () => {
-  const end = await edge('async-before-fork');
+  const end = await lifecycle('async-before-fork');
   expect(end.events[0]).toMatchObject({ event: 'rejected', name: 'TypeError', numWorkers: 0 });
   expect(end.events[0].message).toMatch(/beforeFork must return the workerData itself, not a promise/);
 });
 
 test('a child knows managerPid before start() resolves; limits beyond a timer\'s range mean no limit', async () => {
-  const end = await edge('manager-pid-and-long-limits');
+  const end = await lifecycle('manager-pid-and-long-limits');
   expect(end.code).toBe(0);
   const reap = end.events.find((e) => e.event === 'reap') as { status: number; managerPid: number; payload: Record<string, unknown> };
   expect(reap.status).toBe(0);
@@ -68,7 +68,7 @@ test('a child knows managerPid before start() resolves; limits beyond a timer\'s
 });
 
 test('a child that stops reading its answers costs the manager no copies of them, and gets them all later', async () => {
-  const end = await edge('slow-reader');
+  const end = await lifecycle('slow-reader');
   const reap = end.events.find((e) => e.event === 'reap') as { status: number; payload: object; peakRssMb: number };
   expect(reap).toMatchObject({ status: 0, payload: { n: 300, intact: true } });
   expect(reap.peakRssMb).toBeLessThan(200); // 300 answers of 1 MB each, serialised only as the pipe drains
