@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
-import type { PreforkIPC } from '../prefork-ipc';
+import type { PreforkView } from '../view';
 import type { PreforkOptions } from '../options';
 import { exitStatus, nodeSignal } from '../signals';
 import type { CliOptions } from './args';
@@ -24,7 +24,7 @@ export const EXIT_HANDLER_FAILED = 2;
  * is used (the workers' side is job-loop.ts).
  */
 export class CliCoordinator {
-  #ppi: PreforkIPC | undefined;
+  #ppi: PreforkView | undefined;
   #scheduler: Scheduler | undefined;
   #reader: JobReader | undefined;
   #writer: ResultWriter | undefined;
@@ -56,7 +56,7 @@ export class CliCoordinator {
   }
 
   /** Runs every job; resolves with the exit status. */
-  async run(ppi: PreforkIPC): Promise<number> {
+  async run(ppi: PreforkView): Promise<number> {
     const { options } = this;
     this.#ppi = ppi;
     const showProgress = options.progress ?? process.stderr.isTTY === true;

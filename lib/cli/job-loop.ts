@@ -1,5 +1,5 @@
 import { CallbackError } from '../errors';
-import type { PreforkIPC } from '../prefork-ipc';
+import type { PreforkView } from '../view';
 import type { JobHandler } from './handler-types';
 import { loadHandler } from './load-handler';
 import { CALLBACK_LOAD_FAILED, CALLBACK_NEXT, type Assignment, type NextRequest, type Outcome } from './callbacks';
@@ -40,7 +40,7 @@ async function runJob(handler: JobHandler, assignment: Assignment): Promise<Outc
  * at a time (the answer to `next` also carries the previous result, so a job
  * costs one round trip), and leaves after `maxJobs` jobs or when told none are left.
  */
-export async function runJobLoop(ppi: PreforkIPC, handlerFile: string, maxJobs: number): Promise<never> {
+export async function runJobLoop(ppi: PreforkView, handlerFile: string, maxJobs: number): Promise<never> {
   // Standard output carries the results; a handler's console.log must not mix into it.
   process.stdout.write = process.stderr.write.bind(process.stderr) as typeof process.stdout.write;
   // Ctrl-C reaches the whole process group (and a service manager may TERM the whole group):
