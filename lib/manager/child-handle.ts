@@ -44,22 +44,22 @@ export class ChildHandle {
   #killTimer: NodeJS.Timeout | undefined;
 
   constructor(
-    readonly child: ChildProcess & { pid: number },
+    private readonly subprocess: ChildProcess & { pid: number },
     readonly generation: number,
     private readonly host: ChildHandleHost,
   ) {
-    this.pid = child.pid;
-    const [, , , toChild, fromChild] = child.stdio as unknown as [unknown, unknown, unknown, Writable, Readable];
+    this.pid = subprocess.pid;
+    const [, , , toChild, fromChild] = subprocess.stdio as unknown as [unknown, unknown, unknown, Writable, Readable];
     this.channel = new Channel(fromChild, toChild, host.maxMessageBytes, {
       line: (line) => this.#onLine(line),
       overflow: (bytes) => this.#onOverflow(bytes),
       closed: () => this.#maybeEnded(),
       drained: () => this.#sendHeldReplies(),
     }, { pauseInputWhileBacklogged: true });
-    child.on('error', () => {
+    subprocess.on('error', () => {
       /* a failed kill() of a process that is already gone; 'exit' tells the rest */
     });
-    child.once('exit', (code, signal) => {
+    subprocess.once('exit', (code, signal) => {
       this.#status = exitStatus(code, signal);
       clearTimeout(this.#killTimer);
       if (!this.channel.closed) {
@@ -81,7 +81,7 @@ export class ChildHandle {
   kill(signal: NodeJS.Signals): boolean {
     if (!this.alive) return false;
     try {
-      return this.child.kill(signal);
+      return this.subprocess.kill(signal);
     } catch {
       return false;
     }
