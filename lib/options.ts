@@ -48,8 +48,12 @@ export interface PreforkOptions<C extends CallbackMap = CallbackMap, Final = unk
   trapSignals?: Record<string, SignalAction>;
   /** Manager: a child ended. `status` is its exit code, or 128 + signal number. */
   onChildReap?: Bivariant<(ppi: PreforkView, pid: number, status: number, finalPayload: Final | undefined) => unknown>;
-  /** Manager: about to spawn; a result other than undefined becomes the child's `workerData`. */
-  beforeFork?: Bivariant<(ppi: PreforkView) => Data | undefined>;
+  /**
+   * Manager: about to spawn; a result other than undefined becomes the child's `workerData`.
+   * A plain function type, not `Bivariant`: through the method-signature wrapper, a `(ppi) => …`
+   * with `ppi` unannotated left `Data` as `unknown` (spec/types/inference.ts).
+   */
+  beforeFork?: (ppi: PreforkView) => Data | undefined;
   /** Manager: a child was spawned. */
   afterFork?: Bivariant<(ppi: PreforkView, pid: number) => unknown>;
   /** Handlers the children can call by name. */

@@ -63,6 +63,8 @@ export class Scheduler {
       this.#waiting.delete(pid);
       wake(null);
     }
+    // With no job running, no report will come to notice we are done: tell now.
+    this.#checkDone();
   }
 
   /** Callback `next` from worker `pid`: records its last result, resolves with its next job or null. */

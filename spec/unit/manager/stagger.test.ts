@@ -1,0 +1,90 @@
+import { MAX_TIMER_MS } from '../../../lib/options';
+import { Stagger } from '../../../lib/manager/stagger';
+
+beforeEach(() => {
+  jest.useFakeTimers();
+});
+afterEach(() => {
+  jest.useRealTimers();
+});
+
+function make(targets: number[], intervalMs: number) {
+  const sent: Array<[number, number]> = [];
+  const events: string[] = [];
+  const stagger = new Stagger(
+    targets,
+    intervalMs,
+    (target) => sent.push([target, Date.now()]),
+    () => events.push('ended'),
+  );
+  return { stagger, sent, events };
+}
+
+test('the first target at once, then one per interval, in order', () => {
+  const start = Date.now();
+  const { stagger, sent } = make([1, 2, 3], 100);
+  stagger.run();
+  expect(sent).toEqual([[1, start]]);
+  jest.advanceTimersByTime(99);
+  expect(sent).toHaveLength(1);
+  jest.advanceTimersByTime(1);
+  expect(sent).toEqual([
+    [1, start],
+    [2, start + 100],
+  ]);
+  jest.advanceTimersByTime(100);
+  expect(sent.map(([target, at]) => [target, at - start])).toEqual([
+    [1, 0],
+    [2, 100],
+    [3, 200],
+  ]);
+  expect(jest.getTimerCount()).toBe(0);
+});
+
+test('ended is called once the last target was sent, before the waiters, each once', () => {
+  const { stagger, sent, events } = make([1, 2], 50);
+  stagger.join(() => events.push(`waiter a (sent ${sent.length})`));
+  stagger.run();
+  stagger.join(() => events.push(`waiter b (sent ${sent.length})`));
+  expect(events).toEqual([]);
+  jest.advanceTimersByTime(50);
+  expect(events).toEqual(['ended', 'waiter a (sent 2)', 'waiter b (sent 2)']);
+  jest.advanceTimersByTime(1000);
+  expect(events).toHaveLength(3);
+});
+
+test('one target: sent, ended and waiters told synchronously', () => {
+  const { stagger, sent, events } = make([7], 1000);
+  stagger.join(() => events.push('waiter'));
+  stagger.run();
+  expect(sent).toHaveLength(1);
+  expect(events).toEqual(['ended', 'waiter']);
+  expect(jest.getTimerCount()).toBe(0);
+});
+
+test('no targets: nothing sent, ended and waiters told at once', () => {
+  const { stagger, sent, events } = make([], 1000);
+  stagger.join(() => events.push('waiter'));
+  stagger.run();
+  expect(sent).toEqual([]);
+  expect(events).toEqual(['ended', 'waiter']);
+});
+
+test('an interval longer than a timer can wait is capped, not fired after 1 ms', () => {
+  const { stagger, sent } = make([1, 2], Number.MAX_SAFE_INTEGER);
+  stagger.run();
+  jest.advanceTimersByTime(1000);
+  expect(sent).toHaveLength(1);
+  jest.advanceTimersByTime(MAX_TIMER_MS - 1000);
+  expect(sent).toHaveLength(2);
+});
+
+test('an interval of 0 still goes one target per timer turn', () => {
+  const { stagger, sent } = make([1, 2, 3], 0);
+  stagger.run();
+  expect(sent).toHaveLength(1);
+  jest.advanceTimersByTime(0);
+  jest.runOnlyPendingTimers();
+  jest.runOnlyPendingTimers();
+  expect(sent.map(([target]) => target)).toEqual([1, 2, 3]);
+});
