@@ -51,7 +51,7 @@ export interface PreforkOptions<C extends CallbackMap = CallbackMap, Final = unk
   /**
    * Manager: about to spawn; a result other than undefined becomes the child's `workerData`.
    * A plain function type, not `Bivariant`: through the method-signature wrapper, a `(ppi) => …`
-   * with `ppi` unannotated left `Data` as `unknown` (spec/types/inference.ts).
+   * with `ppi` unannotated left `Data` as `unknown` (spec/types/hooks.ts).
    */
   beforeFork?: (ppi: PreforkView) => Data | undefined;
   /** Manager: a child was spawned. */
