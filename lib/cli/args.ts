@@ -15,6 +15,20 @@ export interface CliOptions {
   ordered: boolean;
   /** undefined: on when stderr is a terminal. */
   progress: boolean | undefined;
+  /** Jobs from a pg-boss queue instead of JOBS (`--pg-boss URL --queue NAME`). */
+  queue?: QueueOptions;
+}
+
+/** `--pg-boss URL --queue NAME` and the options that go with it. */
+export interface QueueOptions {
+  url: string;
+  name: string;
+  follow: boolean;
+  /** undefined: twice the number of workers. */
+  batchSize: number | undefined;
+  pollMs: number;
+  schema: string;
+  maintenanceIntervalSeconds: number | undefined;
 }
 
 export type Command = { kind: 'help' } | { kind: 'version' } | { kind: 'run'; options: CliOptions };
@@ -25,6 +39,9 @@ export class UsageError extends Error {
 }
 
 export const USAGE = `Usage: prefork-ipc [options] HANDLER [JOBS]
+       prefork-ipc --pg-boss URL --queue NAME [options] HANDLER
+       prefork-ipc enqueue --pg-boss URL --queue NAME [JOBS]
+       prefork-ipc results --pg-boss URL --queue NAME [--failed | --all]
 
 Runs HANDLER over every job in JOBS (NDJSON: one JSON value per line; standard
 input when JOBS is absent or '-') with a pool of preforked worker processes,
@@ -44,6 +61,35 @@ Options:
       --no-progress            no progress bar
   -h, --help                   show this help
   -V, --version                show the version
+
+A pg-boss queue instead of JOBS (needs the package pg-boss 10, an optional peer
+dependency; see docs/scaling-out.md). Any number of managers, on any hosts, may
+share one queue. Each job is completed with {"result": ...} or failed with
+{"error": "..."}; the queue's retry policy applies. Nothing goes to stdout.
+      --pg-boss URL            the Postgres database, postgres://user:pass@host:port/db
+      --queue NAME             the queue (prefork-ipc enqueue creates it)
+      --follow                 keep waiting for new jobs until SIGINT/SIGTERM, instead of
+                               ending once every job of the queue is over
+      --batch-size N           jobs fetched per round trip (default: 2 × workers)
+      --poll MS                how often an idle manager looks again (default 500)
+      --schema NAME            pg-boss's schema (default pgboss)
+      --maintenance-interval S how often pg-boss expires the leases of vanished hosts
+                               (default: pg-boss's, 120 s)
+--retries does not apply: the queue's retryLimit does.
+
+enqueue: sends every job of JOBS (NDJSON; standard input when absent or '-') to
+the queue, creating it if needed, and prints {"line": N, "id": "<job id>"} per job.
+      --retry-limit N          retries of a failed job (default: the queue's; pg-boss's is 2)
+      --retry-delay S          seconds before a retry (default 0)
+      --retry-backoff          double the delay on every retry
+      --expire-in S            the lease: a job running longer than this (its host died)
+                               goes back to the queue (default 900)
+
+results: prints one NDJSON line per finished job of the queue:
+  {"id": "...", "job": <data>, "ok": true, "result": ...}
+  {"id": "...", "job": <data>, "ok": false, "error": ..., "state": "failed"}
+      --failed                 only the failed (and cancelled) jobs
+      --all                    completed, failed and cancelled (default: completed)
 
 Exit status: 0 every job succeeded, 1 some job failed, 2 bad usage or a
 HANDLER that cannot be loaded (the message says which), 130 / 143 stopped
@@ -73,6 +119,7 @@ export function parseCommandLine(argv: string[]): Command {
   if (positionals.length > 2) throw new UsageError(`too many arguments: ${positionals.slice(2).join(' ')}`);
   if (values.progress && values['no-progress']) throw new UsageError('--progress and --no-progress contradict each other');
   const [handler, input] = positionals;
+  const queue = queueOptions(values, positionals);
   return {
     kind: 'run',
     options: {
@@ -84,7 +131,34 @@ export function parseCommandLine(argv: string[]): Command {
       maxJobsPerWorker: count('max-jobs-per-worker', values['max-jobs-per-worker'], 1) ?? 0,
       ordered: !values.unordered,
       progress: values.progress ? true : values['no-progress'] ? false : undefined,
+      ...(queue && { queue }),
     },
+  };
+}
+
+const QUEUE_ONLY = ['queue', 'follow', 'batch-size', 'poll', 'schema', 'maintenance-interval'] as const;
+
+function queueOptions(values: ReturnType<typeof parse>['values'], positionals: string[]): QueueOptions | undefined {
+  const url = values['pg-boss'];
+  if (url === undefined) {
+    const stray = QUEUE_ONLY.find((name) => values[name] !== undefined);
+    if (stray) throw new UsageError(`--${stray} needs --pg-boss URL`);
+    return undefined;
+  }
+  if (!/^postgres(ql)?:\/\//.test(url)) throw new UsageError(`--pg-boss must be a postgres:// URL, got ${JSON.stringify(url)}`);
+  if (!values.queue) throw new UsageError('--pg-boss needs --queue NAME');
+  if (positionals.length > 1) throw new UsageError('--pg-boss takes its jobs from the queue: no JOBS argument');
+  if (values.retries !== undefined) throw new UsageError("--retries does not apply to a queue: its retryLimit does (prefork-ipc enqueue --retry-limit N)");
+  const schema = values.schema ?? 'pgboss';
+  if (!/^[A-Za-z_]\w{0,49}$/.test(schema)) throw new UsageError(`--schema must be a Postgres name (letters, digits, _), got ${JSON.stringify(schema)}`);
+  return {
+    url,
+    name: values.queue,
+    follow: values.follow === true,
+    batchSize: count('batch-size', values['batch-size'], 1),
+    pollMs: count('poll', values.poll, 10) ?? 500,
+    schema,
+    maintenanceIntervalSeconds: count('maintenance-interval', values['maintenance-interval'], 1),
   };
 }
 
@@ -101,6 +175,13 @@ function parse(argv: string[]) {
       unordered: { type: 'boolean' },
       progress: { type: 'boolean' },
       'no-progress': { type: 'boolean' },
+      'pg-boss': { type: 'string' },
+      queue: { type: 'string' },
+      follow: { type: 'boolean' },
+      'batch-size': { type: 'string' },
+      poll: { type: 'string' },
+      schema: { type: 'string' },
+      'maintenance-interval': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean', short: 'V' },
     },

@@ -9,6 +9,8 @@ export interface Assignment {
   line: number;
   attempt: number;
   job: unknown;
+  /** The job's id in its queue (`--pg-boss` mode). */
+  id?: string;
 }
 
 /** How one job went, as the worker saw it. */

@@ -5,6 +5,7 @@ import type { PreforkOptions } from '../options';
 import { exitStatus, nodeSignal } from '../signals';
 import type { CliOptions } from './args';
 import { JobReader, type InputRecord } from './job-reader';
+import type { JobSource } from './job-source';
 import { Progress } from './progress';
 import { CALLBACK_LOAD_FAILED, CALLBACK_NEXT, type NextRequest, type ResultRecord } from './callbacks';
 import { ResultWriter } from './result-writer';
@@ -26,7 +27,7 @@ export const EXIT_HANDLER_FAILED = 2;
 export class CliCoordinator {
   #ppi: PreforkView | undefined;
   #scheduler: Scheduler | undefined;
-  #reader: JobReader | undefined;
+  #reader: Pick<JobReader, 'pause' | 'resume' | 'close'> | undefined;
   #writer: ResultWriter | undefined;
   #progress: Progress | undefined;
   #jobsRead = 0;
@@ -35,7 +36,14 @@ export class CliCoordinator {
   #stopSignal: string | undefined;
   #finished!: () => void;
 
-  constructor(private readonly options: CliOptions) {}
+  /**
+   * `source`: where jobs come from instead of the JOBS file (a pg-boss queue);
+   * it takes their outcomes too. Set before `run()`, in the manager only.
+   */
+  constructor(
+    private readonly options: CliOptions,
+    public source?: JobSource,
+  ) {}
 
   /** Options for the one PreforkIPC object of this process (manager or worker). */
   preforkOptions(): PreforkOptions {
@@ -60,7 +68,7 @@ export class CliCoordinator {
     const { options } = this;
     this.#ppi = ppi;
     const showProgress = options.progress ?? process.stderr.isTTY === true;
-    if (showProgress) this.#progress = new Progress(process.stderr);
+    if (showProgress) this.#progress = new Progress(process.stderr, this.source !== undefined);
     this.#writer = new ResultWriter(process.stdout, options.ordered);
     // Whoever read the results went away (`| head`): nothing more can be delivered.
     process.stdout.on('error', (error: NodeJS.ErrnoException) => {
@@ -74,6 +82,8 @@ export class CliCoordinator {
       demand: (workers) => {
         const wanted = Math.min(options.workers, workers);
         if (wanted > ppi.maxWorkers) ppi.maxWorkers = wanted;
+        this.#progress?.running(this.#scheduler?.runningCount ?? 0);
+        this.source?.demand();
       },
       kill: (pid) => {
         try {
@@ -84,16 +94,24 @@ export class CliCoordinator {
       },
       allDone: () => this.#finished(),
     });
-    this.#reader = new JobReader(this.#openInput(), {
-      record: (record) => this.#record(record),
-      end: (error) => {
-        if (error) {
-          process.stderr.write(`prefork-ipc: reading jobs stopped: ${error.message}\n`);
-          this.#failed++; // the jobs after that point were not run: the run did not succeed
-        }
-        this.#scheduler!.endInput();
-      },
-    });
+    const end = (error?: Error) => {
+      if (error) {
+        process.stderr.write(`prefork-ipc: reading jobs stopped: ${error.message}\n`);
+        this.#failed++; // the jobs after that point were not run: the run did not succeed
+      }
+      this.#scheduler!.endInput();
+    };
+    if (this.source) {
+      const { source } = this;
+      const scheduler = this.#scheduler;
+      this.#reader = { pause() {}, resume() {}, close: () => source.close() };
+      source.open(
+        { record: (record, extra) => this.#record(record, extra), end },
+        { get queued() { return scheduler.queued; }, get waiting() { return scheduler.waiting; }, takeQueued: () => scheduler.takeQueued() },
+      );
+    } else {
+      this.#reader = new JobReader(this.#openInput(), { record: (record) => void this.#record(record), end });
+    }
 
     let completed = false;
     void allDone.then(() => {
@@ -109,6 +127,7 @@ export class CliCoordinator {
     await ppi.waitAllChildren();
     this.#progress?.stop();
     await this.#writer.end(process.stdout);
+    if (this.source) process.stderr.write(`prefork-ipc: ${await this.source.finish()}\n`);
 
     if (this.#handlerError !== undefined) {
       process.stderr.write(`prefork-ipc: cannot load the handler ${options.handler}:\n${this.#handlerError}\n`);
@@ -123,18 +142,20 @@ export class CliCoordinator {
     return input === undefined ? process.stdin : createReadStream(input);
   }
 
-  #record(record: InputRecord): void {
+  #record(record: InputRecord, extra?: { attempt: number; id: string }): number {
     const index = this.#jobsRead++;
     this.#progress?.addJob();
-    if (record.ok) this.#scheduler!.add(index, record.line, record.job);
+    if (record.ok) this.#scheduler!.add(index, record.line, record.job, extra?.attempt, extra?.id);
     else this.#result({ job: index, ok: false, error: record.error });
     if (this.#scheduler!.queued >= READ_AHEAD) this.#reader!.pause();
+    return index;
   }
 
   #result(record: ResultRecord): void {
     if (!record.ok) this.#failed++;
     this.#progress?.finished(record.ok);
-    this.#writer!.write(record);
+    if (this.source) this.source.settle(record);
+    else this.#writer!.write(record);
     if (this.#scheduler && this.#scheduler.queued < READ_AHEAD / 2) this.#reader?.resume();
   }
 

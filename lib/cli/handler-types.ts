@@ -8,6 +8,8 @@ export interface JobContext {
   attempt: number;
   /** The pid of the worker process running the job. */
   workerPid: number;
+  /** With `--pg-boss`: the job's id in the queue (`index` and `line` then only count the jobs of this manager, and `line` is 0). */
+  id?: string;
 }
 
 /**

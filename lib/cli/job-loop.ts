@@ -21,6 +21,7 @@ async function runJob(handler: JobHandler, assignment: Assignment): Promise<Outc
       line: assignment.line,
       attempt: assignment.attempt,
       workerPid: process.pid,
+      ...(assignment.id !== undefined && { id: assignment.id }),
     });
   } catch (err) {
     return { ok: false, error: describe(err) };

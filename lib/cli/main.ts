@@ -5,6 +5,7 @@ import { parseCommandLine, USAGE, UsageError, type Command } from './args';
 import { checkHandlerPath } from './load-handler';
 import { CliCoordinator } from './coordinator';
 import { runJobLoop } from './job-loop';
+import { connectQueue, isQueueCommand, runQueueCommand } from './queue-commands';
 
 export const EXIT_USAGE = 2;
 
@@ -30,6 +31,10 @@ function checkJobsPath(file: string | undefined): string | undefined {
  * by PreforkIPC with the same arguments, every worker.
  */
 export async function main(argv: string[] = process.argv.slice(2)): Promise<void> {
+  if (isQueueCommand(argv)) {
+    process.exitCode = await runQueueCommand(argv);
+    return;
+  }
   let command: Command;
   try {
     command = parseCommandLine(argv);
@@ -54,6 +59,12 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
     process.stderr.write(`prefork-ipc: ${problem}\n`);
     process.exitCode = EXIT_USAGE;
     return;
+  }
+  if (options.queue) {
+    // Only the manager connects: workers get their jobs through it.
+    const source = await connectQueue(options);
+    if (!source) return void (process.exitCode = EXIT_USAGE);
+    coordinator.source = source;
   }
   const status = await coordinator.run(ppi);
   // Exit now: a paused standard input (after Ctrl-C) would otherwise keep the process alive.

@@ -46,9 +46,19 @@ export class Scheduler {
     return this.#running.size;
   }
 
-  add(index: number, line: number, job: unknown): void {
-    this.#queue.push({ index, line, attempt: 1, job });
+  /** Workers waiting for a job. */
+  get waiting(): number {
+    return this.#waiting.size;
+  }
+
+  add(index: number, line: number, job: unknown, attempt = 1, id?: string): void {
+    this.#queue.push({ index, line, attempt, job, ...(id !== undefined && { id }) });
     this.#dispatch();
+  }
+
+  /** Removes every job not yet given to a worker and returns their indices (they go back to their queue). */
+  takeQueued(): number[] {
+    return this.#queue.splice(0).map((job) => job.index);
   }
 
   endInput(): void {
@@ -126,7 +136,7 @@ export class Scheduler {
         running.timer = setTimeout(() => this.#timedOut(pid, job, limit), limit);
       }
       this.#running.set(pid, running);
-      wake({ index: job.index, line: job.line, attempt: job.attempt, job: job.job });
+      wake({ index: job.index, line: job.line, attempt: job.attempt, job: job.job, ...(job.id !== undefined && { id: job.id }) });
     }
     this.events.demand(this.#stopped ? 0 : this.#queue.length + this.#running.size);
     this.#checkDone();

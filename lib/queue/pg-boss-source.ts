@@ -1,0 +1,245 @@
+import type { JobSink, JobSource, SchedulerView } from '../cli/job-source';
+import type { ResultRecord } from '../cli/callbacks';
+import { loadPgBoss, type BossApi, type BossJob } from './pg-boss';
+import { putBackSql, remainingSql } from './sql';
+
+export interface PgBossSourceOptions {
+  /** postgres://… */
+  url: string;
+  queue: string;
+  /** Jobs fetched per round trip. */
+  batchSize: number;
+  /** Fetch again when fewer than this many jobs are queued here. */
+  lowWater: number;
+  /** Keep waiting for new jobs until stopped, instead of ending when the queue is empty. */
+  follow: boolean;
+  /** How often an idle manager looks for jobs again, ms. */
+  pollMs: number;
+  /** pg-boss's schema. */
+  schema: string;
+  /** How often pg-boss's maintenance (which expires the leases of dead hosts) runs, seconds. */
+  maintenanceIntervalSeconds: number | undefined;
+  /** Writes one line to stderr. */
+  log(message: string): void;
+}
+
+/** Give up storing an outcome after this long (the lease then returns the job to the queue). */
+const SETTLE_GIVE_UP_MS = 10 * 60_000;
+const MAX_BACKOFF_MS = 2000;
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Jobs from a pg-boss queue. The manager alone holds the database connection:
+ * it fetches jobs in batches as the workers drain them, completes each with
+ * `{ result }` or fails it with `{ error }` (pg-boss's retry policy then
+ * applies), and on close returns the jobs it fetched but never started.
+ */
+export class PgBossSource implements JobSource {
+  readonly #boss: BossApi;
+  /** Jobs fetched here and not yet settled: coordinator index → pg-boss id. */
+  readonly #held = new Map<number, string>();
+  readonly #writes = new Set<Promise<void>>();
+  #sink: JobSink | undefined;
+  #view: SchedulerView | undefined;
+  #fetching = false;
+  #pollTimer: NodeJS.Timeout | undefined;
+  #closed = false;
+  #ended = false;
+  #completed = 0;
+  #failed = 0;
+  #returned = 0;
+  #lastErrorLog = 0;
+  #failures = 0;
+
+  private constructor(private readonly options: PgBossSourceOptions, Boss = loadPgBoss()) {
+    this.#boss = new Boss({
+      connectionString: options.url,
+      schema: options.schema,
+      application_name: 'prefork-ipc',
+      // Cron schedules are not ours to run; pg-boss's maintenance (lease expiry, archiving) is.
+      schedule: false,
+      ...(options.maintenanceIntervalSeconds !== undefined && { maintenanceIntervalSeconds: options.maintenanceIntervalSeconds }),
+    });
+    // pg's pool reports a dropped connection (a Postgres restart) as an 'error' event; without a listener it would end the process.
+    this.#boss.on('error', (error) => this.#logError(`pg-boss: ${error.message}`));
+  }
+
+  /** Connects (creating or migrating pg-boss's schema if needed) and checks that the queue exists. */
+  static async connect(options: PgBossSourceOptions): Promise<PgBossSource> {
+    const source = new PgBossSource(options);
+    await source.#boss.start();
+    if (!(await source.#boss.getQueue(options.queue))) {
+      await source.#boss.stop({ graceful: false });
+      throw new Error(`the queue ${JSON.stringify(options.queue)} does not exist (prefork-ipc enqueue creates it)`);
+    }
+    return source;
+  }
+
+  open(sink: JobSink, view: SchedulerView): void {
+    this.#sink = sink;
+    this.#view = view;
+    this.demand();
+  }
+
+  demand(): void {
+    if (this.#closed || this.#ended || this.#fetching || this.#pollTimer) return;
+    if (this.#view!.queued >= Math.max(1, this.options.lowWater)) return;
+    this.#fetching = true;
+    void this.#fetch().finally(() => {
+      this.#fetching = false;
+    });
+  }
+
+  settle(record: ResultRecord): void {
+    const id = this.#held.get(record.job);
+    if (id === undefined) return;
+    this.#held.delete(record.job);
+    const { queue } = this.options;
+    if (record.ok) {
+      this.#completed++;
+      // Always an object, so that pg-boss stores the result as it is (it wraps anything else in { value }).
+      const output = { result: record.result === undefined ? null : record.result };
+      this.#write(`complete ${id}`, async () => {
+        const done = (await this.#boss.complete(queue, id, output)) as { affected?: number } | undefined;
+        if (done?.affected === 0) this.options.log(`job ${id} was no longer active here when it completed (its lease had expired); its record was left as it was`);
+      });
+    } else {
+      this.#failed++;
+      this.#write(`fail ${id}`, () => this.#boss.fail(queue, id, { error: record.error }));
+    }
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearTimeout(this.#pollTimer);
+    this.#pollTimer = undefined;
+    const ids = this.#view ? this.#view.takeQueued().map((index) => this.#take(index)) : [];
+    this.#putBack(ids.filter((id): id is string => id !== undefined));
+    this.#end();
+  }
+
+  async finish(): Promise<string> {
+    while (this.#writes.size > 0 || this.#fetching) {
+      await Promise.all([...this.#writes]);
+      if (this.#fetching) await sleep(10);
+    }
+    await this.#boss.stop({ graceful: false });
+    const returned = this.#returned > 0 ? `, ${this.#returned} returned to the queue unstarted` : '';
+    return `queue ${this.options.queue}: ${this.#completed} completed, ${this.#failed} failed here${returned}`;
+  }
+
+  async #fetch(): Promise<void> {
+    const { queue, batchSize } = this.options;
+    let jobs: BossJob[];
+    try {
+      // pg-boss 10's fetch returns [] instead of throwing when the query fails (Postgres down):
+      // an empty answer is therefore confirmed below by a query that does throw.
+      jobs = await this.#boss.fetch(queue, { batchSize, includeMetadata: true });
+    } catch (error) {
+      this.#logError(`fetch: ${(error as Error).message}`);
+      return this.#poll(this.#backoff());
+    }
+    if (this.#closed) return this.#putBack(jobs.map((job) => job.id));
+    if (jobs.length === 0) return this.#idle();
+    this.#failures = 0;
+    for (const job of jobs) {
+      const index = this.#sink!.record({ line: 0, ok: true, job: job.data }, { attempt: job.retryCount + 1, id: job.id });
+      this.#held.set(index, job.id);
+    }
+    // The coordinator asks again (demand) as soon as the queued jobs run low.
+    setImmediate(() => this.demand());
+  }
+
+  /** The queue had nothing to fetch: end, or look again later. */
+  async #idle(): Promise<void> {
+    if (this.options.follow) return this.#poll(this.options.pollMs);
+    let remaining: number;
+    try {
+      const answer = await this.#sql().executeSql(remainingSql(this.options.schema), [this.options.queue, [...this.#held.values()]]);
+      if (!answer) throw new Error('the database connection is closed');
+      remaining = Number(answer.rows[0]?.remaining);
+      this.#failures = 0;
+    } catch (error) {
+      this.#logError(`checking the queue: ${(error as Error).message}`);
+      return this.#poll(this.#backoff());
+    }
+    if (this.#closed) return;
+    // Jobs other hosts run, or that wait for a retry, may still come back here (a dead host's lease expires).
+    if (remaining > 0) return this.#poll(this.options.pollMs);
+    this.#end();
+  }
+
+  #poll(ms: number): void {
+    if (this.#closed || this.#ended) return;
+    this.#pollTimer = setTimeout(() => {
+      this.#pollTimer = undefined;
+      this.demand();
+    }, ms);
+  }
+
+  #end(): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#sink?.end();
+  }
+
+  #take(index: number): string | undefined {
+    const id = this.#held.get(index);
+    this.#held.delete(index);
+    return id;
+  }
+
+  /**
+   * Returns fetched, never started jobs to the queue at once. pg-boss 10 has
+   * no call for this (fail() would use up a retry, cancel() + resume() would
+   * count one on the next fetch); the statement undoes exactly what fetch did.
+   */
+  #putBack(ids: string[]): void {
+    if (ids.length === 0) return;
+    const { schema, queue } = this.options;
+    this.#write(`return ${ids.length} jobs`, async () => {
+      const answer = await this.#sql().executeSql(putBackSql(schema), [queue, ids]);
+      this.#returned += Number(answer?.rows[0]?.returned ?? 0);
+    }, 30_000);
+  }
+
+  /** Runs a write, retrying with backoff while the database is unreachable (a restart), for at most `giveUpMs`. */
+  #write(what: string, run: () => Promise<unknown>, giveUpMs = SETTLE_GIVE_UP_MS): void {
+    const started = Date.now();
+    const attempt = async (): Promise<void> => {
+      for (let tries = 0; ; tries++) {
+        try {
+          await run();
+          return;
+        } catch (error) {
+          if (Date.now() - started > giveUpMs) {
+            this.options.log(`gave up on ${what} after ${Math.round((Date.now() - started) / 1000)} s: ${(error as Error).message}`);
+            return;
+          }
+          this.#logError(`${what}: ${(error as Error).message} (retrying)`);
+          await sleep(Math.min(MAX_BACKOFF_MS, 50 * 2 ** Math.min(tries, 6)));
+        }
+      }
+    };
+    const promise = attempt().finally(() => this.#writes.delete(promise));
+    this.#writes.add(promise);
+  }
+
+  #backoff(): number {
+    return Math.min(MAX_BACKOFF_MS, 100 * 2 ** Math.min(this.#failures++, 5));
+  }
+
+  #sql() {
+    return this.#boss.getDb();
+  }
+
+  /** At most one error line a second: a database restart otherwise prints one per query. */
+  #logError(message: string): void {
+    const now = Date.now();
+    if (now - this.#lastErrorLog < 1000) return;
+    this.#lastErrorLog = now;
+    this.options.log(message);
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * pg-boss, loaded only when a queue is asked for: it is an optional peer
+ * dependency, so a user who never scales out installs nothing more. The
+ * interfaces below are the few calls this package makes, typed here so that
+ * no declaration of ours refers to pg-boss's own types (absent when it is not
+ * installed).
+ */
+import path from 'node:path';
+
+/** The pg-boss major version this code was written and tested against. */
+export const PG_BOSS_MAJOR = 10;
+export const PG_BOSS_INSTALL = `npm install pg-boss@${PG_BOSS_MAJOR}`;
+
+/** A job as pg-boss's fetch returns it with `includeMetadata: true` (only the fields used here). */
+export interface BossJob {
+  id: string;
+  name: string;
+  data: unknown;
+  /** Seconds; numeric in SQL, so it may arrive as a string. */
+  expireInSeconds: number | string;
+  retryCount: number;
+  retryLimit: number;
+}
+
+export interface BossSql {
+  executeSql(text: string, values?: unknown[]): Promise<{ rows: Array<Record<string, unknown>> } | undefined>;
+}
+
+/** Per-job or per-queue policy, as pg-boss names it. */
+export interface BossPolicy {
+  retryLimit?: number;
+  retryDelay?: number;
+  retryBackoff?: boolean;
+  expireInSeconds?: number;
+}
+
+export interface BossApi {
+  on(event: 'error', listener: (error: Error) => void): unknown;
+  start(): Promise<unknown>;
+  stop(options?: { graceful?: boolean; wait?: boolean; close?: boolean; timeout?: number }): Promise<void>;
+  createQueue(name: string, options?: BossPolicy): Promise<void>;
+  getQueue(name: string): Promise<Record<string, unknown> | null>;
+  fetch(name: string, options: { batchSize: number; includeMetadata: true }): Promise<BossJob[]>;
+  complete(name: string, id: string | string[], data?: object | null): Promise<unknown>;
+  fail(name: string, id: string | string[], data?: object | null): Promise<unknown>;
+  insert(jobs: Array<BossPolicy & { name: string; data: unknown }>): Promise<unknown>;
+  getDb(): BossSql;
+}
+
+/** The constructor options used here (pg-boss accepts more). */
+export interface BossOptions {
+  connectionString: string;
+  schema?: string;
+  /** pg pool size. */
+  max?: number;
+  maintenanceIntervalSeconds?: number;
+  supervise?: boolean;
+  schedule?: boolean;
+  migrate?: boolean;
+  application_name?: string;
+}
+
+export type BossConstructor = new (options: BossOptions) => BossApi;
+
+/** The places pg-boss is looked for: next to this package, then the user's project. */
+function searchPaths(): string[] {
+  return [__dirname, process.cwd()];
+}
+
+/**
+ * Loads pg-boss, or throws an Error that says which package and version to install.
+ */
+export function loadPgBoss(): BossConstructor {
+  let main: string;
+  try {
+    main = require.resolve('pg-boss', { paths: searchPaths() });
+  } catch {
+    throw new Error(`--pg-boss needs the package pg-boss ${PG_BOSS_MAJOR}.x, which is not installed: ${PG_BOSS_INSTALL}`);
+  }
+  const manifest = findManifest(main);
+  const version = manifest?.version ?? 'unknown';
+  if (Number(version.split('.')[0]) !== PG_BOSS_MAJOR) {
+    throw new Error(`--pg-boss needs pg-boss ${PG_BOSS_MAJOR}.x, found ${version} at ${path.dirname(main)}: ${PG_BOSS_INSTALL}`);
+  }
+  const loaded = require(main) as BossConstructor | { default: BossConstructor };
+  return typeof loaded === 'function' ? loaded : loaded.default;
+}
+
+function findManifest(main: string): { version?: string } | undefined {
+  // pg-boss 10 has no "exports" map; walk up from its main file to its package.json.
+  let dir = path.dirname(main);
+  for (let i = 0; i < 4; i++) {
+    try {
+      const manifest = require(path.join(dir, 'package.json')) as { name?: string; version?: string };
+      if (manifest.name === 'pg-boss') return manifest;
+    } catch {
+      /* not here */
+    }
+    dir = path.dirname(dir);
+  }
+  return undefined;
+}
