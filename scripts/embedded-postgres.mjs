@@ -4,7 +4,7 @@
 // distributed example and the benchmark. It prints one line of JSON,
 // {"url": "postgres://…", "port": N}, once the server accepts connections, then
 // obeys lines on standard input:
-//   restart   stop the server and start it again on the same data (prints "restarted")
+//   restart [MS]  stop the server, wait MS (default 0), start it again on the same data (prints "restarted")
 //   stop      stop it, delete its data, exit (so does the end of standard input or SIGTERM)
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -71,11 +71,13 @@ const lines = readline.createInterface({ input: process.stdin });
 let chain = Promise.resolve();
 lines.on('line', (line) => {
   chain = chain.then(async () => {
-    if (line.trim() === 'restart') {
+    const [command, arg] = line.trim().split(/\s+/);
+    if (command === 'restart') {
       await pg.stop();
+      await new Promise((resolve) => setTimeout(resolve, Number(arg) || 0));
       await pg.start();
       process.stdout.write('restarted\n');
-    } else if (line.trim() === 'stop') {
+    } else if (command === 'stop') {
       await stop();
     }
   });

@@ -11,8 +11,8 @@ export interface SqlClient {
 
 export interface Postgres {
   url: string;
-  /** Stops the server and starts it again on the same data. */
-  restart(): Promise<void>;
+  /** Stops the server, waits `downMs`, and starts it again on the same data. */
+  restart(downMs?: number): Promise<void>;
   stop(): Promise<void>;
   /** Runs one query on a fresh connection. */
   query<Row = Record<string, unknown>>(text: string, values?: unknown[]): Promise<Row[]>;
@@ -56,9 +56,9 @@ export async function startPostgres(timeoutMs = 60_000): Promise<Postgres> {
   const { Client } = require('pg') as { Client: new (options: { connectionString: string }) => SqlClient };
   return {
     url,
-    async restart() {
+    async restart(downMs = 0) {
       const want = ++restarts;
-      child.stdin!.write('restart\n');
+      child.stdin!.write(`restart ${downMs}\n`);
       await waitFor(new RegExp(`^(restarted\\n){${want}}`, 'm'), 'the restart');
     },
     async stop() {

