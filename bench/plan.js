@@ -180,6 +180,62 @@ function sustained(mode) {
   };
 }
 
+/** Issue 12: jobs/s through a pg-boss queue on an embedded Postgres (each run starts its own server). */
+function queue(mode) {
+  const params = { jobs: mode === 'smoke' ? 100 : 2000, workers: 2 };
+  return {
+    key: 'queue',
+    scenario: 'queue',
+    variants: ['floor', 'one', 'two'],
+    rounds: rounds(mode, 3),
+    params,
+    timeoutMs: 120_000,
+    rows: ({ floor, one, two }) => [
+      {
+        benchmark: `pg-boss queue, ${fmt(params.jobs, 0)} trivial jobs, one \`prefork-ipc --pg-boss\` manager × ${params.workers} workers`,
+        ours: `${fmt(one.jobsPerSec, 0)} jobs/s`,
+        baseline: `pg-boss's own fetch (batches of 64) + complete, no child processes: ${fmt(floor.jobsPerSec, 0)} jobs/s`,
+        ratio: one.jobsPerSec / floor.jobsPerSec,
+        goal: '≥ 0.7×',
+        met: verdict(one.jobsPerSec >= 0.7 * floor.jobsPerSec, mode),
+        chart: { label: 'queue: 1 manager vs pg-boss floor', advantage: one.jobsPerSec / floor.jobsPerSec, goal: 0.7 },
+      },
+      {
+        benchmark: `… two managers × ${params.workers} workers on the same queue (one 2-core machine)`,
+        ours: `${fmt(two.jobsPerSec, 0)} jobs/s`,
+        baseline: `the floor: ${fmt(floor.jobsPerSec, 0)} jobs/s`,
+        ratio: two.jobsPerSec / floor.jobsPerSec,
+        goal: 'report',
+        met: null,
+      },
+    ],
+  };
+}
+
+/** The effect of --batch-size on one manager (not in the smoke run). */
+function queueBatch(mode) {
+  const sizes = [1, 4, 16, 64];
+  return {
+    key: 'queue-batch',
+    scenario: 'queue',
+    variants: sizes.map((n) => `one-b${n}`),
+    rounds: rounds(mode, 3),
+    params: { jobs: 2000, workers: 2 },
+    timeoutMs: 120_000,
+    rows: (m) => {
+      const best = Math.max(...sizes.map((n) => m[`one-b${n}`].jobsPerSec));
+      return sizes.map((n) => ({
+        benchmark: `… one manager, --batch-size ${n}`,
+        ours: `${fmt(m[`one-b${n}`].jobsPerSec, 0)} jobs/s`,
+        baseline: `the best batch size in this run: ${fmt(best, 0)} jobs/s`,
+        ratio: m[`one-b${n}`].jobsPerSec / best,
+        goal: 'report',
+        met: null,
+      }));
+    },
+  };
+}
+
 function plan(mode) {
   return [
     roundTrip(mode),
@@ -189,6 +245,8 @@ function plan(mode) {
     spawnRate(mode),
     idle(mode),
     sustained(mode),
+    queue(mode),
+    ...(mode === 'smoke' ? [] : [queueBatch(mode)]),
   ];
 }
 

@@ -24,7 +24,7 @@ export interface QueueOptions {
   url: string;
   name: string;
   follow: boolean;
-  /** undefined: twice the number of workers. */
+  /** At most this many jobs per fetch; undefined: 64. */
   batchSize: number | undefined;
   pollMs: number;
   schema: string;
@@ -70,7 +70,8 @@ share one queue. Each job is completed with {"result": ...} or failed with
       --queue NAME             the queue (prefork-ipc enqueue creates it)
       --follow                 keep waiting for new jobs until SIGINT/SIGTERM, instead of
                                ending once every job of the queue is over
-      --batch-size N           jobs fetched per round trip (default: 2 × workers)
+      --batch-size N           at most N jobs per fetch (default 64); a manager fetches about
+                               0.25 s of work at a time, at least one job per worker
       --poll MS                how often an idle manager looks again (default 500)
       --schema NAME            pg-boss's schema (default pgboss)
       --maintenance-interval S how often pg-boss expires the leases of vanished hosts

@@ -10,6 +10,8 @@ import { JobReader } from './job-reader';
 const EXIT_OK = 0;
 const EXIT_SOME_FAILED = 1;
 const EXIT_USAGE = 2;
+/** The default of --batch-size: at most this many jobs per fetch. */
+export const DEFAULT_MAX_BATCH = 64;
 /** Jobs sent to Postgres per INSERT. */
 const ENQUEUE_CHUNK = 1000;
 
@@ -24,12 +26,11 @@ export function isQueueCommand(argv: string[]): boolean {
 export async function connectQueue(options: CliOptions): Promise<PgBossSource | undefined> {
   const queue = options.queue!;
   try {
-    const batchSize = queue.batchSize ?? Math.max(1, 2 * options.workers);
     return await PgBossSource.connect({
       url: queue.url,
       queue: queue.name,
-      batchSize,
-      lowWater: Math.min(batchSize, options.workers),
+      maxBatch: queue.batchSize ?? DEFAULT_MAX_BATCH,
+      minBatch: options.workers,
       follow: queue.follow,
       pollMs: queue.pollMs,
       schema: queue.schema,

@@ -1,16 +1,16 @@
 import type { JobSink, JobSource, SchedulerView } from '../cli/job-source';
 import type { ResultRecord } from '../cli/callbacks';
 import { loadPgBoss, type BossApi, type BossJob } from './pg-boss';
-import { putBackSql, remainingSql } from './sql';
+import { completeManySql, putBackSql, remainingSql } from './sql';
 
 export interface PgBossSourceOptions {
   /** postgres://… */
   url: string;
   queue: string;
-  /** Jobs fetched per round trip. */
-  batchSize: number;
-  /** Fetch again when fewer than this many jobs are queued here. */
-  lowWater: number;
+  /** At most this many jobs per fetch. */
+  maxBatch: number;
+  /** At least this many jobs per fetch (the number of workers), unless maxBatch is lower. */
+  minBatch: number;
   /** Keep waiting for new jobs until stopped, instead of ending when the queue is empty. */
   follow: boolean;
   /** How often an idle manager looks for jobs again, ms. */
@@ -22,6 +22,13 @@ export interface PgBossSourceOptions {
   /** Writes one line to stderr. */
   log(message: string): void;
 }
+
+/** Fetch about this much work at a time (at the rate jobs finish here). */
+const TARGET_QUEUED_MS = 250;
+/** At most this many jobs completed by one statement. */
+const MAX_COMPLETE_BATCH = 500;
+/** The rate is measured over the last this many settled jobs. */
+const RATE_WINDOW = 32;
 
 /** Give up storing an outcome after this long (the lease then returns the job to the queue). */
 const SETTLE_GIVE_UP_MS = 10 * 60_000;
@@ -51,6 +58,11 @@ export class PgBossSource implements JobSource {
   #returned = 0;
   #lastErrorLog = 0;
   #failures = 0;
+  /** When the last RATE_WINDOW jobs settled (ms), oldest first. */
+  readonly #settledAt: number[] = [];
+  /** Completions not yet sent: one statement is in flight at a time, the next takes all that came meanwhile. */
+  readonly #toComplete: Array<{ id: string; output: string }> = [];
+  #completing = false;
 
   private constructor(private readonly options: PgBossSourceOptions, Boss = loadPgBoss()) {
     this.#boss = new Boss({
@@ -82,11 +94,31 @@ export class PgBossSource implements JobSource {
     this.demand();
   }
 
+  /**
+   * How many jobs to fetch next: about TARGET_QUEUED_MS of work at the rate
+   * jobs finish here, at least one per worker, at most maxBatch. Short jobs
+   * thus cost a fraction of a fetch each, while long ones are not hoarded: a
+   * job waiting here is unavailable to other hosts, and its lease runs from
+   * the fetch.
+   */
+  get batchSize(): number {
+    const { minBatch, maxBatch } = this.options;
+    const times = this.#settledAt;
+    let wanted = minBatch;
+    if (times.length >= 2) {
+      const spanMs = Math.max(1, times[times.length - 1] - times[0]);
+      wanted = Math.ceil(((times.length - 1) / spanMs) * TARGET_QUEUED_MS);
+    }
+    return Math.max(1, Math.min(maxBatch, Math.max(minBatch, wanted)));
+  }
+
   demand(): void {
     if (this.#closed || this.#ended || this.#fetching || this.#pollTimer) return;
-    if (this.#view!.queued >= Math.max(1, this.options.lowWater)) return;
+    const batch = this.batchSize;
+    // Fetch again once half a batch (and at least one job per worker) is left.
+    if (this.#view!.queued >= Math.max(1, Math.min(batch, this.options.minBatch), Math.floor(batch / 2))) return;
     this.#fetching = true;
-    void this.#fetch().finally(() => {
+    void this.#fetch(batch).finally(() => {
       this.#fetching = false;
     });
   }
@@ -96,17 +128,17 @@ export class PgBossSource implements JobSource {
     if (id === undefined) return;
     this.#held.delete(record.job);
     const { queue } = this.options;
+    this.#settledAt.push(Date.now());
+    if (this.#settledAt.length > RATE_WINDOW) this.#settledAt.shift();
     if (record.ok) {
       this.#completed++;
       // Always an object, so that pg-boss stores the result as it is (it wraps anything else in { value }).
-      const output = { result: record.result === undefined ? null : record.result };
-      this.#write(`complete ${id}`, async () => {
-        const done = (await this.#boss.complete(queue, id, output)) as { affected?: number } | undefined;
-        if (done?.affected === 0) this.options.log(`job ${id} was no longer active here when it completed (its lease had expired); its record was left as it was`);
-      });
+      const output = JSON.stringify({ result: record.result === undefined ? null : record.result });
+      this.#toComplete.push({ id, output });
+      this.#completeBatch();
     } else {
       this.#failed++;
-      this.#write(`fail ${id}`, () => this.#boss.fail(queue, id, { error: record.error }));
+      void this.#write(`fail ${id}`, () => this.#boss.fail(queue, id, { error: record.error }));
     }
   }
 
@@ -121,17 +153,18 @@ export class PgBossSource implements JobSource {
   }
 
   async finish(): Promise<string> {
-    while (this.#writes.size > 0 || this.#fetching) {
+    while (this.#writes.size > 0 || this.#fetching || this.#toComplete.length > 0) {
+      this.#completeBatch();
       await Promise.all([...this.#writes]);
-      if (this.#fetching) await sleep(10);
+      await sleep(1); // a finished write may start the next batch
     }
     await this.#boss.stop({ graceful: false });
     const returned = this.#returned > 0 ? `, ${this.#returned} returned to the queue unstarted` : '';
     return `queue ${this.options.queue}: ${this.#completed} completed, ${this.#failed} failed here${returned}`;
   }
 
-  async #fetch(): Promise<void> {
-    const { queue, batchSize } = this.options;
+  async #fetch(batchSize: number): Promise<void> {
+    const { queue } = this.options;
     let jobs: BossJob[];
     try {
       // pg-boss 10's fetch returns [] instead of throwing when the query fails (Postgres down):
@@ -199,14 +232,35 @@ export class PgBossSource implements JobSource {
   #putBack(ids: string[]): void {
     if (ids.length === 0) return;
     const { schema, queue } = this.options;
-    this.#write(`return ${ids.length} jobs`, async () => {
+    void this.#write(`return ${ids.length} jobs`, async () => {
       const answer = await this.#sql().executeSql(putBackSql(schema), [queue, ids]);
       this.#returned += Number(answer?.rows[0]?.returned ?? 0);
     }, 30_000);
   }
 
+  /** Sends the waiting completions in one statement, unless one is in flight already. */
+  #completeBatch(): void {
+    if (this.#completing || this.#toComplete.length === 0) return;
+    this.#completing = true;
+    const batch = this.#toComplete.splice(0, MAX_COMPLETE_BATCH);
+    const { schema, queue } = this.options;
+    const ids = batch.map((c) => c.id);
+    void this.#write(`complete ${batch.length} jobs`, async () => {
+      const answer = await this.#sql().executeSql(completeManySql(schema), [queue, ids, batch.map((c) => c.output)]);
+      if (!answer) throw new Error('the database connection is closed');
+      if (answer.rows.length < ids.length) {
+        const done = new Set(answer.rows.map((row) => row.id));
+        const late = ids.filter((id) => !done.has(id));
+        this.options.log(`${late.length} jobs were no longer active here when they completed (their lease had expired), and were left as they were: ${late.join(', ')}`);
+      }
+    }).then(() => {
+      this.#completing = false;
+      this.#completeBatch();
+    });
+  }
+
   /** Runs a write, retrying with backoff while the database is unreachable (a restart), for at most `giveUpMs`. */
-  #write(what: string, run: () => Promise<unknown>, giveUpMs = SETTLE_GIVE_UP_MS): void {
+  #write(what: string, run: () => Promise<unknown>, giveUpMs = SETTLE_GIVE_UP_MS): Promise<void> {
     const started = Date.now();
     const attempt = async (): Promise<void> => {
       for (let tries = 0; ; tries++) {
@@ -225,6 +279,7 @@ export class PgBossSource implements JobSource {
     };
     const promise = attempt().finally(() => this.#writes.delete(promise));
     this.#writes.add(promise);
+    return promise;
   }
 
   #backoff(): number {

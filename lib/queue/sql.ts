@@ -26,6 +26,19 @@ export function putBackSql(schema: string): string {
     SELECT count(*)::int AS returned FROM returned`;
 }
 
+/**
+ * pg-boss 10's complete(), for many jobs with an output each in one
+ * statement (its own call takes one output for all the ids it is given):
+ * the same update, active jobs only. Returns the ids it completed.
+ */
+export function completeManySql(schema: string): string {
+  return `
+    UPDATE ${schema}.job j SET completed_on = now(), state = 'completed', output = v.output
+    FROM (SELECT unnest($2::uuid[]) AS id, unnest($3::jsonb[]) AS output) v
+    WHERE j.name = $1 AND j.id = v.id AND j.state = 'active'
+    RETURNING j.id`;
+}
+
 /** Jobs of the queue that are not yet over (waiting, retrying later, or running anywhere), leaving out the ones in $2. */
 export function remainingSql(schema: string): string {
   return `
