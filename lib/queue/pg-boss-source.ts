@@ -25,6 +25,8 @@ export interface PgBossSourceOptions {
 
 /** Fetch about this much work at a time (at the rate jobs finish here). */
 const TARGET_QUEUED_MS = 250;
+/** Connections per manager. */
+export const POOL_SIZE = 4;
 /** At most this many jobs completed by one statement. */
 const MAX_COMPLETE_BATCH = 500;
 /** The rate is measured over the last this many settled jobs. */
@@ -69,6 +71,8 @@ export class PgBossSource implements JobSource {
       connectionString: options.url,
       schema: options.schema,
       application_name: 'prefork-ipc',
+      // One fetch, one complete statement, fails and returns, pg-boss's maintenance: 4 connections at most.
+      max: POOL_SIZE,
       // Cron schedules are not ours to run; pg-boss's maintenance (lease expiry, archiving) is.
       schedule: false,
       ...(options.maintenanceIntervalSeconds !== undefined && { maintenanceIntervalSeconds: options.maintenanceIntervalSeconds }),
