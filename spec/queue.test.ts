@@ -179,6 +179,26 @@ test("a worker SIGKILLed: its job fails and is retried by the queue's policy; wi
   expect(row.output?.error).toMatch(/exited with status 137/);
 });
 
+test('--timeout fails the job that runs too long (the queue retries it by policy); a handler that cannot load returns the fetched jobs at once', async () => {
+  const queue = newQueue();
+  await enqueue(queue, [{ n: 1, ms: 10_000 }, { n: 2 }, { n: 3 }], ['--retry-limit', '0']);
+  const end = await manager(queue, ['-w', '2', '--timeout', '300']).done;
+  expect(end.code).toBe(1);
+  const all = await rows(queue);
+  const slow = all.find((r) => r.data.n === 1)!;
+  expect(slow.state).toBe('failed');
+  expect(slow.output?.error).toMatch(/timed out after 300 ms/);
+  expectAllCompletedOnce(all.filter((r) => r !== slow), 2);
+
+  const broken = newQueue();
+  await enqueue(broken, [{ n: 1 }, { n: 2 }, { n: 3 }]);
+  const failed = await start([BIN, '--pg-boss', pg.url, '--queue', broken, '-w', '2', path.join(FIXTURES, 'queue', 'not-a-handler.js')], { command: process.execPath }).done;
+  expect(failed.code).toBe(2);
+  expect(failed.stderr).toContain('has no default export that is a function');
+  const after = await rows(broken);
+  expect(after.map((r) => [r.state, r.retry_count, r.started_on])).toEqual([['created', 0, null], ['created', 0, null], ['created', 0, null]]);
+});
+
 test('--follow: waits for new jobs until SIGTERM', async () => {
   const queue = newQueue();
   await enqueue(queue, [{ n: 1 }]);
