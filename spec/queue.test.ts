@@ -179,7 +179,7 @@ test("a worker SIGKILLed: its job fails and is retried by the queue's policy; wi
   expect(row.output?.error).toMatch(/exited with status 137/);
 });
 
-test('--timeout fails the job that runs too long (the queue retries it by policy); a handler that cannot load returns the fetched jobs at once', async () => {
+test('--timeout fails the job that runs too long; a result Postgres cannot store fails only that job; a handler that cannot load returns the fetched jobs at once', async () => {
   const queue = newQueue();
   await enqueue(queue, [{ n: 1, ms: 10_000 }, { n: 2 }, { n: 3 }], ['--retry-limit', '0']);
   const end = await manager(queue, ['-w', '2', '--timeout', '300']).done;
@@ -189,6 +189,18 @@ test('--timeout fails the job that runs too long (the queue retries it by policy
   expect(slow.state).toBe('failed');
   expect(slow.output?.error).toMatch(/timed out after 300 ms/);
   expectAllCompletedOnce(all.filter((r) => r !== slow), 2);
+
+  // A result Postgres cannot store fails that job only, not the others completed in the same statement.
+  const nul = newQueue();
+  await enqueue(nul, [...Array.from({ length: 20 }, (_, n) => ({ n })), { n: 20, nul: true }], ['--retry-limit', '0']);
+  const nulEnd = await manager(nul, ['-w', '2']).done;
+  expect(nulEnd.code).toBe(1);
+  expect(nulEnd.stderr).toContain(': 20 completed, 1 failed here');
+  const nulRows = await rows(nul);
+  const refused = nulRows.find((r) => r.data.n === 20)!;
+  expect(refused.state).toBe('failed');
+  expect(refused.output?.error).toMatch(/the handler's result cannot be stored/);
+  expectAllCompletedOnce(nulRows.filter((r) => r !== refused), 20);
 
   const broken = newQueue();
   await enqueue(broken, [{ n: 1 }, { n: 2 }, { n: 3 }]);

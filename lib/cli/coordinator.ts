@@ -127,7 +127,11 @@ export class CliCoordinator {
     await ppi.waitAllChildren();
     this.#progress?.stop();
     await this.#writer.end(process.stdout);
-    if (this.source) process.stderr.write(`prefork-ipc: ${await this.source.finish()}\n`);
+    if (this.source) {
+      const { summary, lateFailures } = await this.source.finish();
+      this.#failed += lateFailures;
+      process.stderr.write(`prefork-ipc: ${summary}\n`);
+    }
 
     if (this.#handlerError !== undefined) {
       process.stderr.write(`prefork-ipc: cannot load the handler ${options.handler}:\n${this.#handlerError}\n`);

@@ -32,6 +32,10 @@ export interface JobSource {
   settle(record: ResultRecord): void;
   /** Hand out nothing more; jobs not yet started go back at once. */
   close(): void;
-  /** Resolves when every outcome and every returned job is stored; returns a summary line for stderr. */
-  finish(): Promise<string>;
+  /**
+   * Resolves when every outcome and every returned job is stored, with a
+   * summary line for stderr and the number of jobs that failed only there
+   * (a result the store refused).
+   */
+  finish(): Promise<{ summary: string; lateFailures: number }>;
 }

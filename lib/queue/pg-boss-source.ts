@@ -58,6 +58,7 @@ export class PgBossSource implements JobSource {
   #completed = 0;
   #failed = 0;
   #returned = 0;
+  #lateFailures = 0;
   #lastErrorLog = 0;
   #failures = 0;
   /** When the last RATE_WINDOW jobs settled (ms), oldest first. */
@@ -136,7 +137,7 @@ export class PgBossSource implements JobSource {
     if (this.#settledAt.length > RATE_WINDOW) this.#settledAt.shift();
     if (record.ok) {
       this.#completed++;
-      // Always an object, so that pg-boss stores the result as it is (it wraps anything else in { value }).
+      // Always { result }, so that any value, null included, reads back as it was (pg-boss's complete() would wrap a non-object in { value }).
       const output = JSON.stringify({ result: record.result === undefined ? null : record.result });
       this.#toComplete.push({ id, output });
       this.#completeBatch();
@@ -156,7 +157,7 @@ export class PgBossSource implements JobSource {
     this.#end();
   }
 
-  async finish(): Promise<string> {
+  async finish(): Promise<{ summary: string; lateFailures: number }> {
     while (this.#writes.size > 0 || this.#fetching || this.#toComplete.length > 0) {
       this.#completeBatch();
       await Promise.all([...this.#writes]);
@@ -164,7 +165,8 @@ export class PgBossSource implements JobSource {
     }
     await this.#boss.stop({ graceful: false });
     const returned = this.#returned > 0 ? `, ${this.#returned} returned to the queue unstarted` : '';
-    return `queue ${this.options.queue}: ${this.#completed} completed, ${this.#failed} failed here${returned}`;
+    const summary = `queue ${this.options.queue}: ${this.#completed} completed, ${this.#failed} failed here${returned}`;
+    return { summary, lateFailures: this.#lateFailures };
   }
 
   async #fetch(batchSize: number): Promise<void> {
@@ -246,21 +248,42 @@ export class PgBossSource implements JobSource {
   #completeBatch(): void {
     if (this.#completing || this.#toComplete.length === 0) return;
     this.#completing = true;
-    const batch = this.#toComplete.splice(0, MAX_COMPLETE_BATCH);
-    const { schema, queue } = this.options;
-    const ids = batch.map((c) => c.id);
-    void this.#write(`complete ${batch.length} jobs`, async () => {
-      const answer = await this.#sql().executeSql(completeManySql(schema), [queue, ids, batch.map((c) => c.output)]);
-      if (!answer) throw new Error('the database connection is closed');
-      if (answer.rows.length < ids.length) {
-        const done = new Set(answer.rows.map((row) => row.id));
-        const late = ids.filter((id) => !done.has(id));
-        this.options.log(`${late.length} jobs were no longer active here when they completed (their lease had expired), and were left as they were: ${late.join(', ')}`);
+    let pending = this.#toComplete.splice(0, MAX_COMPLETE_BATCH);
+    void this.#write(`complete ${pending.length} jobs`, async () => {
+      try {
+        await this.#completeMany(pending);
+      } catch (error) {
+        if (!isDataError(error)) throw error; // the connection: retried as a whole
+        // One output Postgres refuses (jsonb cannot hold \u0000, a value too large…) must not block the others.
+        for (const one of [...pending]) {
+          try {
+            await this.#completeMany([one]);
+          } catch (single) {
+            if (!isDataError(single)) throw single;
+            this.#completed--;
+            this.#failed++;
+            this.#lateFailures++;
+            void this.#write(`fail ${one.id}`, () => this.#boss.fail(this.options.queue, one.id, { error: `the handler's result cannot be stored: ${(single as Error).message}` }));
+          }
+          pending = pending.filter((c) => c !== one);
+        }
       }
     }).then(() => {
       this.#completing = false;
       this.#completeBatch();
     });
+  }
+
+  async #completeMany(batch: Array<{ id: string; output: string }>): Promise<void> {
+    const { schema, queue } = this.options;
+    const ids = batch.map((c) => c.id);
+    const answer = await this.#sql().executeSql(completeManySql(schema), [queue, ids, batch.map((c) => c.output)]);
+    if (!answer) throw new Error('the database connection is closed');
+    if (answer.rows.length < ids.length) {
+      const done = new Set(answer.rows.map((row) => row.id));
+      const late = ids.filter((id) => !done.has(id));
+      this.options.log(`${late.length} jobs were no longer active here when they completed (their lease had expired), and were left as they were: ${late.join(', ')}`);
+    }
   }
 
   /** Runs a write, retrying with backoff while the database is unreachable (a restart), for at most `giveUpMs`. */
@@ -301,4 +324,10 @@ export class PgBossSource implements JobSource {
     this.#lastErrorLog = now;
     this.options.log(message);
   }
+}
+
+/** A statement Postgres refused for its data (SQLSTATE class 22, or 54: too large), not for the connection. */
+function isDataError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^(22|54)/.test(code);
 }
