@@ -123,6 +123,7 @@ test('enqueue, two managers, results: every job completed once with its output; 
   expect(completed.code).toBe(0);
   const lines = completed.stdout.trim().split('\n').map((l) => JSON.parse(l) as { id: string; job: { n: number }; ok: boolean; result: { square: number } });
   expect(lines).toHaveLength(40);
+  // (Without a "db" field: no worker had loaded pg or pg-boss.)
   for (const line of lines) expect(line).toEqual({ id: line.id, job: { n: line.job.n, ms: 5 }, ok: true, result: { n: line.job.n, square: line.job.n ** 2 } });
   expect(new Set(lines.map((l) => l.id))).toEqual(new Set(ids.slice(0, 40).map((i) => i.id)));
   const failures = await cli(['results', '--pg-boss', pg.url, '--queue', queue, '--failed']);
