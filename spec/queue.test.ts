@@ -309,3 +309,40 @@ test('examples/distributed (npm run example:distributed): two hand-written manag
   expect(done).toHaveLength(8);
   expect(new Set(done.map((l) => l.split(' ')[2]))).toHaveProperty('size', 8); // each word once
 }, 60_000);
+
+test("returning a fetched job undoes exactly what pg-boss's fetch did, also for a job on its retry", async () => {
+  const { putBackSql } = await import('../lib/queue/sql');
+  const { loadPgBoss } = await import('../lib/queue/pg-boss');
+  const Boss = loadPgBoss();
+  const boss = new Boss({ connectionString: pg.url, supervise: false, schedule: false, max: 2 });
+  boss.on('error', () => {});
+  await boss.start();
+  try {
+    const queue = newQueue();
+    await boss.createQueue(queue, { retryLimit: 3 });
+    await boss.insert([{ name: queue, data: { n: 1 } }]);
+    const state = async () => (await rows(queue)).map((r) => ({ state: r.state, retries: r.retry_count, started: r.started_on !== null }))[0];
+    const fetch = async () => (await boss.fetch(queue, { batchSize: 1, includeMetadata: true }))[0];
+    const putBack = (id: string) => boss.getDb().executeSql(putBackSql('pgboss'), [queue, [id]]);
+
+    const first = await fetch();
+    expect(first.retryCount).toBe(0);
+    await putBack(first.id);
+    expect(await state()).toEqual({ state: 'created', retries: 0, started: false });
+    const again = await fetch();
+    expect(again.retryCount).toBe(0); // the put back cost nothing
+    await boss.fail(queue, again.id, { error: 'once' });
+    expect(await state()).toEqual({ state: 'retry', retries: 0, started: true });
+    const retry = await fetch();
+    expect(retry.retryCount).toBe(1);
+    await putBack(retry.id);
+    expect(await state()).toEqual({ state: 'retry', retries: 0, started: true });
+    expect((await fetch()).retryCount).toBe(1); // as if the put back had never happened
+    // A job no longer active (its lease expired meanwhile, or it completed) is left alone.
+    await boss.complete(queue, retry.id, { result: 1 });
+    await putBack(retry.id);
+    expect((await state()).state).toBe('completed');
+  } finally {
+    await boss.stop({ graceful: false });
+  }
+});
