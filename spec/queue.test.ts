@@ -76,8 +76,8 @@ async function waitUntil(check: () => Promise<boolean>, timeoutMs: number, label
   }
 }
 
-/** Lines of the side-effect file: job id, attempt, manager pid. */
-function effects(file: string): Array<{ id: string; attempt: number; manager: number }> {
+/** Lines of the side-effect file: job id, attempt, manager pid, worker pid. */
+function effects(file: string): Array<{ id: string; attempt: number; manager: number; worker: number }> {
   let text = '';
   try {
     text = readFileSync(file, 'utf8');
@@ -85,8 +85,8 @@ function effects(file: string): Array<{ id: string; attempt: number; manager: nu
     return [];
   }
   return text.trim().split('\n').filter(Boolean).map((line) => {
-    const [id, attempt, manager] = line.split(' ');
-    return { id, attempt: Number(attempt), manager: Number(manager) };
+    const [id, attempt, manager, worker] = line.split(' ');
+    return { id, attempt: Number(attempt), manager: Number(manager), worker: Number(worker) };
   });
 }
 
@@ -210,6 +210,19 @@ test('--timeout fails the job that runs too long; a result Postgres cannot store
   expect(failed.stderr).toContain('has no default export that is a function');
   const after = await rows(broken);
   expect(after.map((r) => [r.state, r.retry_count, r.started_on])).toEqual([['created', 0, null], ['created', 0, null], ['created', 0, null]]);
+});
+
+test('--max-jobs-per-worker and --progress work as in file mode (the bar shows done / failed / running)', async () => {
+  const queue = newQueue();
+  const file = path.join(dir, 'max-jobs.effects');
+  await enqueue(queue, Array.from({ length: 6 }, (_, n) => ({ n })));
+  const end = await manager(queue, ['-w', '1', '-m', '2', '--progress'], { EFFECTS: file }).done;
+  expect(end.code).toBe(0);
+  expectAllCompletedOnce(await rows(queue), 6);
+  const byWorker = new Map<number, number>();
+  for (const e of effects(file)) byWorker.set(e.worker, (byWorker.get(e.worker) ?? 0) + 1);
+  expect([...byWorker.values()]).toEqual([2, 2, 2]);
+  expect(end.stderr).toMatch(/6 done \| 0 failed \| 0 running \| [\d.]+\/s/);
 });
 
 test('--follow: waits for new jobs until SIGTERM', async () => {
