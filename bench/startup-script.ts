@@ -19,7 +19,7 @@ const options: Options = {
   scenario: process.env.SCENARIO ?? 'latency',
   children: Number(process.env.CHILDREN ?? 10),
   maxWorkers: Number(process.env.MAX_WORKERS ?? 1),
-  childExecArgv: process.env.CHILD_EXEC_ARGV ? JSON.parse(process.env.CHILD_EXEC_ARGV) : undefined,
+  childExecArgv: process.env.CHILD_EXEC_ARGV ? (JSON.parse(process.env.CHILD_EXEC_ARGV) as string[]) : undefined,
 };
 
 function main(): void {

@@ -51,6 +51,7 @@ let db: BetterSqlite3.Database | undefined;
 /** Manager only: a database handle belongs to one process; workers reach the data through callbacks. */
 function connectToDb(): BetterSqlite3.Database {
   // Loaded here rather than at the top, so the workers, which never touch the database, skip the native module.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use, in the manager only (see above)
   const Database = require('better-sqlite3') as typeof BetterSqlite3;
   const handle = new Database(config.database);
   handle.pragma('journal_mode = WAL');

@@ -96,6 +96,7 @@ export interface ResolvedOptions {
 export const DEFAULT_MAX_MESSAGE_BYTES = 256 * 1024 * 1024;
 
 function fail(option: string, expected: string, got: unknown): never {
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- got is whatever the caller passed: String() shows what JSON.stringify cannot (undefined, a function, a symbol, a bigint, an object whose toJSON() gives undefined)
   const shown = typeof got === 'string' ? JSON.stringify(got) : typeof got === 'object' ? JSON.stringify(got) ?? String(got) : String(got);
   throw new TypeError(`PreforkIPC option '${option}' must be ${expected}, got ${shown}`);
 }
@@ -150,7 +151,7 @@ function signalAction(key: string, value: unknown): { signal: SignalName; interv
 function stringList(option: string, value: unknown): string[] | undefined {
   if (value === undefined) return undefined;
   if (!Array.isArray(value) || !value.every((item) => typeof item === 'string')) fail(option, 'an array of strings', value);
-  return [...(value as string[])];
+  return [...value];
 }
 
 function execSettings(value: unknown): ExecSettings {
@@ -164,7 +165,7 @@ function execSettings(value: unknown): ExecSettings {
   if (unknown.length > 0) fail('exec', 'an object with only file, args and execArgv', value);
   if (file !== undefined && (typeof file !== 'string' || file === '')) fail('exec.file', 'a non-empty path', file);
   return {
-    file: file === undefined ? undefined : path.resolve(file as string),
+    file: file === undefined ? undefined : path.resolve(file),
     args: stringList('exec.args', args),
     execArgv: stringList('exec.execArgv', execArgv),
   };

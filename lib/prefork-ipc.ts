@@ -43,6 +43,7 @@ export class PreforkIPC<C extends CallbackMap = CallbackMap, Final = unknown, Da
       // Loaded here, not at the top: a child never needs the manager's modules
       // (node:child_process, worker_threads, signal-exit…), and loading them
       // cost every child ≈ 15 ms of CPU at start-up (bench/: spawn rate).
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded lazily, in the manager only (see above)
       const { Manager: ManagerClass } = require('./manager/manager') as typeof import('./manager/manager');
       this.#manager = new ManagerClass(self, resolved);
     }

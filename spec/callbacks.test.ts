@@ -1,3 +1,4 @@
+import { expect } from '@jest/globals'; // its matchers are typed: the global expect's stringMatching() returns any
 import { run } from './support/run';
 
 const scenario = (names: string) => run(['callbacks.js'], { env: { ...process.env, SCENARIOS: names } });
@@ -16,7 +17,7 @@ test('every payload shape round-trips unchanged in both directions, including no
 test('handler errors, unknown names, timeouts and unsendable values reject in the child with a clear error; the manager keeps serving', async () => {
   const end = await scenario('errors,concurrent');
   expect(end.code).toBe(0);
-  const results = Object.fromEntries(end.events.filter((e) => e.event === 'result').map((e) => [e.name, e]));
+  const results = Object.fromEntries(end.events.filter((e) => e.event === 'result').map((e) => [e.name as string, e] as const));
   expect(results['throws']).toMatchObject({
     code: 'HANDLER_ERROR',
     callbackName: 'fail',
@@ -42,7 +43,7 @@ test('handler errors, unknown names, timeouts and unsendable values reject in th
 test('a malformed line on fd 4 is warned about with the pid and dropped; the child goes on', async () => {
   const end = await scenario('malformed');
   expect(end.code).toBe(0);
-  const pid = end.events.find((e) => e.event === 'reap')!.pid;
+  const pid = end.events.find((e) => e.event === 'reap')!.pid as number;
   expect(end.stderr).toContain(`child ${pid} sent a malformed message, dropped: not JSON`);
   expect(end.stderr).toContain(`child ${pid} sent a malformed message, dropped: not a JSON object: "[1,2,3]"`);
   expect(end.stderr).toContain(`child ${pid} sent a malformed message, dropped: not a call or finish message`);

@@ -5,6 +5,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { expect } from '@jest/globals'; // its matchers are typed: the global expect's stringMatching() returns any
 import fc from 'fast-check';
 import { isAlive, run, start, waitGone } from './support/run';
 
@@ -104,7 +105,7 @@ test('limits: a call over maxMessageBytes fails before sending; a child flooding
   expect(byRole['worker'].payload).toEqual({ role: 'worker', n: 30 });
   const flooder = reaps.find((e) => !e.payload)!;
   expect(flooder.status).toBe(137);
-  expect(end.stderr).toContain(`child ${flooder.pid} sent a line of more than 1048576 bytes (maxMessageBytes)`);
+  expect(end.stderr).toContain(`child ${flooder.pid as number} sent a line of more than 1048576 bytes (maxMessageBytes)`);
   const last = end.events.at(-1) as { left: number; peakRssMb: number };
   expect(last.left).toBe(0);
   expect(last.peakRssMb).toBeLessThan(150); // the flood was 200 MB
@@ -152,7 +153,7 @@ test('property: arbitrary JSON values round-trip unchanged through a callback an
     '\ud800', 'lone low \udfff', 'pair 😀', '\u2028\u2029', '', '\u0000\u001f"\\/',
     Number.MAX_SAFE_INTEGER, -Number.MAX_SAFE_INTEGER, 1e308, 5e-324, -0.1,
     nested,
-    JSON.parse('{"__proto__": {"polluted": true}, "constructor": {"prototype": {"polluted": true}}, "prototype": 1}'),
+    JSON.parse('{"__proto__": {"polluted": true}, "constructor": {"prototype": {"polluted": true}}, "prototype": 1}') as unknown,
   ];
   const dir = mkdtempSync(path.join(tmpdir(), 'ppi-roundtrip-'));
   const file = path.join(dir, 'values.json');

@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { expect } from '@jest/globals'; // its matchers are typed: the global expect's stringMatching() returns any
 import { run, start, ROOT, FIXTURES, type Finished } from './support/run';
 
 const BIN = path.join(ROOT, 'bin', 'prefork-ipc.js');
@@ -9,7 +10,7 @@ const dir = mkdtempSync(path.join(tmpdir(), 'prefork-ipc-cli-'));
 
 type Result = { job: number; ok: boolean; result?: unknown; error?: string };
 
-function jobFile(name: string, lines: Array<unknown | { raw: string }>): string {
+function jobFile(name: string, lines: unknown[] /* JSON values, or { raw } for a line as is */): string {
   const file = path.join(dir, name);
   const text = lines.map((l) => (l !== null && typeof l === 'object' && 'raw' in l ? (l as { raw: string }).raw : JSON.stringify(l)));
   writeFileSync(file, text.join('\n') + '\n');
@@ -182,7 +183,7 @@ describe('usage', () => {
     [[path.join(HANDLERS, 'double.js'), path.join(dir, 'no-such-jobs.ndjson')], /cannot read JOBS ".*no-such-jobs\.ndjson": ENOENT/],
     [['--progress', '--no-progress', 'x.js'], /contradict/],
   ])('%j exits 2 with a message', async (args, message) => {
-    const finished = await cli(args as string[]);
+    const finished = await cli(args);
     expect(finished.code).toBe(2);
     expect(finished.stdout).toBe('');
     expect(finished.stderr).toMatch(message);
@@ -193,7 +194,7 @@ describe('usage', () => {
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/^Usage: prefork-ipc \[options\] HANDLER \[JOBS\]/);
     const version = await cli(['--version']);
-    expect(version.stdout.trim()).toBe(JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version);
+    expect(version.stdout.trim()).toBe((JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version);
   });
 
   test('a handler module without a default export function stops the run with exit 2', async () => {

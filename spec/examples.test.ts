@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { expect } from '@jest/globals'; // its matchers are typed: the global expect's stringMatching() returns any
 import Database from 'better-sqlite3';
 import { run, start, ROOT, FIXTURES, type Running } from './support/run';
 
@@ -74,7 +75,7 @@ describe('examples/synopsis.ts', () => {
     const file = config('synopsis-hup', 2, 300);
     const running = example('synopsis.ts', [file]);
     await running.waitFor('stored ', 20_000);
-    writeJson(file, { ...JSON.parse(readFileSync(file, 'utf8')), maxWorkers: 4, workMs: 20 });
+    writeJson(file, { ...(JSON.parse(readFileSync(file, 'utf8')) as object), maxWorkers: 4, workMs: 20 });
     running.child.kill('SIGHUP');
     const finished = await running.done;
     expect(finished.code).toBe(0);

@@ -31,7 +31,7 @@ function factorize(n: number): number[] {
   return factors;
 }
 
-const handler: JobHandler<Job, Result> = async (job) => {
+const handler: JobHandler<Job, Result> = (job) => {
   if (!Number.isSafeInteger(job?.n) || job.n < 2) throw new RangeError(`n must be a whole number ≥ 2, got ${JSON.stringify(job?.n)}`);
   const factors = factorize(job.n);
   return { n: job.n, prime: factors.length === 1, factors };

@@ -43,7 +43,7 @@ async function runJob(handler: JobHandler, assignment: Assignment): Promise<Outc
  */
 export async function runJobLoop(ppi: PreforkView, handlerFile: string, maxJobs: number): Promise<never> {
   // Standard output carries the results; a handler's console.log must not mix into it.
-  process.stdout.write = process.stderr.write.bind(process.stderr) as typeof process.stdout.write;
+  process.stdout.write = process.stderr.write.bind(process.stderr);
   // Ctrl-C reaches the whole process group (and a service manager may TERM the whole group):
   // the manager decides what a first and a second one mean, and kills workers with SIGKILL.
   process.on('SIGINT', () => {});

@@ -14,6 +14,7 @@ export function checkHandlerPath(file: string): string | undefined {
 }
 
 // tsc turns `import()` into `require()` under CommonJS; this keeps a real import() for .mjs handlers.
+// eslint-disable-next-line @typescript-eslint/no-implied-eval -- a fixed string, no input: a real import(), which tsc (module: commonjs) would turn into require()
 const importModule = new Function('url', 'return import(url)') as (url: string) => Promise<unknown>;
 
 let typescriptReady = false;
@@ -31,6 +32,7 @@ function enableTypeScript(file: string): void {
   } catch {
     throw new Error(`${file} is TypeScript, and running it needs tsx: npm install --save-dev tsx (or compile the handler to .js)`);
   }
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- api is a path resolved at run time
   (require(api) as { register(): unknown }).register();
   typescriptReady = true;
 }
@@ -49,11 +51,13 @@ export async function loadHandler(file: string): Promise<JobHandler> {
   let loaded: unknown;
   if (TYPESCRIPT.test(absolute)) {
     enableTypeScript(absolute);
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the user's handler, a path known at run time
     loaded = require(absolute);
   } else if (absolute.endsWith('.mjs')) {
     loaded = await importModule(pathToFileURL(absolute).href);
   } else {
     try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- the user's handler, a path known at run time
       loaded = require(absolute);
     } catch (err) {
       // A .js file in a "type": "module" package is ESM.

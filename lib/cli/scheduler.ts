@@ -1,6 +1,6 @@
 import type { Assignment, NextRequest, ResultRecord } from './callbacks';
 
-interface Job extends Assignment {}
+type Job = Assignment;
 
 interface Running {
   job: Job;

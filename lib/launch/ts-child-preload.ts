@@ -48,6 +48,7 @@ export function install(config: TsChildConfig): void {
       if (handler) extensions[ext] = handler;
       else delete extensions[ext];
     }
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the path of ts-node that the manager resolved, loaded only when a file is not in the cache
     (require(config.tsNode) as { register(options: Record<string, unknown>): unknown }).register(config.register);
     compilerHandlers = {};
     for (const ext of Object.keys(native)) compilerHandlers[ext] = extensions[ext];
@@ -86,6 +87,7 @@ export function install(config: TsChildConfig): void {
       Object.defineProperty(extensions, ext, handler);
     }
   }
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the modules ts-node's `require` option names, known at run time
   for (const id of config.preload) require(id);
 }
 

@@ -83,6 +83,7 @@ export class Manager implements ChildHandleHost {
     try {
       assertReexecutable(this.options.exec); // fails early, and clearly, when there is no script to run again
     } catch (err) {
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- assertReexecutable's own Error, passed on as a rejection
       return Promise.reject(err);
     }
     this.generation++;

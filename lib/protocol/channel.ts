@@ -7,7 +7,7 @@ import { LineSplitter } from './line-splitter';
  * socket's own UTF-8 encoding walks the string twice (≈ 270 ms for 100 MB).
  */
 const LARGE_LINE = 1 << 20;
-const NON_ASCII = /[^\x00-\x7f]/;
+const NON_ASCII = /[\u0080-\uffff]/;
 
 type WriteDone = (error?: Error | null) => void;
 
