@@ -32,4 +32,15 @@ export default defineConfig(
     files: ['spec/fixtures/running/types.mts', 'spec/fixtures/running/types.cts'],
     extends: [tseslint.configs.disableTypeChecked],
   },
+  {
+    // Compile-time type tests (spec/types.test.ts type-checks them; they never
+    // run): values and parameters are bound only so their types can be
+    // asserted, and handlers are `async` on purpose, to check how the public
+    // generics unwrap an async handler's result.
+    files: ['spec/types/**'],
+    rules: {
+      '@typescript-eslint/no-unused-vars': 'off',
+      '@typescript-eslint/require-await': 'off',
+    },
+  },
 );

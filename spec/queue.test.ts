@@ -127,7 +127,7 @@ test('enqueue, two managers, results: every job completed once with its output; 
   for (const line of lines) expect(line).toEqual({ id: line.id, job: { n: line.job.n, ms: 5 }, ok: true, result: { n: line.job.n, square: line.job.n ** 2 } });
   expect(new Set(lines.map((l) => l.id))).toEqual(new Set(ids.slice(0, 40).map((i) => i.id)));
   const failures = await cli(['results', '--pg-boss', pg.url, '--queue', queue, '--failed']);
-  expect(JSON.parse(failures.stdout)).toMatchObject({ job: { n: 99 }, ok: false, state: 'failed', error: expect.stringMatching(/asked to fail/) });
+  expect(JSON.parse(failures.stdout)).toMatchObject({ job: { n: 99 }, ok: false, state: 'failed', error: expect.stringMatching(/asked to fail/) as unknown });
 });
 
 test('SIGINT: the running job finishes and is completed; jobs fetched but not started go back to the queue at once', async () => {
@@ -136,7 +136,7 @@ test('SIGINT: the running job finishes and is completed; jobs fetched but not st
   await enqueue(queue, Array.from({ length: 10 }, (_, n) => ({ n, ms: 400 })));
   // Two workers: two jobs running, and the next fetch (one job per worker) waiting here.
   const m = manager(queue, ['-w', '2'], { EFFECTS: file });
-  await waitUntil(async () => effects(file).length >= 2, 20_000, 'two jobs to start');
+  await waitUntil(() => Promise.resolve(effects(file).length >= 2), 20_000, 'two jobs to start');
   await waitUntil(async () => (await rows(queue)).filter((r) => r.state === 'active').length >= 4, 5000, 'the next batch to be fetched');
   m.child.kill('SIGINT');
   const end = await m.done;

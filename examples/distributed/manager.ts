@@ -42,6 +42,7 @@ let queueEmpty = false;
 
 /** Manager only: workers never load pg-boss nor open a connection. */
 async function connect(): Promise<PgBoss> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded lazily, in the manager only: workers never load pg-boss
   const PgBossClass = require('pg-boss') as typeof PgBoss;
   const instance = new PgBossClass({ connectionString: url, schedule: false });
   instance.on('error', (error) => console.error(`pg-boss: ${error.message}`));
@@ -91,7 +92,7 @@ async function main(): Promise<void> {
   while (!/^(TERM|INT)$/.test(ppi.signalReceived)) {
     if (await ppi.start()) continue;
     // in a worker
-    const job = (await ppi.callback('getJob')) as Job | null;
+    const job = await ppi.callback('getJob');
     if (!job) await ppi.finish(5); // nothing left
     await ppi.finish(0, { result: work(job!.word) });
   }

@@ -42,6 +42,7 @@ function runManager(url: string, name: string): Promise<number> {
 
 async function main(): Promise<void> {
   const pg = await startPostgres();
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- pg-boss is an optional peer dependency, loaded only when the example runs (types come from the type-only import)
   const PgBossClass = require('pg-boss') as typeof PgBoss;
   const boss = new PgBossClass({ connectionString: pg.url, supervise: false, schedule: false });
   boss.on('error', () => {});
@@ -51,10 +52,10 @@ async function main(): Promise<void> {
     await boss.insert(WORDS.map((word) => ({ name: 'words', data: { word } })));
     console.log(`enqueued ${WORDS.length} jobs; starting two managers`);
     const codes = await Promise.all([runManager(pg.url, 'host A'), runManager(pg.url, 'host B')]);
-    const { rows } = await boss.getDb().executeSql(
+    const { rows }: { rows: Array<{ state: string; n: number }> } = await boss.getDb().executeSql(
       "SELECT state::text AS state, count(*)::int AS n FROM pgboss.job WHERE name = 'words' GROUP BY 1 ORDER BY 1",
       [],
-    ) as { rows: Array<{ state: string; n: number }> };
+    );
     console.log(`managers exited ${codes.join(', ')}; the queue holds ${rows.map((r) => `${r.n} ${r.state}`).join(', ')}`);
     if (codes.some((c) => c !== 0) || rows.some((r) => r.state !== 'completed')) process.exitCode = 1;
   } finally {

@@ -82,6 +82,7 @@ export function loadPgBoss(): BossConstructor {
   if (Number(version.split('.')[0]) !== PG_BOSS_MAJOR) {
     throw new Error(`--pg-boss needs pg-boss ${PG_BOSS_MAJOR}.x, found ${version} at ${path.dirname(main)}: ${PG_BOSS_INSTALL}`);
   }
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loads the pg-boss found and version-checked above, from a resolved path, only when --pg-boss is used
   const loaded = require(main) as BossConstructor | { default: BossConstructor };
   return typeof loaded === 'function' ? loaded : loaded.default;
 }
@@ -91,6 +92,7 @@ function findManifest(main: string): { version?: string } | undefined {
   let dir = path.dirname(main);
   for (let i = 0; i < 4; i++) {
     try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- reads a package.json found at run time, by path
       const manifest = require(path.join(dir, 'package.json')) as { name?: string; version?: string };
       if (manifest.name === 'pg-boss') return manifest;
     } catch {

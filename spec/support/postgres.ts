@@ -53,6 +53,7 @@ export async function startPostgres(timeoutMs = 60_000): Promise<Postgres> {
     });
   const { url } = JSON.parse((await waitFor(/^(\{.*\})$/m, 'its URL'))[1]) as { url: string };
   let restarts = 0;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- pg is not a direct dependency (it comes with pg-boss), so it is loaded only when a test uses Postgres
   const { Client } = require('pg') as { Client: new (options: { connectionString: string }) => SqlClient };
   return {
     url,

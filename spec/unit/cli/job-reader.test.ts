@@ -47,7 +47,7 @@ test('a bad line is a failed record naming its line; later lines are still read'
   expect(records[0]).toEqual({ line: 1, ok: true, job: 1 });
   expect(records[1]).toMatchObject({ line: 2, ok: false });
   expect((records[1] as { error: string }).error).toMatch(/^line 2: not valid JSON \(.+\)$/);
-  expect(records[2]).toMatchObject({ line: 3, ok: false, error: expect.stringMatching(/^line 3: not valid JSON/) });
+  expect(records[2]).toMatchObject({ line: 3, ok: false, error: expect.stringMatching(/^line 3: not valid JSON/) as unknown });
   expect(records[3]).toEqual({ line: 4, ok: true, job: 3 });
 });
 
@@ -86,9 +86,9 @@ test('a line over the limit ends the reading with an error naming its line, once
   expect(ends).toBe(1);
 });
 
-test('an input error ends the reading with that error', async () => {
+test('an input error ends the reading with that error', () => {
   const input = new PassThrough();
-  const end = jest.fn();
+  const end = jest.fn<void, [error?: Error]>();
   new JobReader(input, { record: () => {}, end });
   input.emit('error', new Error('EIO'));
   input.emit('end');
@@ -99,7 +99,7 @@ test('an input error ends the reading with that error', async () => {
 test('close() stops the stream: no record after it, end reported once without error', async () => {
   const input = new PassThrough();
   const records: InputRecord[] = [];
-  const end = jest.fn();
+  const end = jest.fn<void, [error?: Error]>();
   const reader = new JobReader(input, { record: (r) => records.push(r), end });
   input.write('1\n');
   await new Promise((resolve) => setImmediate(resolve));

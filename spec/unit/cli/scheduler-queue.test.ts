@@ -15,7 +15,7 @@ test('a job from a queue carries its attempt and id to the worker', async () => 
   expect(b).toEqual({ index: 1, line: 0, attempt: 1, job: { n: 2 } }); // no id key at all from a file
 });
 
-test('takeQueued removes the jobs no worker has started, and counts waiting workers', async () => {
+test('takeQueued removes the jobs no worker has started, and counts waiting workers', () => {
   const scheduler = make();
   for (let i = 0; i < 4; i++) scheduler.add(i, 0, i);
   void scheduler.next(101, { more: true }); // takes job 0

@@ -227,7 +227,7 @@ describe('stop', () => {
     expect(results).toEqual([{ job: 0, ok: false, error: 'late' }]);
   });
 
-  test('demand drops to 0', async () => {
+  test('demand drops to 0', () => {
     const { scheduler, demand } = make();
     scheduler.add(0, 1, 'a');
     scheduler.stop();

@@ -41,6 +41,7 @@ describe('callHook', () => {
   test('a throw of a non-Error value is passed on as is', () => {
     const onError = jest.fn();
     callHook(() => {
+      // eslint-disable-next-line @typescript-eslint/only-throw-error -- the test is about a thrown non-Error value
       throw 'text';
     }, onError);
     expect(onError).toHaveBeenCalledWith('text');

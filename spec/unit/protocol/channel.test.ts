@@ -87,7 +87,7 @@ describe('writing', () => {
 
   test('the first line of a tick leaves at once; the later ones of that tick leave together in one write', async () => {
     const { channel, write } = open();
-    const dones = [jest.fn(), jest.fn(), jest.fn(), jest.fn()];
+    const dones = [0, 1, 2, 3].map(() => jest.fn<void, [error?: Error | null]>());
     channel.write('1\n', dones[0]);
     expect(write).toHaveBeenCalledTimes(1);
     channel.write('2\n', dones[1]);
@@ -96,7 +96,7 @@ describe('writing', () => {
     expect(write).toHaveBeenCalledTimes(1);
     await tick();
     expect(write).toHaveBeenCalledTimes(2);
-    expect(write.mock.calls.map((call) => call[0])).toEqual(['1\n', '2\n3\n4\n']);
+    expect(write.mock.calls.map((call): unknown => call[0])).toEqual(['1\n', '2\n3\n4\n']);
     await tick();
     for (const done of dones.slice(0, 3)) expect(done).toHaveBeenCalledTimes(1);
     expect(dones[0].mock.calls[0][0] ?? null).toBeNull();
@@ -111,7 +111,7 @@ describe('writing', () => {
     channel.write('1\n');
     channel.write('2\n');
     channel.destroy();
-    expect(write.mock.calls.map((call) => call[0])).toEqual(['1\n', '2\n']);
+    expect(write.mock.calls.map((call): unknown => call[0])).toEqual(['1\n', '2\n']);
   });
 
   test('lines held in a tick leave on process exit', () => {
@@ -119,7 +119,7 @@ describe('writing', () => {
     channel.write('1\n');
     channel.write('2\n');
     process.emit('exit', 0);
-    expect(write.mock.calls.map((call) => call[0])).toEqual(['1\n', '2\n']);
+    expect(write.mock.calls.map((call): unknown => call[0])).toEqual(['1\n', '2\n']);
   });
 
   test('a large ASCII line is written as latin1 bytes, a large non-ASCII one as a string, both round trip intact', async () => {
@@ -130,7 +130,7 @@ describe('writing', () => {
     channel.write('held\n'); // held for the end of the tick…
     channel.write(ascii); // …and sent first, to keep the order
     channel.write(text);
-    expect(write.mock.calls.map((call) => (Buffer.isBuffer(call[0]) ? 'buffer' : call[0] === text ? 'text' : call[0]))).toEqual([
+    expect(write.mock.calls.map((call): unknown => (Buffer.isBuffer(call[0]) ? 'buffer' : call[0] === text ? 'text' : call[0]))).toEqual([
       'small\n',
       'held\n',
       'buffer',
@@ -160,7 +160,7 @@ describe('writing', () => {
   test('write after the output is destroyed reports an error to done, and throws nothing', () => {
     const { channel, fromChannel, write } = open();
     fromChannel.destroy();
-    const done = jest.fn();
+    const done = jest.fn<void, [error?: Error | null]>();
     expect(() => channel.write('x\n', done)).not.toThrow();
     expect(done).toHaveBeenCalledTimes(1);
     expect(done.mock.calls[0][0]).toBeInstanceOf(Error);
