@@ -3,8 +3,8 @@
  * into it. Everything public is exported from here.
  */
 export { PreforkIPC } from './prefork-ipc';
-export type { PreforkView, CallbackHandler, CallbackMap, PayloadOf, ResultOf, PayloadArgs } from './view';
+export type { PreforkView, CallbackHandler, CallbackMap, PayloadOf, ResultOf, PayloadArgs, Listener, ServeOptions } from './view';
 export { CallbackError } from './errors';
 export type { CallbackErrorCode } from './errors';
-export type { PreforkOptions, SignalAction, ManagerExitPolicy, ExecSettings } from './options';
+export type { PreforkOptions, SignalAction, PoolAction, ManagerExitPolicy, ExecSettings, ListenSpec, ListenOption } from './options';
 export type { JobHandler, JobContext } from './cli/handler-types';

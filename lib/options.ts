@@ -18,8 +18,32 @@ type Bivariant<F extends (...args: never[]) => unknown> = { hook(...args: Parame
  * `workerData` lost its type).
  */
 
-/** What a trapped signal does to the children: forward a signal, forward it one child at a time, or nothing. */
-export type SignalAction = string | [signal: string, intervalMs: number] | null;
+/**
+ * What a trapped signal does: forward a signal to the children, forward it one
+ * child at a time, nothing, or change the pool's size by one
+ * (`'addWorker'` / `'removeWorker'`, gunicorn's TTIN / TTOU).
+ */
+export type SignalAction = string | [signal: string, intervalMs: number] | null | PoolAction;
+
+/** A `trapSignals` action that resizes the pool instead of ending `start()`. */
+export type PoolAction = 'addWorker' | 'removeWorker';
+
+/**
+ * One socket for the manager to listen on (the `listen` option): TCP
+ * `{ port, host?, backlog? }`, a Unix socket `{ path, backlog? }`, or a socket
+ * the manager already holds `{ fd }`.
+ */
+export type ListenSpec =
+  | { port: number; host?: string; backlog?: number }
+  | { path: string; backlog?: number }
+  | { fd: number; backlog?: number };
+
+/**
+ * The `listen` option: a list of sockets, or where to find sockets made by a
+ * supervisor: `'systemd'` (socket activation: `LISTEN_FDS`, `LISTEN_PID`) or
+ * `'server-starter'` (Perl's Server::Starter: `SERVER_STARTER_PORT`).
+ */
+export type ListenOption = ListenSpec[] | 'systemd' | 'server-starter';
 
 /** What a child does when its manager goes away (EOF on fd 3). */
 export type ManagerExitPolicy = 'terminate' | 'ignore' | ((ppi: PreforkView) => void);
@@ -75,13 +99,20 @@ export interface PreforkOptions<C extends CallbackMap = CallbackMap, Final = unk
    * resolved against the working directory when the object is made.
    */
   exec?: string | ExecSettings;
+  /**
+   * Sockets the manager opens once, before its first spawn, and keeps open across
+   * generations; every child receives them as `ppi.listeners`. See docs/servers.md.
+   */
+  listen?: ListenOption;
+  /** A file the manager writes its pid to (removed when it exits): signal that pid, never a wrapper's. */
+  pidFile?: string;
 }
 
 export interface ResolvedOptions {
   maxWorkers: number;
   spawnInterval: number;
   errRespawnInterval: number;
-  trapSignals: Map<SignalName, { signal: SignalName; intervalMs: number } | null>;
+  trapSignals: Map<SignalName, ResolvedAction>;
   onChildReap?: (ppi: PreforkView, pid: number, status: number, finalPayload: unknown) => unknown;
   beforeFork?: (ppi: PreforkView) => unknown;
   afterFork?: (ppi: PreforkView, pid: number) => unknown;
@@ -91,6 +122,8 @@ export interface ResolvedOptions {
   onManagerExit: ManagerExitPolicy;
   gracePeriod: number | null;
   exec: ExecSettings;
+  listen: ListenSpec[] | 'systemd' | 'server-starter' | undefined;
+  pidFile: string | undefined;
 }
 
 export const DEFAULT_MAX_MESSAGE_BYTES = 256 * 1024 * 1024;
@@ -131,8 +164,13 @@ function hook<T>(options: Record<string, unknown>, name: string): T | undefined 
   return value as T | undefined;
 }
 
-function signalAction(key: string, value: unknown): { signal: SignalName; intervalMs: number } | null {
+/** A forward (`signal`, one child per `intervalMs` when that is > 0), a resize, or nothing. */
+export type ResolvedAction = { signal: SignalName; intervalMs: number } | { resize: 1 | -1 } | null;
+
+function signalAction(key: string, value: unknown): ResolvedAction {
   if (value === null || value === undefined) return null;
+  if (value === 'addWorker') return { resize: 1 };
+  if (value === 'removeWorker') return { resize: -1 };
   const option = `trapSignals.${key}`;
   if (Array.isArray(value)) {
     const [signal, interval] = value as unknown[];
@@ -144,8 +182,47 @@ function signalAction(key: string, value: unknown): { signal: SignalName; interv
     return { signal: name, intervalMs: interval };
   }
   const name = normalizeSignal(value);
-  if (!name) fail(option, 'a signal name, null, or [signal, intervalMs]', value);
+  if (!name) fail(option, ACTIONS, value);
   return { signal: name, intervalMs: 0 };
+}
+
+const ACTIONS = "a signal name, null, [signal, intervalMs], 'addWorker' or 'removeWorker'";
+
+function backlogOf(option: string, value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  if (!Number.isSafeInteger(value) || (value as number) < 1) fail(`${option}.backlog`, 'a whole number ≥ 1', value);
+  return value as number;
+}
+
+function listenSpec(option: string, value: unknown): ListenSpec {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    fail(option, 'an object { port, host?, backlog? }, { path, backlog? } or { fd, backlog? }', value);
+  }
+  const { port, host, path: socketPath, fd, backlog, ...rest } = value as Record<string, unknown>;
+  const kinds = [port, socketPath, fd].filter((v) => v !== undefined).length;
+  if (kinds !== 1 || Object.keys(rest).length > 0) {
+    fail(option, 'exactly one of { port, host?, backlog? }, { path, backlog? } or { fd, backlog? }', value);
+  }
+  const checkedBacklog = backlogOf(option, backlog);
+  const withBacklog = <T extends object>(spec: T): T => (checkedBacklog === undefined ? spec : { ...spec, backlog: checkedBacklog });
+  if (port !== undefined) {
+    if (!Number.isSafeInteger(port) || (port as number) < 0 || (port as number) > 65535) fail(`${option}.port`, 'a port number 0–65535', port);
+    if (host !== undefined && (typeof host !== 'string' || host === '')) fail(`${option}.host`, 'a non-empty host', host);
+    return withBacklog(host === undefined ? { port: port as number } : { port: port as number, host: host as string });
+  }
+  if (host !== undefined) fail(option, 'host only with port', value);
+  if (socketPath !== undefined) {
+    if (typeof socketPath !== 'string' || socketPath === '') fail(`${option}.path`, 'a non-empty path', socketPath);
+    return withBacklog({ path: path.resolve(socketPath as string) });
+  }
+  if (!Number.isSafeInteger(fd) || (fd as number) < 0) fail(`${option}.fd`, 'a file descriptor (a whole number ≥ 0)', fd);
+  return withBacklog({ fd: fd as number });
+}
+
+function listenOption(value: unknown): ResolvedOptions['listen'] {
+  if (value === undefined || value === 'systemd' || value === 'server-starter') return value;
+  if (!Array.isArray(value)) fail('listen', "an array of sockets, 'systemd' or 'server-starter'", value);
+  return value.map((item, i) => listenSpec(`listen[${i}]`, item));
 }
 
 function stringList(option: string, value: unknown): string[] | undefined {
@@ -169,6 +246,12 @@ function execSettings(value: unknown): ExecSettings {
     args: stringList('exec.args', args),
     execArgv: stringList('exec.execArgv', execArgv),
   };
+}
+
+function pidFileOption(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value === '') fail('pidFile', 'a non-empty path', value);
+  return path.resolve(value);
 }
 
 export function resolveOptions(input: unknown): ResolvedOptions {
@@ -220,5 +303,7 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     onManagerExit: policy as ManagerExitPolicy,
     gracePeriod: options.gracePeriod === null ? null : (limit(options, 'gracePeriod', 30_000) ?? null),
     exec: execSettings(options.exec),
+    listen: listenOption(options.listen),
+    pidFile: pidFileOption(options.pidFile),
   };
 }

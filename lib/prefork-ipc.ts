@@ -3,7 +3,8 @@ import type { Manager } from './manager/manager';
 import { resolveOptions, type PreforkOptions } from './options';
 import { CHILD_MARKER, takeChildRole } from './role';
 import { normalizeSignal } from './signals';
-import type { CallbackMap, PayloadArgs, PreforkView, ResultOf } from './view';
+import type { Server } from 'node:net';
+import type { CallbackMap, Listener, PayloadArgs, PreforkView, ResultOf, ServeOptions } from './view';
 
 /**
  * Calling a member in the wrong role is answered one way everywhere: a
@@ -81,6 +82,21 @@ export class PreforkIPC<C extends CallbackMap = CallbackMap, Final = unknown, Da
     return this.#child.finish(exitCode, finalPayload);
   }
 
+  /**
+   * Child: listens on `ppi.listeners[0]` (or `options.listener`) with `server`
+   * (an `http`, `https` or `net` server) and resolves once it listens. On the
+   * forwarded TERM it stops accepting, answers the requests in progress,
+   * closes keep-alive connections once idle, and `finish()`es. Installs a
+   * handler for that signal: opt-in. See docs/servers.md.
+   */
+  serve(server: Server, options?: ServeOptions): Promise<void> {
+    if (!this.#child) return Promise.reject(childOnly('serve()'));
+    const child = this.#child;
+    // Loaded on first use: a child that does not serve never pays for it.
+    const { serve } = require('./child/serve') as typeof import('./child/serve');
+    return serve(server, { ready: child.ready, get listeners() { return child.listeners; }, finish: (code, payload) => child.finish(code, payload) }, options);
+  }
+
   /** Manager: waits until every child is reaped, or `timeoutMs` passes. Resolves with the number still running. */
   waitAllChildren(timeoutMs?: number): Promise<number> {
     if (!this.#manager) return Promise.reject(managerOnly('waitAllChildren()'));
@@ -139,5 +155,14 @@ export class PreforkIPC<C extends CallbackMap = CallbackMap, Final = unknown, Da
   /** Manager: the pids of the children alive now. */
   get workerPids(): number[] {
     return this.#manager ? [...this.#manager.children.keys()] : [];
+  }
+
+  /**
+   * The sockets of the `listen` option. Child: handles for `server.listen()`
+   * (known once `start()` resolved). Manager: where each listens, with the real
+   * port (known from the first `start()` on, before the first spawn).
+   */
+  get listeners(): readonly Listener[] {
+    return this.#child ? this.#child.listeners : this.#manager!.listeners;
   }
 }

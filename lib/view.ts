@@ -29,6 +29,40 @@ export type PayloadArgs<H> = unknown extends PayloadOf<H>
     : [payload: PayloadOf<H>];
 
 /**
+ * One of the manager's listening sockets (the `listen` option). In a child,
+ * `fd` is the child's copy: pass the whole object to `server.listen()`. In the
+ * manager there is no `fd`; the object only says where it listens (with the
+ * real port when port 0 was asked for).
+ */
+export interface Listener {
+  /** `'127.0.0.1:8080'`, `'[::1]:8080'`, `'/run/app.sock'`, or `'fd 3 (systemd)'` when it cannot be told. */
+  readonly address: string;
+  readonly host?: string;
+  readonly port?: number;
+  readonly path?: string;
+  /** The `backlog` asked for in the `listen` option; `ppi.serve()` passes it to listen(). */
+  readonly backlog?: number;
+  /** Child only: the descriptor this child holds the socket on (5, 6, …). */
+  readonly fd?: number;
+}
+
+/** Options of `ppi.serve(server, options)`. */
+export interface ServeOptions {
+  /** Which of `ppi.listeners` to listen on. Default 0. */
+  listener?: number;
+  /** The signal that starts the graceful stop. Default `'TERM'`. */
+  signal?: string;
+  /**
+   * After the stop, a keep-alive connection with no request in progress is
+   * closed once it has been idle this long (a request arriving meanwhile is
+   * answered with `Connection: close`). Default 250 ms.
+   */
+  idleCloseMs?: number;
+  /** Called once the last connection has closed; its result is the final payload of `finish()`. */
+  finalPayload?: () => unknown;
+}
+
+/**
  * The members of a `PreforkIPC` object, generic in its callback map `C`, its
  * children's final payload `Final` and their `workerData` type `Data`. Hooks
  * receive the manager's object typed this way, so `ppi.workerData` is `Data`.
@@ -62,4 +96,6 @@ export interface PreforkView<C extends CallbackMap = CallbackMap, Final = unknow
   readonly workerData: Data | undefined;
   /** Manager: the pids of the children alive now. */
   readonly workerPids: number[];
+  /** The listening sockets of the `listen` option: handles for `server.listen()` in a child, addresses in the manager. */
+  readonly listeners: readonly Listener[];
 }

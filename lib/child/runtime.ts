@@ -7,7 +7,9 @@ import { Channel } from '../protocol/channel';
 import { assertNever, decodeFromManager, encodeLine, isBlankLine, ProtocolError } from '../protocol/codec';
 import { PROTOCOL_VERSION, type ChildToManager, type ManagerToChild } from '../protocol/messages';
 import type { ManagerExitPolicy } from '../options';
-import type { PreforkView } from '../view';
+import type { Listener, PreforkView } from '../view';
+import { warnOnAddressInUse } from './addr-in-use';
+import { childListeners } from './listeners';
 
 /** fd 3 carries the manager's messages to us, fd 4 ours to it. */
 const FROM_MANAGER_FD = 3;
@@ -39,6 +41,8 @@ export class ChildRuntime {
   managerPid = process.ppid;
   generation = 0;
   workerData: unknown = undefined;
+  /** The manager's listening sockets, known once the hello arrived. */
+  listeners: readonly Listener[] = [];
 
   readonly #channel: Channel;
   readonly #pending = new Map<number, PendingCall>();
@@ -68,6 +72,7 @@ export class ChildRuntime {
       helloFailed = reject;
     });
     this.#hello.catch(() => {}); // reported through start(), if anyone calls it
+    warnOnAddressInUse(() => this.listeners.length > 0);
     const input = new Socket({ fd: FROM_MANAGER_FD, readable: true, writable: false });
     const output = new Socket({ fd: TO_MANAGER_FD, readable: false, writable: true });
     this.#channel = new Channel(input, output, maxMessageBytes, {
@@ -79,6 +84,11 @@ export class ChildRuntime {
       closed: () => this.#onManagerGone(helloFailed),
     });
     this.#updateRef();
+  }
+
+  /** Resolves once the manager's hello arrived (rejects if the manager went away first). */
+  get ready(): Promise<void> {
+    return this.#hello;
   }
 
   async start(fn?: () => unknown): Promise<false> {
@@ -165,6 +175,7 @@ export class ChildRuntime {
         this.managerPid = message.managerPid;
         this.generation = message.generation;
         this.workerData = message.workerData;
+        this.listeners = childListeners(message.listeners);
         this.#helloReceived = true;
         this.#updateRef();
         helloArrived();

@@ -2,7 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import { Channel } from '../protocol/channel';
 import { assertNever, decodeFromChild, encodeLine, isBlankLine, ProtocolError } from '../protocol/codec';
-import { PROTOCOL_VERSION, type ChildToManager, type ManagerToChild } from '../protocol/messages';
+import { PROTOCOL_VERSION, type ChildToManager, type ListenerAddress, type ManagerToChild } from '../protocol/messages';
 import { exitStatus } from '../signals';
 import { warn } from '../warn';
 import type { CallOutcome } from './callback-server';
@@ -32,6 +32,13 @@ export class ChildHandle {
   hasFinalPayload = false;
   /** Whether the child called finish() at all. */
   finished = false;
+  /** The stop signal (TERM, INT, QUIT) the manager sent it, if any: it is draining. */
+  stopSent: string | undefined;
+  /**
+   * It no longer counts towards maxWorkers: it was told to stop by a rolling
+   * forward or a shrink, and its replacement may start while it drains.
+   */
+  slotReleased = false;
   #status: number | undefined;
   #ended = false;
   #pipeCloseTimer: NodeJS.Timeout | undefined;
@@ -73,8 +80,15 @@ export class ChildHandle {
     return this.#status === undefined;
   }
 
-  hello(generation: number, workerData: unknown): void {
-    const hello = { type: 'hello', protocol: PROTOCOL_VERSION, managerPid: process.pid, generation, workerData } as const;
+  hello(generation: number, workerData: unknown, listeners: ListenerAddress[]): void {
+    const hello = {
+      type: 'hello',
+      protocol: PROTOCOL_VERSION,
+      managerPid: process.pid,
+      generation,
+      workerData,
+      ...(listeners.length > 0 ? { listeners } : {}),
+    } as const;
     this.channel.write(encodeLine(hello, 'beforeFork() result (workerData)', workerData, this.host.maxMessageBytes));
   }
 

@@ -1,14 +1,19 @@
 import { spawn } from 'node:child_process';
+import { unlinkSync } from 'node:fs';
+import { onExit } from 'signal-exit';
 import { assertReexecutable, reexecCommand } from '../launch/command';
+import { childStdio } from '../launch/stdio';
 import { checkMaxWorkers, MAX_TIMER_MS, type ResolvedOptions } from '../options';
 import { CHILD_MARKER } from '../role';
 import { nodeSignal, normalizeSignal, type SignalName } from '../signals';
-import type { PreforkView } from '../view';
+import type { Listener, PreforkView } from '../view';
 import { warn } from '../warn';
 import { CallbackServer, type CallOutcome } from './callback-server';
 import { ChildHandle, type ChildHandleHost } from './child-handle';
 import { guardChild } from './exit-guard';
 import { callHook, isThenable, settleHook, THREW } from './hook-guard';
+import { openListeners, type OpenListener } from './listeners';
+import { writePidFile } from './pid-file';
 import { Stagger } from './stagger';
 
 /** Forwarding one of these means "stop": a child that ignores it is killed after `gracePeriod`. */
@@ -43,8 +48,11 @@ export class Manager implements ChildHandleHost {
   #nextSpawnAt = 0;
   #pausedUntil = 0;
   #reapHooks = new Set<Promise<void>>();
-  /** A staggered forward in progress, and who waits for it to end. */
+  /** A staggered forward in progress: it runs beside the pool (see stagger.ts). */
   #stagger: Stagger<ChildHandle> | undefined;
+  /** The `listen` option's sockets, opened by the first start() and held until the manager exits. */
+  #listeners: OpenListener[] = [];
+  #opening: Promise<void> | undefined;
   /** Children of this generation are dying without calling finish(): spawn one per errRespawnInterval. */
   #crashing = false;
   readonly #callbacks: CallbackServer;
@@ -55,6 +63,7 @@ export class Manager implements ChildHandleHost {
   ) {
     this.#maxWorkers = options.maxWorkers;
     this.#callbacks = new CallbackServer(options.callbacks, owner, options.callbackTimeout);
+    if (options.pidFile !== undefined) writePidFile(options.pidFile);
     for (const name of options.trapSignals.keys()) {
       // A listener also keeps Node from its default action, e.g. opening the inspector on SIGUSR1.
       process.on(nodeSignal(name), () => this.#onSignal(name));
@@ -65,9 +74,21 @@ export class Manager implements ChildHandleHost {
     return this.#maxWorkers;
   }
 
+  /**
+   * Raising spawns at once; lowering to n > 0 retires the surplus, oldest first.
+   * Lowering to 0 retires nothing: `maxWorkers = 0` is the established way
+   * (tests, benchmarks, the prefork-ipc command) to say "spawn no more" and
+   * let the running children finish their work.
+   */
   set maxWorkers(value: number) {
     this.#maxWorkers = checkMaxWorkers(value);
+    if (this.#maxWorkers > 0) this.#retireSurplus();
     this.#fill();
+  }
+
+  /** Addresses of the listening sockets (empty before the first start()). */
+  get listeners(): readonly Listener[] {
+    return this.#listeners.map((listener) => ({ ...listener.info }));
   }
 
   get maxMessageBytes(): number {
@@ -79,12 +100,40 @@ export class Manager implements ChildHandleHost {
   }
 
   start(): Promise<true> {
-    if (this.#starting) return Promise.reject(new Error('PreforkIPC.start() is already running in this manager'));
+    if (this.#starting || this.#opening) return Promise.reject(new Error('PreforkIPC.start() is already running in this manager'));
     try {
       assertReexecutable(this.options.exec); // fails early, and clearly, when there is no script to run again
     } catch (err) {
       // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- assertReexecutable's own Error, passed on as a rejection
       return Promise.reject(err);
+    }
+    if (this.options.listen !== undefined && this.#listeners.length === 0) {
+      // Once, before the first spawn: a port in use fails start() before any child exists.
+      const opening = openListeners(this.options.listen).then(({ listeners, socketFiles }) => {
+        this.#listeners = listeners;
+        if (socketFiles.length > 0) {
+          onExit(() => {
+            for (const file of socketFiles) {
+              try {
+                unlinkSync(file);
+              } catch {
+                /* already gone */
+              }
+            }
+          });
+        }
+      });
+      this.#opening = opening;
+      return opening.then(
+        () => {
+          this.#opening = undefined;
+          return this.start();
+        },
+        (err: unknown) => {
+          this.#opening = undefined;
+          throw err;
+        },
+      );
     }
     this.generation++;
     this.signalReceived = '';
@@ -169,7 +218,7 @@ export class Manager implements ChildHandleHost {
   #fill(): void {
     clearTimeout(this.#spawnTimer);
     this.#spawnTimer = undefined;
-    while (this.#starting && this.children.size < this.#maxWorkers) {
+    while (this.#starting && this.#counted() < this.#maxWorkers) {
       const now = Date.now();
       const wait = Math.max(this.#nextSpawnAt, this.#pausedUntil) - now;
       if (wait > 0) {
@@ -204,8 +253,9 @@ export class Manager implements ChildHandleHost {
 
     const command = reexecCommand(this.options.exec);
     const spawned = spawn(command.file, command.args, {
-      stdio: ['inherit', 'inherit', 'inherit', 'pipe', 'pipe'],
-      env: { ...process.env, ...command.env, [CHILD_MARKER]: '1' },
+      stdio: childStdio(this.#listeners),
+      // LISTEN_PID names this process: a child must find its sockets in ppi.listeners, not there.
+      env: { ...process.env, ...command.env, LISTEN_FDS: undefined, LISTEN_PID: undefined, [CHILD_MARKER]: '1' },
     });
     if (spawned.pid === undefined) {
       spawned.once('error', (err) => warn(`could not spawn a child: ${err.message}`));
@@ -218,7 +268,7 @@ export class Manager implements ChildHandleHost {
     spawned.once('exit', guardChild(child));
     this.children.set(child.pid, child);
     try {
-      child.hello(this.generation, workerData);
+      child.hello(this.generation, workerData, this.#listeners.map((listener) => listener.info));
     } catch (err) {
       child.kill('SIGKILL');
       fail(err);
@@ -234,9 +284,11 @@ export class Manager implements ChildHandleHost {
   // ---- signals ----
 
   #onSignal(name: SignalName): void {
+    const action = this.options.trapSignals.get(name);
+    if (action && 'resize' in action) return this.#resize(action.resize);
     this.signalReceived = name;
     if (this.running) this.#interrupt(name);
-    else if (this.#waiters.size > 0) this.#forward(name, () => {});
+    else if (this.#waiters.size > 0) this.#forward(name);
   }
 
   #interrupt(name: SignalName): void {
@@ -244,35 +296,84 @@ export class Manager implements ChildHandleHost {
     if (!starting) return;
     this.#starting = undefined;
     clearTimeout(this.#spawnTimer);
-    this.#forward(name, () => {
-      clearTimeout(starting.keepAlive);
-      starting.resolve(true);
-    });
+    this.#forward(name);
+    clearTimeout(starting.keepAlive);
+    starting.resolve(true);
   }
 
-  /** Sends the signal that `trapSignals` maps `name` to, then calls `done`. */
-  #forward(name: SignalName, done: () => void): void {
-    const mapped = this.options.trapSignals.has(name)
+  /**
+   * Sends the signal that `trapSignals` maps `name` to. The staggered form
+   * sends to the first child now and to the rest from a timer (stagger.ts),
+   * and each child it tells to stop gives up its slot at once, so its
+   * replacement starts while it drains (docs/servers.md says why). The same
+   * staggered signal again extends the running stagger; anything else sends
+   * the rest of it at once first (a TERM during a rolling restart).
+   */
+  #forward(name: SignalName): void {
+    const action = this.options.trapSignals.has(name)
       ? this.options.trapSignals.get(name)
       : { signal: normalizeSignal(name) ?? 'TERM', intervalMs: 0 };
-    if (!mapped) return done();
-    const { gracePeriod } = this.options;
-    const send = (child: ChildHandle): void => {
-      if (!child.kill(nodeSignal(mapped.signal))) return;
-      if (gracePeriod !== null && STOP_SIGNALS.has(mapped.signal)) child.killLater(gracePeriod, mapped.signal);
-    };
-    if (mapped.intervalMs === 0) {
-      for (const child of this.children.values()) send(child);
-      return done();
+    const mapped = action && 'signal' in action ? action : undefined;
+    const running = this.#stagger;
+    if (running && !(mapped && mapped.intervalMs > 0 && mapped.signal === running.signal)) running.flush();
+    if (!mapped) return;
+    const { signal, intervalMs } = mapped;
+    // A child already told to stop with this signal is not told again.
+    const targets = [...this.children.values()].filter((child) => child.stopSent !== signal);
+    if (intervalMs === 0) {
+      for (const child of targets) this.#tell(child, signal, false);
+      return;
     }
-    // Signals sent back to back merge, as the kernel merges them: one stagger at a time.
-    if (this.#stagger) return this.#stagger.join(done);
-    const stagger = new Stagger([...this.children.values()], mapped.intervalMs, send, () => {
-      this.#stagger = undefined;
+    if (this.#stagger) return this.#stagger.extend(targets);
+    const stagger = new Stagger(signal, targets, intervalMs, (child) => this.#tell(child, signal, true), () => {
+      if (this.#stagger === stagger) this.#stagger = undefined;
     });
     this.#stagger = stagger;
-    stagger.join(done);
     stagger.run();
+  }
+
+  /** Sends `signal`; a stop signal arms the gracePeriod, and with `release` frees the child's slot. */
+  #tell(child: ChildHandle, signal: SignalName, release: boolean): void {
+    if (!child.kill(nodeSignal(signal))) return;
+    if (!STOP_SIGNALS.has(signal)) return;
+    child.stopSent = signal;
+    if (this.options.gracePeriod !== null) child.killLater(this.options.gracePeriod, signal);
+    if (release && !child.slotReleased) {
+      child.slotReleased = true;
+      this.#fill();
+    }
+  }
+
+  /** Children that count towards maxWorkers: all but those told to stop by a rolling forward or a shrink. */
+  #counted(): number {
+    let counted = 0;
+    for (const child of this.children.values()) if (!child.slotReleased) counted++;
+    return counted;
+  }
+
+  /**
+   * Stops the children over maxWorkers, oldest first (as gunicorn's TTOU),
+   * with the signal TERM is mapped to (TERM when that is not a stop signal)
+   * and gracePeriod.
+   */
+  #retireSurplus(): void {
+    const term = this.options.trapSignals.get('TERM');
+    const signal = term && 'signal' in term && STOP_SIGNALS.has(term.signal) ? term.signal : 'TERM';
+    let surplus = this.#counted() - this.#maxWorkers;
+    for (const child of this.children.values()) {
+      if (surplus <= 0) break;
+      if (child.slotReleased) continue;
+      child.slotReleased = true;
+      surplus--;
+      this.#tell(child, signal, false);
+    }
+  }
+
+  /** A `'addWorker'` / `'removeWorker'` action (TTIN / TTOU): one child more or fewer; start() goes on. */
+  #resize(by: 1 | -1): void {
+    this.#maxWorkers = Math.max(0, this.#maxWorkers + by);
+    this.#retireSurplus();
+    this.#fill();
   }
 
   // ---- errors from user hooks ----

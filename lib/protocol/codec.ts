@@ -68,7 +68,7 @@ const FROM_CHILD: Checks<ChildToManager> = {
 };
 
 const FROM_MANAGER: Checks<ManagerToChild> = {
-  hello: (m) => isId(m.managerPid) && isId(m.generation),
+  hello: (m) => isId(m.managerPid) && isId(m.generation) && (m.listeners === undefined || Array.isArray(m.listeners)),
   reply: (m) => isId(m.id),
   notice: (m) => typeof m.message === 'string',
 };

@@ -29,6 +29,22 @@ export interface HelloMessage {
   managerPid: number;
   generation: number;
   workerData?: unknown;
+  /**
+   * The manager's listening sockets, in order; the child finds the i-th one on
+   * fd 5 + i. Absent without the `listen` option.
+   */
+  listeners?: ListenerAddress[];
+}
+
+/** Where one of the manager's listening sockets listens. */
+export interface ListenerAddress {
+  /** `'127.0.0.1:8080'`, `'[::1]:8080'`, `'/run/app.sock'`, or `'fd 3 (systemd)'` when it cannot be told. */
+  address: string;
+  host?: string;
+  port?: number;
+  path?: string;
+  /** The `backlog` asked for; `ppi.serve()` passes it to listen(). */
+  backlog?: number;
 }
 
 /** Why a call failed; a child turns it into `CallbackError.code`. */

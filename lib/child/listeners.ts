@@ -1,0 +1,15 @@
+/**
+ * A child's view of the manager's listening sockets: the addresses the hello
+ * names, each with the descriptor the socket arrived on (fd 5, 6, …, see
+ * launch/stdio.ts). An object with a numeric `fd` is what
+ * `server.listen(handle)` accepts, so `server.listen(ppi.listeners[0])`
+ * listens on the shared socket; Node checks `fd` before `port` and `path`,
+ * so the address fields beside it are only information.
+ */
+import { FIRST_LISTENER_FD } from '../launch/stdio';
+import type { ListenerAddress } from '../protocol/messages';
+import type { Listener } from '../view';
+
+export function childListeners(addresses: ListenerAddress[] | undefined): readonly Listener[] {
+  return Object.freeze((addresses ?? []).map((address, i) => Object.freeze({ ...address, fd: FIRST_LISTENER_FD + i })));
+}

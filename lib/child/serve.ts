@@ -1,0 +1,130 @@
+/**
+ * `ppi.serve(server)`: listen on one of the manager's sockets, and stop
+ * without failing a request when the manager forwards TERM (a reload, a
+ * shrink, a shutdown). Opt-in: it is the only place a child installs a
+ * signal handler.
+ *
+ * The stop: stop accepting (the manager's socket stays open, so new
+ * connections wait in the kernel's queue for a sibling or the next
+ * generation); answer every request already on a connection, marked
+ * `Connection: close`; close keep-alive connections once idle; then finish().
+ *
+ * Why not http.Server#close(): since Node 19 it destroys idle keep-alive
+ * connections at once, and "idle" on the server includes a connection whose
+ * client has just sent its next request: under 50 keep-alive connections of
+ * autocannon that turned each reload into a burst of connection resets.
+ * Closing a connection only after a response that says `Connection: close`,
+ * or after `idleCloseMs` without any request, leaves the race only for a
+ * client silent for that long.
+ */
+import net from 'node:net';
+import type { ServerResponse } from 'node:http';
+import { normalizeSignal, nodeSignal } from '../signals';
+import type { Listener, ServeOptions } from '../view';
+
+export interface ServeHost {
+  /** Resolves once the manager's hello (and so the listeners) arrived. */
+  readonly ready: Promise<unknown>;
+  readonly listeners: readonly Listener[];
+  finish(exitCode: number, payload: unknown): Promise<never>;
+}
+
+const DEFAULT_IDLE_CLOSE_MS = 250;
+
+interface Connection {
+  /** Responses in progress on it. */
+  readonly responses: Set<ServerResponse>;
+  /** Upgraded (WebSocket…): it belongs to the application, and ends when the application ends it. */
+  upgraded: boolean;
+  idleTimer?: NodeJS.Timeout;
+}
+
+function checkOptions(options: ServeOptions): { index: number; signal: NodeJS.Signals; idleCloseMs: number } {
+  const index = options.listener ?? 0;
+  if (!Number.isSafeInteger(index) || index < 0) throw new TypeError(`ppi.serve(): listener must be an index ≥ 0, got ${String(options.listener)}`);
+  const name = normalizeSignal(options.signal ?? 'TERM');
+  if (!name) throw new TypeError(`ppi.serve(): ${JSON.stringify(options.signal)} is not a signal`);
+  const idleCloseMs = options.idleCloseMs ?? DEFAULT_IDLE_CLOSE_MS;
+  if (typeof idleCloseMs !== 'number' || !(idleCloseMs >= 0)) throw new TypeError(`ppi.serve(): idleCloseMs must be a number of ms ≥ 0, got ${String(idleCloseMs)}`);
+  return { index, signal: nodeSignal(name), idleCloseMs };
+}
+
+export async function serve(server: net.Server, host: ServeHost, options: ServeOptions = {}): Promise<void> {
+  const { index, signal, idleCloseMs } = checkOptions(options);
+  await host.ready;
+  const listener = host.listeners[index];
+  if (!listener) {
+    throw new Error(
+      host.listeners.length === 0
+        ? "ppi.serve(): the manager has no listening socket: give it the 'listen' option"
+        : `ppi.serve(): there is no listener ${index} (the manager has ${host.listeners.length})`,
+    );
+  }
+
+  const connections = new Map<net.Socket, Connection>();
+  let stopping = false;
+  const closeWhenIdle = (socket: net.Socket, state: Connection): void => {
+    if (state.responses.size > 0 || state.upgraded || state.idleTimer) return;
+    state.idleTimer = setTimeout(() => socket.destroy(), idleCloseMs);
+  };
+  const track = (socket: net.Socket): Connection => {
+    let state = connections.get(socket);
+    if (!state) {
+      const fresh: Connection = { responses: new Set(), upgraded: false };
+      connections.set(socket, fresh);
+      socket.once('close', () => {
+        clearTimeout(fresh.idleTimer);
+        connections.delete(socket);
+      });
+      state = fresh;
+    }
+    return state;
+  };
+  // An https.Server hands requests the TLS socket, made on 'secureConnection'.
+  const isTls = 'setSecureContext' in server;
+  server.on(isTls ? 'secureConnection' : 'connection', (socket: net.Socket) => {
+    const state = track(socket);
+    if (stopping) closeWhenIdle(socket, state);
+  });
+  server.prependListener('request', (req: { socket: net.Socket }, res: ServerResponse) => {
+    const state = track(req.socket);
+    clearTimeout(state.idleTimer);
+    state.idleTimer = undefined;
+    state.responses.add(res);
+    if (stopping) res.setHeader('Connection', 'close');
+    res.once('close', () => {
+      state.responses.delete(res);
+      if (stopping) closeWhenIdle(req.socket, state);
+    });
+  });
+  server.prependListener('upgrade', (req: { socket: net.Socket }) => {
+    track(req.socket).upgraded = true;
+  });
+
+  const stop = (): void => {
+    if (stopping) return;
+    stopping = true;
+    // net.Server's close, not http.Server's: see the top of this file.
+    net.Server.prototype.close.call(server, () => {
+      const payload = options.finalPayload ? options.finalPayload() : undefined;
+      void Promise.resolve(payload).then((value) => host.finish(0, value));
+    });
+    for (const [socket, state] of connections) {
+      for (const res of state.responses) if (!res.headersSent) res.setHeader('Connection', 'close');
+      closeWhenIdle(socket, state);
+    }
+  };
+  process.once(signal, stop);
+
+  await new Promise<void>((resolve, reject) => {
+    const failed = (err: Error): void => {
+      process.removeListener(signal, stop);
+      reject(err);
+    };
+    server.once('error', failed);
+    server.listen(listener, listener.backlog, () => {
+      server.removeListener('error', failed);
+      resolve();
+    });
+  });
+}
