@@ -1,0 +1,89 @@
+/** Rolling forwards beside the pool, a TERM cutting one short, and a pool resized live. */
+import { start } from './support/run';
+
+type Ev = Record<string, unknown> & { t: number; pid: number; generation: number };
+
+function pool(config: object) {
+  return start(['http-pool.js'], { env: { ...process.env, CONFIG: JSON.stringify(config) } });
+}
+
+test('a rolling HUP returns from start() at once and replaces each old child as soon as it is told to stop', async () => {
+  const p = pool({ options: { maxWorkers: 3, trapSignals: { TERM: 'TERM', HUP: ['TERM', 600] } } });
+  await p.waitForEvents('ready', 3);
+  const hupAt = Date.now();
+  p.child.kill('SIGHUP');
+  await p.waitForEvents('ready', 6);
+  const returned = p.events('start-returned')[0] as Ev;
+  // Perl's Parallel::Prefork: start() signals the first child and returns (it used to wait (3 − 1) × 600 ms).
+  expect(returned.t - hupAt).toBeLessThan(500);
+  const spawns = (p.events('spawn') as Ev[]).filter((s) => s.generation === 2);
+  const reaps = p.events('reap') as Ev[];
+  expect(spawns).toHaveLength(3);
+  // Each replacement starts when its old child is told to stop, one interval apart, not when the old ones are gone.
+  expect(spawns[0].t - hupAt).toBeLessThan(500);
+  expect(spawns[1].t - spawns[0].t).toBeGreaterThanOrEqual(450);
+  expect(spawns[2].t - spawns[1].t).toBeGreaterThanOrEqual(450);
+  // Capacity is kept: never fewer than 3 children alive while the generations change.
+  for (const spawn of spawns) expect(spawn.numWorkers).toBeGreaterThanOrEqual(3);
+  expect(reaps.every((r) => r.status === 0)).toBe(true);
+  p.child.kill('SIGTERM');
+  expect((await p.done).events.at(-1)).toEqual({ event: 'end', left: 0 });
+});
+
+test('a TERM during a rolling HUP sends the rest of it at once', async () => {
+  const p = pool({ options: { maxWorkers: 3, trapSignals: { TERM: 'TERM', HUP: ['TERM', 5000] } } });
+  await p.waitForEvents('ready', 3);
+  const oldPids = (p.events('ready') as Ev[]).map((r) => r.pid);
+  p.child.kill('SIGHUP');
+  await p.waitForEvents('reap', 1);
+  const termAt = Date.now();
+  p.child.kill('SIGTERM');
+  const end = await p.done;
+  const reaps = end.events.filter((e) => e.event === 'reap') as Ev[];
+  for (const pid of oldPids) {
+    const reap = reaps.find((r) => r.pid === pid)!;
+    expect(reap.status).toBe(0);
+    expect(reap.t - termAt).toBeLessThan(3000); // not (3 − 1) × 5000 ms
+  }
+  expect(end.events.at(-1)).toEqual({ event: 'end', left: 0 });
+});
+
+function resize(config: object) {
+  return start(['resize.js'], { env: { ...process.env, CONFIG: JSON.stringify(config) } });
+}
+
+test("TTOU and TTIN as 'removeWorker' / 'addWorker': the oldest child is retired, a new one spawned at once; start() goes on", async () => {
+  const p = resize({});
+  await p.waitForEvents('up', 3);
+  const [oldest] = (p.events('spawn') as Ev[]).map((s) => s.pid);
+  p.child.kill('SIGTTOU');
+  await p.waitForEvents('reap', 1);
+  expect(p.events('reap')[0]).toMatchObject({ pid: oldest, status: 143, maxWorkers: 2 });
+  p.child.kill('SIGTTIN');
+  await p.waitForEvents('up', 4);
+  p.child.kill('SIGTTIN'); // not back to back: the kernel merges two pending TTINs into one
+  await p.waitForEvents('up', 5);
+  expect(p.events('spawn').slice(3).map((s) => s.maxWorkers)).toEqual([3, 4]);
+  expect(p.events('start-returned')).toEqual([]); // resizing does not end start()
+  p.child.kill('SIGTERM');
+  const end = await p.done;
+  expect(end.events.filter((e) => e.event === 'reap')).toHaveLength(5);
+  expect(end.events.at(-1)).toEqual({ event: 'end', left: 0 });
+});
+
+test('lowering maxWorkers retires the surplus, oldest first, with TERM, and spawns no replacement', async () => {
+  const p = resize({ resizeTo: 1 });
+  await p.waitForEvents('up', 3);
+  const pids = (p.events('spawn') as Ev[]).map((s) => s.pid);
+  p.child.kill('SIGUSR2'); // the manager's loop sets maxWorkers = 1
+  await p.waitForEvents('reap', 2);
+  expect(p.events('reap').map((r) => [r.pid, r.status]).sort()).toEqual([
+    [pids[0], 143],
+    [pids[1], 143],
+  ].sort());
+  await new Promise((r) => setTimeout(r, 300));
+  expect(p.events('spawn')).toHaveLength(3); // nothing replaced them
+  p.child.kill('SIGTERM');
+  const end = await p.done;
+  expect(end.events.at(-1)).toEqual({ event: 'end', left: 0 });
+});

@@ -1,0 +1,98 @@
+/**
+ * Reloads under sustained load drop nothing: autocannon (a real HTTP load
+ * generator) against a 2-child pool on the manager's socket, a HUP and then a
+ * loop of 5 HUPs, for both forms of the reload, with and without keep-alive.
+ * Each run prints its counts and the latency percentiles of the reload window.
+ *
+ * LOAD_SECONDS (default 4) sets each run's length; the issue's full check is
+ * LOAD_SECONDS=10 LOAD_CONNECTIONS=50. Only failures are asserted, never speed:
+ * the machine is shared.
+ */
+import { start, type Running } from './support/run';
+
+interface Result {
+  requests: { total: number };
+  errors: number;
+  timeouts: number;
+  non2xx: number;
+  resets: number;
+  latency: { p50: number; p99: number; max: number };
+}
+interface Instance {
+  on(event: 'response', listener: (client: unknown, status: number, bytes: number, ms: number) => void): void;
+  on(event: 'reqError', listener: (error: Error) => void): void;
+}
+type Autocannon = (options: object, done: (err: Error | null, result: Result) => void) => Instance;
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- autocannon ships no types
+const autocannon = require('autocannon') as Autocannon;
+
+const SECONDS = Number(process.env.LOAD_SECONDS ?? 4);
+const CONNECTIONS = Number(process.env.LOAD_CONNECTIONS ?? 50);
+jest.setTimeout((SECONDS + 30) * 1000);
+
+function percentile(sorted: number[], p: number): number {
+  return sorted.length === 0 ? 0 : Math.round(sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]);
+}
+
+async function reloadUnderLoad(form: 'rolling' | 'all-at-once', keepAlive: boolean): Promise<void> {
+  const HUP = form === 'rolling' ? ['TERM', 200] : 'TERM';
+  const p: Running = start(['http-pool.js'], {
+    env: { ...process.env, CONFIG: JSON.stringify({ options: { maxWorkers: 2, trapSignals: { TERM: 'TERM', HUP } } }) },
+  });
+  await p.waitForEvents('ready', 2);
+  const port = (p.events('listening')[0] as { listeners: Array<{ port: number }> }).listeners[0].port;
+
+  const samples: Array<{ at: number; ms: number }> = [];
+  const requestErrors: string[] = [];
+  const hups: number[] = [];
+  const durationMs = SECONDS * 1000;
+  const result = await new Promise<Result>((resolve, reject) => {
+    const instance = autocannon(
+      { url: `http://127.0.0.1:${port}/`, connections: CONNECTIONS, duration: SECONDS, timeout: 10, headers: keepAlive ? {} : { connection: 'close' } },
+      (err, res) => (err ? reject(err) : resolve(res)),
+    );
+    instance.on('response', (_client, _status, _bytes, ms) => samples.push({ at: Date.now(), ms }));
+    instance.on('reqError', (error) => requestErrors.push((error as Error & { code?: string }).code ?? error.message));
+    const hup = (): void => {
+      hups.push(Date.now());
+      p.child.kill('SIGHUP');
+    };
+    // One HUP at a fifth of the run, then a loop of five, as a deploy script would send them.
+    setTimeout(hup, durationMs * 0.2);
+    for (let i = 0; i < 5; i++) setTimeout(hup, durationMs * (0.4 + i * 0.09));
+  });
+  p.child.kill('SIGTERM');
+  const end = await p.done;
+
+  const windowStart = hups[0];
+  const windowEnd = hups.at(-1)! + 1000;
+  const inWindow = samples.filter((s) => s.at >= windowStart && s.at <= windowEnd).map((s) => s.ms).sort((a, b) => a - b);
+  const generations = Math.max(...end.events.filter((e) => e.event === 'ready').map((e) => e.generation as number));
+  console.log(
+    `${form}, keep-alive ${keepAlive ? 'on' : 'off'}, ${CONNECTIONS} connections, ${SECONDS} s, ${hups.length} HUPs: ` +
+      `${result.requests.total} requests, errors ${result.errors}, timeouts ${result.timeouts}, non-2xx ${result.non2xx}, ` +
+      `resets ${result.resets}, request errors ${requestErrors.length}; reload window (${inWindow.length} responses): ` +
+      `p50 ${percentile(inWindow, 50)} ms, p90 ${percentile(inWindow, 90)} ms, p99 ${percentile(inWindow, 99)} ms, max ${Math.round(inWindow.at(-1) ?? 0)} ms; ` +
+      `whole run p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms; generations ${generations}`,
+  );
+  expect({ errors: result.errors, timeouts: result.timeouts, non2xx: result.non2xx, resets: result.resets, requestErrors }).toEqual({
+    errors: 0,
+    timeouts: 0,
+    non2xx: 0,
+    resets: 0,
+    requestErrors: [],
+  });
+  expect(result.requests.total).toBeGreaterThan(0);
+  expect(inWindow.length).toBeGreaterThan(0);
+  expect(generations).toBe(7); // every HUP made a generation that served
+  expect(end.events.at(-1)).toEqual({ event: 'end', left: 0 });
+}
+
+test.each([
+  ['rolling', 'on'],
+  ['rolling', 'off'],
+  ['all-at-once', 'on'],
+  ['all-at-once', 'off'],
+] as const)('a %s HUP, then 5 more, under load (keep-alive %s): no failed request', async (form, keepAlive) => {
+  await reloadUnderLoad(form, keepAlive === 'on');
+});
