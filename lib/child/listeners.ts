@@ -6,8 +6,7 @@
  * listens on the shared socket; Node checks `fd` before `port` and `path`,
  * so the address fields beside it are only information.
  */
-import { FIRST_LISTENER_FD } from '../launch/stdio';
-import type { ListenerAddress } from '../protocol/messages';
+import { FIRST_LISTENER_FD, type ListenerAddress } from '../protocol/messages';
 import type { Listener } from '../view';
 
 export function childListeners(addresses: ListenerAddress[] | undefined): readonly Listener[] {

@@ -1,14 +1,11 @@
 /**
  * A child's stdio: 0–2 inherited, fd 3 and 4 the channel's pipes, then one
- * descriptor per listening socket (fd 5, 6, …), in the order of the `listen`
+ * descriptor per listening socket (fd 5, 6, …: FIRST_LISTENER_FD in protocol/messages.ts), in the order of the `listen`
  * option. spawn() takes a libuv handle (TCP, Pipe) or a number in its stdio
  * array and duplicates it into the child at that position, as Node's own
  * test/parallel/test-listen-fd-server.js does; nothing else needs sending.
  */
 import type { StdioOptions } from 'node:child_process';
-
-/** The first descriptor a child finds a listening socket on. */
-export const FIRST_LISTENER_FD = 5;
 
 export function childStdio(listeners: ReadonlyArray<{ stdio: object | number }>): StdioOptions {
   // spawn() accepts handles at run time; its type only lists streams and numbers.

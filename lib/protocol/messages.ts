@@ -36,6 +36,9 @@ export interface HelloMessage {
   listeners?: ListenerAddress[];
 }
 
+/** A child finds the manager's i-th listening socket on this descriptor + i (after the channel's fd 3 and 4). */
+export const FIRST_LISTENER_FD = 5;
+
 /** Where one of the manager's listening sockets listens. */
 export interface ListenerAddress {
   /** `'127.0.0.1:8080'`, `'[::1]:8080'`, `'/run/app.sock'`, or `'fd 3 (systemd)'` when it cannot be told. */
