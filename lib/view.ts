@@ -58,6 +58,12 @@ export interface ServeOptions {
    * answered with `Connection: close`). Default 250 ms.
    */
   idleCloseMs?: number;
+  /**
+   * A keep-alive connection's response number n is sent with `Connection: close`, so the
+   * client connects again and the kernel hands the new connection to a free child: this evens
+   * out the requests per child, at the price of a new connection per n requests. Default 0: never.
+   */
+  maxRequestsPerConnection?: number;
   /** Called once the last connection has closed; its result is the final payload of `finish()`. */
   finalPayload?: () => unknown;
 }

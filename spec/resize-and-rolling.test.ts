@@ -59,6 +59,7 @@ test("TTOU and TTIN as 'removeWorker' / 'addWorker': the oldest child is retired
   p.child.kill('SIGTTOU');
   await p.waitForEvents('reap', 1);
   expect(p.events('reap')[0]).toMatchObject({ pid: oldest, status: 143, maxWorkers: 2 });
+  expect(p.stderr()).not.toMatch(/without calling finish/); // retired on purpose: no crash, no errRespawnInterval pause
   p.child.kill('SIGTTIN');
   await p.waitForEvents('up', 4);
   p.child.kill('SIGTTIN'); // not back to back: the kernel merges two pending TTINs into one

@@ -4,6 +4,7 @@
 // every variant):
 //   ours           PreforkIPC, `children` children on the manager's socket (listen option)
 //   ours-single    the same, children run with UV_TCP_SINGLE_ACCEPT=1
+//   ours-mrpcN     the same, serve({ maxRequestsPerConnection: N })
 //   cluster        node:cluster, `children` workers, round-robin (the default on Linux)
 //   single         one process
 // Each prints `PORT <n>` once every process listens, and on SIGTERM the
@@ -83,7 +84,9 @@ function ours(singleAccept) {
       return;
     }
     let served = 0;
-    await ppi.serve(http.createServer(hello(() => served++)), { finalPayload: () => served });
+    const server = http.createServer(hello(() => served++));
+    const maxRequestsPerConnection = variant.startsWith('ours-mrpc') ? Number(variant.slice('ours-mrpc'.length)) : undefined;
+    await ppi.serve(server, { finalPayload: () => served, maxRequestsPerConnection });
     await ppi.callback('ready');
   })();
 }

@@ -180,8 +180,9 @@ export class Manager implements ChildHandleHost {
 
   childEnded(child: ChildHandle, status: number): void {
     this.children.delete(child.pid);
-    // Only inside start(): children ended by the signal that ended start() are no crash.
-    if (this.running && child.generation === this.generation) {
+    // Only inside start(): children ended by the signal that ended start() are no crash,
+    // nor are those the manager told to stop (a retirement, a rolling forward).
+    if (this.running && child.generation === this.generation && child.stopSent === undefined) {
       const crashed = status !== 0 && !child.finished;
       if (status === 0 || child.finished) this.#crashing = false;
       if (status !== 0 && this.options.errRespawnInterval > 0) {
