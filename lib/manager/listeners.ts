@@ -16,6 +16,7 @@
 import { unlinkSync } from 'node:fs';
 import net from 'node:net';
 import { getSystemErrorMap } from 'node:util';
+import { onExit } from 'signal-exit';
 import type { ListenSpec, ResolvedOptions } from '../options';
 import type { ListenerAddress } from '../protocol/messages';
 
@@ -143,11 +144,28 @@ export function serverStarterSpecs(env: NodeJS.ProcessEnv = process.env): Listen
     });
 }
 
-/** Opens every socket of the `listen` option, or throws an error naming the first that failed (closing those already open). */
-export async function openListeners(listen: ResolvedOptions['listen']): Promise<{ listeners: OpenListener[]; socketFiles: string[] }> {
+/** Removes the Unix socket files this manager made, when it exits (libuv would on close(), which never comes). */
+function removeOnExit(files: string[]): void {
+  if (files.length === 0) return;
+  onExit(() => {
+    for (const file of files) {
+      try {
+        unlinkSync(file);
+      } catch {
+        /* already gone */
+      }
+    }
+  });
+}
+
+/**
+ * Opens every socket of the `listen` option, or throws an error naming the
+ * first that failed (closing those already open).
+ */
+export async function openListeners(listen: ResolvedOptions['listen']): Promise<OpenListener[]> {
   const socketFiles: string[] = [];
   const listeners: OpenListener[] = [];
-  if (listen === undefined) return { listeners, socketFiles };
+  if (listen === undefined) return listeners;
   const source = listen === 'systemd' ? 'systemd' : listen === 'server-starter' ? 'Server::Starter' : 'listen';
   const specs = listen === 'systemd' ? systemdSpecs() : listen === 'server-starter' ? serverStarterSpecs() : listen;
   try {
@@ -157,8 +175,10 @@ export async function openListeners(listen: ResolvedOptions['listen']): Promise<
       else listeners.push(adoptFd(spec.fd, spec.backlog, source));
     }
   } catch (err) {
+    // Closing a bound Unix socket's handle also removes its file.
     for (const { stdio } of listeners) if (typeof stdio !== 'number') stdio.close();
     throw err;
   }
-  return { listeners, socketFiles };
+  removeOnExit(socketFiles);
+  return listeners;
 }

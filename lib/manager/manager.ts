@@ -1,6 +1,4 @@
 import { spawn } from 'node:child_process';
-import { unlinkSync } from 'node:fs';
-import { onExit } from 'signal-exit';
 import { assertReexecutable, reexecCommand } from '../launch/command';
 import { childStdio } from '../launch/stdio';
 import { checkMaxWorkers, MAX_TIMER_MS, type ResolvedOptions } from '../options';
@@ -52,7 +50,8 @@ export class Manager implements ChildHandleHost {
   #stagger: Stagger<ChildHandle> | undefined;
   /** The `listen` option's sockets, opened by the first start() and held until the manager exits. */
   #listeners: OpenListener[] = [];
-  #opening: Promise<void> | undefined;
+  #listening = false;
+  #opening = false;
   /** Children of this generation are dying without calling finish(): spawn one per errRespawnInterval. */
   #crashing = false;
   readonly #callbacks: CallbackServer;
@@ -107,33 +106,15 @@ export class Manager implements ChildHandleHost {
       // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- assertReexecutable's own Error, passed on as a rejection
       return Promise.reject(err);
     }
-    if (this.options.listen !== undefined && this.#listeners.length === 0) {
+    if (this.options.listen !== undefined && !this.#listening) {
       // Once, before the first spawn: a port in use fails start() before any child exists.
-      const opening = openListeners(this.options.listen).then(({ listeners, socketFiles }) => {
+      this.#opening = true;
+      const opening = openListeners(this.options.listen).finally(() => (this.#opening = false));
+      return opening.then((listeners) => {
         this.#listeners = listeners;
-        if (socketFiles.length > 0) {
-          onExit(() => {
-            for (const file of socketFiles) {
-              try {
-                unlinkSync(file);
-              } catch {
-                /* already gone */
-              }
-            }
-          });
-        }
+        this.#listening = true;
+        return this.start();
       });
-      this.#opening = opening;
-      return opening.then(
-        () => {
-          this.#opening = undefined;
-          return this.start();
-        },
-        (err: unknown) => {
-          this.#opening = undefined;
-          throw err;
-        },
-      );
     }
     this.generation++;
     this.signalReceived = '';
