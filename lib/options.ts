@@ -186,7 +186,7 @@ function signalAction(key: string, value: unknown): ResolvedAction {
   return { signal: name, intervalMs: 0 };
 }
 
-const ACTIONS = "a signal name, null, [signal, intervalMs], 'addWorker' or 'removeWorker'";
+const ACTIONS = "a signal name, null, or [signal, intervalMs] (or a pool action: 'addWorker', 'removeWorker')";
 
 function backlogOf(option: string, value: unknown): number | undefined {
   if (value === undefined) return undefined;
@@ -210,7 +210,7 @@ function listenSpec(option: string, value: unknown): ListenSpec {
     if (host !== undefined && (typeof host !== 'string' || host === '')) fail(`${option}.host`, 'a non-empty host', host);
     return withBacklog(host === undefined ? { port: port as number } : { port: port as number, host: host as string });
   }
-  if (host !== undefined) fail(option, 'host only with port', value);
+  if (host !== undefined) fail(option, 'given host only together with port', value);
   if (socketPath !== undefined) {
     if (typeof socketPath !== 'string' || socketPath === '') fail(`${option}.path`, 'a non-empty path', socketPath);
     return withBacklog({ path: path.resolve(socketPath as string) });

@@ -47,7 +47,7 @@ export class Manager implements ChildHandleHost {
   #pausedUntil = 0;
   #reapHooks = new Set<Promise<void>>();
   /** A staggered forward in progress: it runs beside the pool (see stagger.ts). */
-  #stagger: Stagger<ChildHandle> | undefined;
+  #stagger: { stagger: Stagger<ChildHandle>; signal: SignalName } | undefined;
   /** The `listen` option's sockets, opened by the first start() and held until the manager exits. */
   #listeners: OpenListener[] = [];
   #listening = false;
@@ -297,7 +297,7 @@ export class Manager implements ChildHandleHost {
       : { signal: normalizeSignal(name) ?? 'TERM', intervalMs: 0 };
     const mapped = action && 'signal' in action ? action : undefined;
     const running = this.#stagger;
-    if (running && !(mapped && mapped.intervalMs > 0 && mapped.signal === running.signal)) running.flush();
+    if (running && !(mapped && mapped.intervalMs > 0 && mapped.signal === running.signal)) running.stagger.flush();
     if (!mapped) return;
     const { signal, intervalMs } = mapped;
     // A child already told to stop with this signal is not told again.
@@ -306,11 +306,11 @@ export class Manager implements ChildHandleHost {
       for (const child of targets) this.#tell(child, signal, false);
       return;
     }
-    if (this.#stagger) return this.#stagger.extend(targets);
-    const stagger = new Stagger(signal, targets, intervalMs, (child) => this.#tell(child, signal, true), () => {
-      if (this.#stagger === stagger) this.#stagger = undefined;
+    if (this.#stagger) return this.#stagger.stagger.extend(targets);
+    const stagger = new Stagger(targets, intervalMs, (child) => this.#tell(child, signal, true), () => {
+      if (this.#stagger?.stagger === stagger) this.#stagger = undefined;
     });
-    this.#stagger = stagger;
+    this.#stagger = { stagger, signal };
     stagger.run();
   }
 

@@ -11,18 +11,23 @@ import { MAX_TIMER_MS } from '../options';
  */
 export class Stagger<T> {
   readonly #targets: T[];
+  readonly #waiting: Array<() => void> = [];
   #timer: NodeJS.Timeout | undefined;
   #done = false;
 
-  /** `send` is called for each of `targets` in turn; `ended` once, after the last. */
+  /** `send` is called for each of `targets` in turn; `ended` once, after the last, before the waiters are told. */
   constructor(
-    readonly signal: string,
     targets: T[],
     private readonly intervalMs: number,
     private readonly send: (target: T) => void,
     private readonly ended: () => void,
   ) {
     this.#targets = [...targets];
+  }
+
+  /** Calls `done` once the signal has reached the last child (the manager no longer waits: tests and tools may). */
+  join(done: () => void): void {
+    this.#waiting.push(done);
   }
 
   /** Sends to the first child now and to the others one per interval. */
@@ -52,5 +57,6 @@ export class Stagger<T> {
     if (this.#done) return;
     this.#done = true;
     this.ended();
+    for (const done of this.#waiting.splice(0)) done();
   }
 }

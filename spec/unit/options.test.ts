@@ -216,3 +216,34 @@ test('null stands for "not given" where the default is taken with ??, but is ref
   expect(() => checkMaxWorkers(null)).toThrow(TypeError); // the maxWorkers setter has no default to fall back on
   expect(() => resolveOptions({ spawnInterval: null })).toThrow(TypeError);
 });
+
+describe('listen, pidFile and pool actions (issue 11)', () => {
+  test('listen: TCP, Unix (resolved path), fd, and the supervisors by name', () => {
+    expect(resolveOptions({ listen: [{ port: 0 }, { port: 80, host: '::1', backlog: 64 }, { path: 'app.sock' }, { fd: 3 }] }).listen).toEqual([
+      { port: 0 },
+      { port: 80, host: '::1', backlog: 64 },
+      { path: path.resolve('app.sock') },
+      { fd: 3 },
+    ]);
+    expect(resolveOptions({ listen: 'systemd' }).listen).toBe('systemd');
+    expect(resolveOptions({ listen: 'server-starter' }).listen).toBe('server-starter');
+  });
+
+  test.each([
+    ['not a list', { listen: 8080 }, /'listen' must be an array of sockets, 'systemd' or 'server-starter'/],
+    ['two kinds at once', { listen: [{ port: 1, path: '/x' }] }, /'listen\[0\]' must be exactly one of/],
+    ['an unknown key', { listen: [{ port: 1, reusePort: true }] }, /'listen\[0\]' must be exactly one of/],
+    ['a bad port', { listen: [{ port: -1 }] }, /'listen\[0\]\.port' must be a port number 0–65535/],
+    ['a bad backlog', { listen: [{ port: 1, backlog: 0 }] }, /'listen\[0\]\.backlog' must be a whole number ≥ 1/],
+    ['host without port', { listen: [{ path: '/x', host: 'a' }] }, /'listen\[0\]' must be given host only together with port/],
+    ['a bad fd', { listen: [{ fd: 1.5 }] }, /'listen\[0\]\.fd' must be a file descriptor/],
+    ['an empty pidFile', { pidFile: '' }, /'pidFile' must be a non-empty path/],
+  ])('%s is refused, naming the option', (_what, options, message) => {
+    expect(() => resolveOptions(options)).toThrow(message);
+  });
+
+  test("'addWorker' and 'removeWorker' are resize actions, not signals", () => {
+    const { trapSignals } = resolveOptions({ trapSignals: { TTIN: 'addWorker', TTOU: 'removeWorker' } });
+    expect(trapSignals).toEqual(new Map([['TTIN', { resize: 1 }], ['TTOU', { resize: -1 }]]));
+  });
+});

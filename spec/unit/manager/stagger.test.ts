@@ -88,3 +88,18 @@ test('an interval of 0 still goes one target per timer turn', () => {
   jest.runOnlyPendingTimers();
   expect(sent.map(([target]) => target)).toEqual([1, 2, 3]);
 });
+
+test('extend() queues more targets behind those waiting (not twice); flush() sends the rest now, and ends once', () => {
+  const { stagger, sent, events } = make([1, 2, 3], 1000);
+  stagger.join(() => events.push('waiter'));
+  stagger.run();
+  stagger.extend([3, 4]);
+  jest.advanceTimersByTime(1000);
+  expect(sent.map(([target]) => target)).toEqual([1, 2]);
+  stagger.flush();
+  expect(sent.map(([target]) => target)).toEqual([1, 2, 3, 4]);
+  expect(events).toEqual(['ended', 'waiter']);
+  jest.advanceTimersByTime(10_000);
+  expect(sent).toHaveLength(4);
+  expect(events).toHaveLength(2);
+});
