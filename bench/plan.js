@@ -236,6 +236,83 @@ function queueBatch(mode) {
   };
 }
 
+/** Hello-world HTTP, 2 children on the manager's socket against node:cluster's round-robin and one process. */
+function http(mode) {
+  const params = mode === 'smoke' ? { children: 2, connections: 10, seconds: 1 } : { children: 2, connections: 50, seconds: 5 };
+  return {
+    key: 'http',
+    scenario: 'http',
+    variants: ['ours', 'cluster', 'single'],
+    rounds: rounds(mode, 5),
+    params,
+    rows: ({ ours, cluster, single }) => [
+      {
+        benchmark: `hello-world HTTP, ${params.children} children, autocannon ${params.connections} keep-alive connections × ${params.seconds} s`,
+        ours: `${fmt(ours.reqPerSec, 0)} req/s, p50 ${fmt(ours.p50, 0)} ms, p99 ${fmt(ours.p99, 0)} ms`,
+        baseline: `node:cluster round-robin, ${params.children} workers: ${fmt(cluster.reqPerSec, 0)} req/s, p50 ${fmt(cluster.p50, 0)} ms, p99 ${fmt(cluster.p99, 0)} ms`,
+        ratio: ours.reqPerSec / cluster.reqPerSec,
+        goal: '≥ 1.0×',
+        met: verdict(ours.reqPerSec >= cluster.reqPerSec, mode),
+        chart: { label: 'HTTP req/s vs node:cluster', advantage: ours.reqPerSec / cluster.reqPerSec, goal: 1 },
+      },
+      {
+        benchmark: '… the same runs against one process',
+        ours: `${fmt(ours.reqPerSec, 0)} req/s`,
+        baseline: `a single process: ${fmt(single.reqPerSec, 0)} req/s, p50 ${fmt(single.p50, 0)} ms, p99 ${fmt(single.p99, 0)} ms`,
+        ratio: ours.reqPerSec / single.reqPerSec,
+        goal: 'report',
+        met: null,
+      },
+    ],
+  };
+}
+
+/** Requests per child, 4 children on one socket: the busiest ÷ the least busy, with and without UV_TCP_SINGLE_ACCEPT=1. */
+function httpBalance(mode, keepAlive) {
+  const params = mode === 'smoke' ? { children: 4, connections: 10, seconds: 1, keepAlive } : { children: 4, connections: 50, seconds: 5, keepAlive };
+  const what = keepAlive ? 'keep-alive on (50 long connections)' : 'keep-alive off (a connection per request)';
+  return {
+    key: `http-balance-${keepAlive ? 'keepalive' : 'close'}`,
+    scenario: 'http',
+    variants: mode === 'smoke' ? ['ours', 'cluster'] : ['ours', 'ours-single', 'ours-mrpc100', 'ours-mrpc1000', 'cluster'],
+    rounds: rounds(mode, 3),
+    params,
+    rows: ({ ours, 'ours-single': single, 'ours-mrpc100': mrpc100, 'ours-mrpc1000': mrpc1000, cluster }) => [
+      {
+        benchmark: `balance, 4 children, ${what}: busiest ÷ least busy child`,
+        ours: `${fmt(ours.busiestOverLeast)}× (${fmt(ours.reqPerSec, 0)} req/s)`,
+        baseline: `node:cluster round-robin: ${fmt(cluster.busiestOverLeast)}× (${fmt(cluster.reqPerSec, 0)} req/s)`,
+        ratio: undefined,
+        goal: '≤ 1.5',
+        met: verdict(ours.busiestOverLeast <= 1.5, mode),
+      },
+      ...(single
+        ? [
+            {
+              benchmark: '… with UV_TCP_SINGLE_ACCEPT=1 in the children',
+              ours: `${fmt(single.busiestOverLeast)}× (${fmt(single.reqPerSec, 0)} req/s)`,
+              baseline: '—',
+              ratio: undefined,
+              goal: 'report',
+              met: null,
+            },
+            ...[
+              [100, mrpc100],
+              [1000, mrpc1000],
+            ].map(([n, m]) => ({
+              benchmark: `… with serve({ maxRequestsPerConnection: ${n} })`,
+              ours: `${fmt(m.busiestOverLeast)}× (${fmt(m.reqPerSec, 0)} req/s)`,
+              baseline: '—',
+              ratio: undefined,
+              goal: keepAlive ? '≤ 1.5' : 'report',
+              met: keepAlive ? verdict(m.busiestOverLeast <= 1.5, mode) : null,
+            })),
+          ]
+        : []),
+    ],
+  };
+}
+
 function plan(mode) {
   return [
     roundTrip(mode),
@@ -247,6 +324,9 @@ function plan(mode) {
     sustained(mode),
     queue(mode),
     ...(mode === 'smoke' ? [] : [queueBatch(mode)]),
+    http(mode),
+    httpBalance(mode, true),
+    httpBalance(mode, false),
   ];
 }
 
