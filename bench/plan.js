@@ -270,7 +270,7 @@ function http(mode) {
 /** Requests per child, 4 children on one socket: the busiest ÷ the least busy, with and without UV_TCP_SINGLE_ACCEPT=1. */
 function httpBalance(mode, keepAlive) {
   const params = mode === 'smoke' ? { children: 4, connections: 10, seconds: 1, keepAlive } : { children: 4, connections: 50, seconds: 5, keepAlive };
-  const what = keepAlive ? 'keep-alive on (50 long connections)' : 'keep-alive off (a connection per request)';
+  const what = keepAlive ? `keep-alive on (${params.connections} long connections)` : 'keep-alive off (a connection per request)';
   return {
     key: `http-balance-${keepAlive ? 'keepalive' : 'close'}`,
     scenario: 'http',
