@@ -23,7 +23,7 @@ type Bivariant<F extends (...args: never[]) => unknown> = { hook(...args: Parame
  * child at a time, nothing, or change the pool's size by one
  * (`'addWorker'` / `'removeWorker'`, gunicorn's TTIN / TTOU).
  */
-export type SignalAction = string | [signal: string, intervalMs: number] | null | PoolAction;
+export type SignalAction = string | [signal: string, intervalMs: number] | null; // a string: a signal name or a PoolAction
 
 /** A `trapSignals` action that resizes the pool instead of ending `start()`. */
 export type PoolAction = 'addWorker' | 'removeWorker';
@@ -208,12 +208,12 @@ function listenSpec(option: string, value: unknown): ListenSpec {
   if (port !== undefined) {
     if (!Number.isSafeInteger(port) || (port as number) < 0 || (port as number) > 65535) fail(`${option}.port`, 'a port number 0–65535', port);
     if (host !== undefined && (typeof host !== 'string' || host === '')) fail(`${option}.host`, 'a non-empty host', host);
-    return withBacklog(host === undefined ? { port: port as number } : { port: port as number, host: host as string });
+    return withBacklog(host === undefined ? { port: port as number } : { port: port as number, host });
   }
   if (host !== undefined) fail(option, 'given host only together with port', value);
   if (socketPath !== undefined) {
     if (typeof socketPath !== 'string' || socketPath === '') fail(`${option}.path`, 'a non-empty path', socketPath);
-    return withBacklog({ path: path.resolve(socketPath as string) });
+    return withBacklog({ path: path.resolve(socketPath) });
   }
   if (!Number.isSafeInteger(fd) || (fd as number) < 0) fail(`${option}.fd`, 'a file descriptor (a whole number ≥ 0)', fd);
   return withBacklog({ fd: fd as number });

@@ -93,6 +93,7 @@ export class PreforkIPC<C extends CallbackMap = CallbackMap, Final = unknown, Da
     if (!this.#child) return Promise.reject(childOnly('serve()'));
     const child = this.#child;
     // Loaded on first use: a child that does not serve never pays for it.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded lazily, in a serving child only
     const { serve } = require('./child/serve') as typeof import('./child/serve');
     return serve(server, { ready: child.ready, get listeners() { return child.listeners; }, finish: (code, payload) => child.finish(code, payload) }, options);
   }
