@@ -129,6 +129,57 @@ function spawnRate(mode) {
   };
 }
 
+/** Lifetimes per second with reused children, against plain Perl Parallel::Prefork forking a child per lifetime. */
+function lifetimeRate(mode) {
+  const params = { total: mode === 'smoke' ? 40 : 2000, maxWorkers: 4 };
+  return {
+    key: 'lifetime-rate',
+    scenario: 'lifetimes',
+    variants: ['infinity', 'perl'],
+    rounds: rounds(mode, 3),
+    params,
+    rows: ({ infinity, perl }) => {
+      const skipped = perl.lifetimesPerSec === undefined;
+      return [
+        {
+          benchmark: `lifetime rate, ${fmt(params.total, 0)} short lifetimes (one callback, then finish), maxWorkers ${params.maxWorkers}, lifetimesPerChild Infinity; steady rate (once the ${params.maxWorkers} processes are up)`,
+          ours: `${fmt(infinity.steadyPerSec, 0)} lifetimes/s (${fmt(infinity.lifetimesPerSec, 0)}/s counting the pool's start-up)`,
+          baseline: skipped
+            ? 'skipped Perl (perl -MParallel::Prefork not available)'
+            : `Perl Parallel::Prefork, fork and exit per lifetime: ${fmt(perl.lifetimesPerSec, 0)} children/s`,
+          ratio: skipped ? undefined : infinity.steadyPerSec / perl.lifetimesPerSec,
+          goal: '≥ 4×',
+          met: skipped ? null : verdict(infinity.steadyPerSec >= 4 * perl.lifetimesPerSec, mode),
+          chart: skipped ? undefined : { label: 'lifetime rate vs Perl fork', advantage: infinity.steadyPerSec / perl.lifetimesPerSec, goal: 4 },
+        },
+      ];
+    },
+  };
+}
+
+/** Recycling every 100 lifetimes against never recycling, same run. */
+function recycling(mode) {
+  const params = { total: mode === 'smoke' ? 40 : 10_000, maxWorkers: 4, perChild: mode === 'smoke' ? 10 : 100 };
+  return {
+    key: 'recycling',
+    scenario: 'lifetimes',
+    variants: ['recycle', 'infinity'],
+    rounds: rounds(mode, 3),
+    params,
+    rows: ({ recycle, infinity }) => [
+      {
+        benchmark: `recycling, ${fmt(params.total, 0)} lifetimes, lifetimesPerChild ${params.perChild}`,
+        ours: `${fmt(recycle.lifetimesPerSec, 0)} lifetimes/s`,
+        baseline: `lifetimesPerChild Infinity: ${fmt(infinity.lifetimesPerSec, 0)} lifetimes/s`,
+        ratio: recycle.lifetimesPerSec / infinity.lifetimesPerSec,
+        goal: '≥ 0.5×',
+        met: verdict(recycle.lifetimesPerSec >= 0.5 * infinity.lifetimesPerSec, mode),
+        chart: { label: 'recycling vs never recycling', advantage: recycle.lifetimesPerSec / infinity.lifetimesPerSec, goal: 0.5 },
+      },
+    ],
+  };
+}
+
 function idle(mode) {
   const params = mode === 'smoke' ? { children: 2, idleMs: 300 } : { children: 8, idleMs: 5000 };
   return {
@@ -320,6 +371,8 @@ function plan(mode) {
     finalPayload(mode, 1),
     ...(mode === 'smoke' ? [] : [finalPayload(mode, 10), finalPayload(mode, 100)]),
     spawnRate(mode),
+    lifetimeRate(mode),
+    recycling(mode),
     idle(mode),
     sustained(mode),
     queue(mode),

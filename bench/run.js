@@ -9,6 +9,7 @@
 //   node bench/run.js --long     adds 1,000,000 callbacks and ndjson on 100 MB
 //   node bench/run.js --smoke    a few hundred calls, for CI; writes nothing to docs/
 //   --only=round-trip,idle       run only these benchmarks (keys from plan.js)
+//                                (lifetime-rate runs Perl's Parallel::Prefork too when installed; else "skipped Perl")
 //   --rounds=N                   override the number of rounds
 //   --no-write                   print only; leave docs/ alone
 const fs = require('node:fs');

@@ -14,12 +14,16 @@ export type CallbackErrorCode = FailureCode;
 
 export class CallbackError extends Error {
   override name = 'CallbackError';
+  /** For `HANDLER_ERROR`: the handler's error (see `ReportedError`); otherwise undefined. */
+  declare readonly cause?: Error;
 
   constructor(
     readonly code: CallbackErrorCode,
     readonly callbackName: string,
     message: string,
+    /** For `HANDLER_ERROR`: the handler's error, rebuilt as an `Error` with its name, message, stack, `code` and other own JSON-able properties. */
+    cause?: Error,
   ) {
-    super(message);
+    super(message, cause === undefined ? undefined : { cause });
   }
 }

@@ -3,7 +3,21 @@
  * into it. Everything public is exported from here.
  */
 export { PreforkIPC } from './prefork-ipc';
-export type { PreforkView, CallbackHandler, CallbackMap, PayloadOf, ResultOf, PayloadArgs, Listener, ServeOptions } from './view';
+export type {
+  PreforkView,
+  CallbackHandler,
+  CallbackMap,
+  PayloadOf,
+  ResultOf,
+  PayloadArgs,
+  Listener,
+  ServeOptions,
+  ReapInfo,
+  ReapReason,
+  ReportedError,
+  MessageListener,
+  FinishResult,
+} from './view';
 export { CallbackError } from './errors';
 export type { CallbackErrorCode } from './errors';
 export type { PreforkOptions, SignalAction, PoolAction, ManagerExitPolicy, ExecSettings, ListenSpec, ListenOption } from './options';

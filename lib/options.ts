@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { normalizeSignal, type SignalName } from './signals';
-import type { CallbackHandler, CallbackMap, PreforkView } from './view';
+import type { CallbackHandler, CallbackMap, PreforkView, ReapInfo } from './view';
 
 /**
  * Hook types are written as method signatures (the "bivariance hack") so that
@@ -61,7 +61,7 @@ export interface ExecSettings {
   execArgv?: string[];
 }
 
-export interface PreforkOptions<C extends CallbackMap = CallbackMap, Final = unknown, Data = unknown> {
+export interface PreforkOptions<C extends CallbackMap = CallbackMap, Final = unknown, Data = unknown, Lifetimes extends number = 1> {
   /** How many children the manager keeps alive. Default 10. */
   maxWorkers?: number;
   /** Least time between two spawns, in ms. Default 0. */
@@ -70,10 +70,15 @@ export interface PreforkOptions<C extends CallbackMap = CallbackMap, Final = unk
   errRespawnInterval?: number;
   /** Signals the manager traps, and what each one sends to the children. Default `{ TERM: 'TERM' }`. */
   trapSignals?: Record<string, SignalAction>;
-  /** Manager: a child ended. `status` is its exit code, or 128 + signal number. */
-  onChildReap?: Bivariant<(ppi: PreforkView, pid: number, status: number, finalPayload: Final | undefined) => unknown>;
   /**
-   * Manager: about to spawn; a result other than undefined becomes the child's `workerData`.
+   * Manager: a lifetime ended (with the default `lifetimesPerChild: 1`, a child process).
+   * `status` is the code given to `finish()`, or the process's exit code, or 128 + signal
+   * number; `info` says why it ended.
+   */
+  onChildReap?: Bivariant<(ppi: PreforkView, pid: number, status: number, finalPayload: Final | undefined, info: ReapInfo) => unknown>;
+  /**
+   * Manager: about to begin a lifetime (spawn, or hand a reused child its next one); a result
+   * other than undefined becomes that lifetime's `workerData`.
    * A plain function type, not `Bivariant`: through the method-signature wrapper, a `(ppi) => …`
    * with `ppi` unannotated left `Data` as `unknown` (spec/types/hooks.ts).
    */
@@ -106,14 +111,53 @@ export interface PreforkOptions<C extends CallbackMap = CallbackMap, Final = unk
   listen?: ListenOption;
   /** A file the manager writes its pid to (removed when it exits): signal that pid, never a wrapper's. */
   pidFile?: string;
+  /**
+   * How many lifetimes (start() → finish()) one child process serves before it is replaced.
+   * Default 1: a process per lifetime. With more (or `Infinity`), `finish()` resolves and the
+   * child's loop goes round to `start()`, which resolves when the manager hands it the next one.
+   */
+  lifetimesPerChild?: Lifetimes;
+  /** Each child's limit is `lifetimesPerChild` plus a random whole number from 0 to this. Default 0. */
+  lifetimesJitter?: number;
+  /** Bytes: a reused child whose RSS after a lifetime is above this is retired. Default: no limit. */
+  maxChildMemory?: number;
+  /** A lifetime running longer than this many ms is aborted (`ppi.abortSignal`), then SIGKILLed after `gracePeriod`. Default: no limit. */
+  lifetimeTimeout?: number;
 }
+
+/**
+ * Every option name, checked by the compiler against PreforkOptions: an
+ * option added there without a line here does not compile, so the
+ * unknown-option check can never refuse a real one.
+ */
+const OPTION_NAMES: { [K in keyof Required<PreforkOptions>]: true } = {
+  maxWorkers: true,
+  spawnInterval: true,
+  errRespawnInterval: true,
+  trapSignals: true,
+  onChildReap: true,
+  beforeFork: true,
+  afterFork: true,
+  callbacks: true,
+  callbackTimeout: true,
+  maxMessageBytes: true,
+  onManagerExit: true,
+  gracePeriod: true,
+  exec: true,
+  listen: true,
+  pidFile: true,
+  lifetimesPerChild: true,
+  lifetimesJitter: true,
+  maxChildMemory: true,
+  lifetimeTimeout: true,
+};
 
 export interface ResolvedOptions {
   maxWorkers: number;
   spawnInterval: number;
   errRespawnInterval: number;
   trapSignals: Map<SignalName, ResolvedAction>;
-  onChildReap?: (ppi: PreforkView, pid: number, status: number, finalPayload: unknown) => unknown;
+  onChildReap?: (ppi: PreforkView, pid: number, status: number, finalPayload: unknown, info: ReapInfo) => unknown;
   beforeFork?: (ppi: PreforkView) => unknown;
   afterFork?: (ppi: PreforkView, pid: number) => unknown;
   callbacks: Map<string, CallbackHandler>;
@@ -124,6 +168,12 @@ export interface ResolvedOptions {
   exec: ExecSettings;
   listen: ListenSpec[] | 'systemd' | 'server-starter' | undefined;
   pidFile: string | undefined;
+  /** Whole number ≥ 1, or Infinity; undefined: 1 (a process per lifetime, as before the option). */
+  lifetimesPerChild?: number;
+  /** undefined: 0. */
+  lifetimesJitter?: number;
+  maxChildMemory?: number;
+  lifetimeTimeout?: number;
 }
 
 export const DEFAULT_MAX_MESSAGE_BYTES = 256 * 1024 * 1024;
@@ -254,10 +304,37 @@ function pidFileOption(value: unknown): string | undefined {
   return path.resolve(value);
 }
 
+/** A JavaScript caller's typo (`lifetimePerChild`) or an option of a newer version would otherwise do nothing, silently. */
+function rejectUnknownNames(options: Record<string, unknown>): void {
+  const known = Object.keys(OPTION_NAMES);
+  for (const name of Object.keys(options)) {
+    if (Object.hasOwn(OPTION_NAMES, name)) continue;
+    // Loaded only here: a mistyped option is rare, and every module costs each child start-up time.
+    const { closestName } = require('./did-you-mean') as typeof import('./did-you-mean');
+    const near = closestName(name, known);
+    throw new TypeError(`PreforkIPC has no option '${name}'${near ? `: did you mean '${near}'?` : ` (options: ${known.join(', ')})`}`);
+  }
+}
+
+function wholeNumber(options: Record<string, unknown>, name: string, fallback: number, least = 0): number {
+  const value = options[name];
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || (value as number) < least) fail(name, `a whole number ≥ ${least}`, value);
+  return value as number;
+}
+
+function lifetimesPerChild(value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  if (value === Infinity) return Infinity;
+  if (!Number.isSafeInteger(value) || (value as number) < 1) fail('lifetimesPerChild', 'a whole number ≥ 1, or Infinity', value);
+  return value as number;
+}
+
 export function resolveOptions(input: unknown): ResolvedOptions {
   if (input === undefined) input = {};
   if (typeof input !== 'object' || input === null) fail('options', 'an object', input);
   const options = input as Record<string, unknown>;
+  rejectUnknownNames(options);
 
   const trapInput = options.trapSignals ?? { TERM: 'TERM' };
   if (typeof trapInput !== 'object' || trapInput === null || Array.isArray(trapInput)) {
@@ -305,5 +382,9 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     exec: execSettings(options.exec),
     listen: listenOption(options.listen),
     pidFile: pidFileOption(options.pidFile),
+    lifetimesPerChild: lifetimesPerChild(options.lifetimesPerChild),
+    lifetimesJitter: options.lifetimesJitter === undefined ? undefined : wholeNumber(options, 'lifetimesJitter', 0),
+    maxChildMemory: options.maxChildMemory === undefined || options.maxChildMemory === Infinity ? undefined : wholeNumber(options, 'maxChildMemory', 0, 1),
+    lifetimeTimeout: limit(options, 'lifetimeTimeout', undefined),
   };
 }

@@ -1,10 +1,11 @@
+import { NEVER_ABORTED } from './child/lifetime';
 import { ChildRuntime } from './child/runtime';
 import type { Manager } from './manager/manager';
 import { resolveOptions, type PreforkOptions } from './options';
 import { CHILD_MARKER, takeChildRole } from './role';
 import { normalizeSignal } from './signals';
 import type { Server } from 'node:net';
-import type { CallbackMap, Listener, PayloadArgs, PreforkView, ResultOf, ServeOptions } from './view';
+import type { CallbackMap, FinishResult, Listener, MessageListener, PayloadArgs, PreforkView, ResultOf, ServeOptions } from './view';
 
 /**
  * Calling a member in the wrong role is answered one way everywhere: a
@@ -31,15 +32,17 @@ function signalArgument(member: string, signal: unknown): string {
  * `if (await ppi.start()) continue;` separates the two. Everything before
  * `start()` runs in both; test `ppi.isChild` to skip manager-only set-up.
  */
-export class PreforkIPC<C extends CallbackMap = CallbackMap, Final = unknown, Data = unknown> implements PreforkView<C, Final, Data> {
+export class PreforkIPC<C extends CallbackMap = CallbackMap, Final = unknown, Data = unknown, Lifetimes extends number = 1>
+  implements PreforkView<C, Final, Data, Lifetimes>
+{
   readonly #manager: Manager | undefined;
   readonly #child: ChildRuntime | undefined;
 
-  constructor(options: PreforkOptions<C, Final, Data> = {}) {
+  constructor(options: PreforkOptions<C, Final, Data, Lifetimes> = {}) {
     const resolved = resolveOptions(options);
     const self = this as unknown as PreforkView;
     if (takeChildRole()) {
-      this.#child = new ChildRuntime(self, resolved.maxMessageBytes, resolved.onManagerExit, CHILD_MARKER);
+      this.#child = new ChildRuntime(self, resolved.maxMessageBytes, resolved.onManagerExit, resolved.maxWorkers, CHILD_MARKER);
     } else {
       // Loaded here, not at the top: a child never needs the manager's modules
       // (node:child_process, worker_threads, signal-exit…), and loading them
@@ -73,13 +76,16 @@ export class PreforkIPC<C extends CallbackMap = CallbackMap, Final = unknown, Da
   }
 
   /**
-   * Child: hands `finalPayload` to the manager's `onChildReap`, waits until the
-   * manager has it, flushes stdout and stderr, and exits with `exitCode`.
-   * Never resolves; rejects when the payload cannot be sent.
+   * Child: hands `finalPayload` to the manager's `onChildReap` and waits until the
+   * manager has it. Then, by default, flushes stdout and stderr and exits with
+   * `exitCode` (never resolves); with `lifetimesPerChild` > 1 it resolves, and the
+   * loop goes round to `start()` for the next lifetime. Rejects when the payload
+   * cannot be sent.
    */
-  finish(exitCode = 0, finalPayload?: Final): Promise<never> {
+  finish(exitCode = 0, finalPayload?: Final): Promise<FinishResult<Lifetimes>> {
     if (!this.#child) return Promise.reject(childOnly('finish()'));
-    return this.#child.finish(exitCode, finalPayload);
+    // Typed from the option; at run time the manager's hello decides (see FinishResult).
+    return this.#child.finish(exitCode, finalPayload) as Promise<FinishResult<Lifetimes>>;
   }
 
   /**
@@ -128,9 +134,13 @@ export class PreforkIPC<C extends CallbackMap = CallbackMap, Final = unknown, Da
     return this.#manager?.children.size ?? 0;
   }
 
-  /** How many children the manager keeps alive; may be changed at run time. */
+  /**
+   * How many children the manager keeps alive; may be changed at run time. In a
+   * child, the manager's value when it handed over this lifetime, as Perl's
+   * `$pm->max_workers` reads in a forked child.
+   */
   get maxWorkers(): number {
-    return this.#manager?.maxWorkers ?? 0;
+    return this.#manager ? this.#manager.maxWorkers : this.#child!.maxWorkers;
   }
 
   set maxWorkers(value: number) {
@@ -166,4 +176,64 @@ export class PreforkIPC<C extends CallbackMap = CallbackMap, Final = unknown, Da
   get listeners(): readonly Listener[] {
     return this.#child ? this.#child.listeners : this.#manager!.listeners;
   }
+
+  /** Child: how many lifetimes this process has begun (1, 2, …); 0 before the first, and in the manager. */
+  get lifetime(): number {
+    return this.#child?.lifetime ?? 0;
+  }
+
+  /**
+   * Child: aborts when the manager cancels this lifetime (`cancel()`) or it runs past
+   * `lifetimeTimeout`; a fresh signal per lifetime. In the manager, a signal that never aborts.
+   */
+  get abortSignal(): AbortSignal {
+    return this.#child ? this.#child.abortSignal : NEVER_ABORTED;
+  }
+
+  /**
+   * Manager: aborts child `pid`'s current lifetime (its `abortSignal`, with an `AbortError`
+   * naming `reason`), and SIGKILLs it if that lifetime has not finished `gracePeriod` ms later.
+   * Returns false when there is no such child or no lifetime to abort.
+   */
+  cancel(pid: number, reason = 'cancel()'): boolean {
+    if (!this.#manager) throw managerOnly('cancel()');
+    if (typeof reason !== 'string') throw new TypeError(`cancel(pid, reason): reason must be a string, got ${typeof reason}`);
+    return this.#manager.cancel(pid, reason);
+  }
+
+  /**
+   * Manager: sends `message` (any JSON value) to child `pid`, for its `on('message')`
+   * listeners. Returns false when that child is gone; throws a TypeError for a value JSON cannot carry.
+   */
+  send(pid: number, message: unknown): boolean {
+    if (!this.#manager) throw managerOnly('send()');
+    try {
+      return this.#manager.send(pid, message);
+    } catch (err) {
+      throw new TypeError(`send(pid, message): ${(err as Error).message}`);
+    }
+  }
+
+  /**
+   * Child: `listener(message)` runs for each message the manager `send()`s to this process
+   * (register it before `await start()`; messages arriving with no listener are dropped).
+   * In the manager it is accepted and never called, as `process.on('message')` in a process without IPC.
+   */
+  on(event: 'message', listener: MessageListener): this {
+    checkListener('on', event, listener);
+    this.#child?.on(listener);
+    return this;
+  }
+
+  /** Removes a listener added with `on('message', listener)`. */
+  off(event: 'message', listener: MessageListener): this {
+    checkListener('off', event, listener);
+    this.#child?.off(listener);
+    return this;
+  }
+}
+
+function checkListener(member: string, event: unknown, listener: unknown): void {
+  if (event !== 'message') throw new TypeError(`${member}(event, listener): the only event is 'message', got ${JSON.stringify(event)}`);
+  if (typeof listener !== 'function') throw new TypeError(`${member}(event, listener): listener must be a function`);
 }

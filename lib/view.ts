@@ -69,19 +69,72 @@ export interface ServeOptions {
 }
 
 /**
+ * An error as it crossed the pipe: a child's uncaught exception in
+ * `ReapInfo.error`, and a handler's error as the `cause` of a child's
+ * `CallbackError`. `name`, `message` and `stack` always; `code` and the
+ * error's other own properties when JSON can carry them.
+ */
+export interface ReportedError {
+  name: string;
+  message: string;
+  stack?: string;
+  code?: unknown;
+  [property: string]: unknown;
+}
+
+/**
+ * Why a lifetime ended (`ReapInfo.reason`):
+ * - `'finished'`: the child called `finish()`;
+ * - `'exited'`: the process exited without calling `finish()`;
+ * - `'crashed'`: an uncaught exception or unhandled rejection (see `ReapInfo.error`);
+ * - `'killed'`: a signal ended the process;
+ * - `'timeout'`: it ran past `lifetimeTimeout` and did not finish within `gracePeriod` after its abort;
+ * - `'overflow'`: it sent a line over `maxMessageBytes` and was killed.
+ */
+export type ReapReason = 'finished' | 'exited' | 'crashed' | 'killed' | 'timeout' | 'overflow';
+
+/** `onChildReap`'s fifth argument: why the lifetime ended. */
+export interface ReapInfo {
+  reason: ReapReason;
+  /** The code given to `finish()`, or the process's exit code; null when a signal ended it. */
+  exitCode: number | null;
+  /** The signal that ended the process (`'SIGKILL'`…), or null. */
+  signal: string | null;
+  /** Which of this process's lifetimes it was: 1, 2, … */
+  lifetime: number;
+  /** For `'crashed'`: the error, as the child reported it before it died. */
+  error?: ReportedError;
+}
+
+/** What a child receives from `ppi.send(pid, message)`: any JSON value. */
+export type MessageListener = (message: unknown) => void;
+
+/**
  * The members of a `PreforkIPC` object, generic in its callback map `C`, its
- * children's final payload `Final` and their `workerData` type `Data`. Hooks
+ * children's final payload `Final`, their `workerData` type `Data`, and the
+ * type of its `lifetimesPerChild` option `Lifetimes` (see `FinishResult`). Hooks
  * receive the manager's object typed this way, so `ppi.workerData` is `Data`.
  */
-export interface PreforkView<C extends CallbackMap = CallbackMap, Final = unknown, Data = unknown> {
+/**
+ * What `finish()` resolves with, from the `lifetimesPerChild` option's type
+ * `Lifetimes`: by default (1, or the option left out) the process exits and
+ * the promise never settles, `never`; with another number, or `Infinity`
+ * (typed `number`), it resolves, `void`.
+ */
+export type FinishResult<Lifetimes extends number> = [Lifetimes] extends [1] ? never : void;
+
+export interface PreforkView<C extends CallbackMap = CallbackMap, Final = unknown, Data = unknown, Lifetimes extends number = 1> {
   /** True in a child process, false in the manager. Known from construction on. */
   readonly isChild: boolean;
   /** Manager: runs the pool until a trapped signal; resolves `true`. Child: resolves `false` once connected. */
   start(fn?: () => unknown): Promise<boolean>;
   /** Child: runs the manager's handler `name` with `payload` and resolves with its result. */
   callback<K extends keyof C & string>(name: K, ...payload: PayloadArgs<C[K]>): Promise<ResultOf<C[K]>>;
-  /** Child: hands `finalPayload` to the manager's `onChildReap`, then exits with `exitCode`. */
-  finish(exitCode?: number, finalPayload?: Final): Promise<never>;
+  /**
+   * Child: hands `finalPayload` to the manager's `onChildReap`; then exits with `exitCode`
+   * (never resolves), or with `lifetimesPerChild` > 1 resolves so the loop can go round to `start()`.
+   */
+  finish(exitCode?: number, finalPayload?: Final): Promise<FinishResult<Lifetimes>>;
   /** Manager: waits until every child is reaped, or `timeoutMs` passes; resolves with the number still running. */
   waitAllChildren(timeoutMs?: number): Promise<number>;
   /** Manager: sends `signal` to every child; returns how many it reached. */
@@ -104,4 +157,16 @@ export interface PreforkView<C extends CallbackMap = CallbackMap, Final = unknow
   readonly workerPids: number[];
   /** The listening sockets of the `listen` option: handles for `server.listen()` in a child, addresses in the manager. */
   readonly listeners: readonly Listener[];
+  /** Child: how many lifetimes this process has begun (1, 2, …); 0 before the first and in the manager. */
+  readonly lifetime: number;
+  /** Child: aborts when this lifetime is cancelled or runs past `lifetimeTimeout`; a fresh one per lifetime. */
+  readonly abortSignal: AbortSignal;
+  /** Manager: aborts child `pid`'s current lifetime (its `abortSignal`), SIGKILL after `gracePeriod`. False when there is no such child. */
+  cancel(pid: number, reason?: string): boolean;
+  /** Manager: sends `message` (any JSON value) to child `pid`; false when that child is gone. */
+  send(pid: number, message: unknown): boolean;
+  /** Child: `listener` gets each message the manager sends with `send()`. In the manager it never fires. */
+  on(event: 'message', listener: MessageListener): this;
+  /** Removes a listener added with `on()`. */
+  off(event: 'message', listener: MessageListener): this;
 }

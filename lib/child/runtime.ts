@@ -1,13 +1,15 @@
 import { fstatSync } from 'node:fs';
 import { Socket } from 'node:net';
-import { flush } from './flush';
+import { flushStdio, watchStdio } from './flush';
+import { watchCrashes } from './crash-report';
+import { ChildLifetime, NEVER_ABORTED } from './lifetime';
 import { warn } from '../warn';
 import { CallbackError } from '../errors';
 import { Channel } from '../protocol/channel';
 import { assertNever, decodeFromManager, encodeLine, isBlankLine, ProtocolError } from '../protocol/codec';
 import { PROTOCOL_VERSION, type ChildToManager, type ManagerToChild } from '../protocol/messages';
 import type { ManagerExitPolicy } from '../options';
-import type { Listener, PreforkView } from '../view';
+import type { Listener, MessageListener, PreforkView } from '../view';
 import { warnOnAddressInUse } from './addr-in-use';
 import { childListeners } from './listeners';
 
@@ -21,6 +23,11 @@ interface PendingCall {
   reject(error: CallbackError): void;
 }
 
+/** Loaded on first use, when an error crosses the pipe: most children never need it, and every module costs start-up. */
+function errorShape(): typeof import('../protocol/error-shape') {
+  return require('../protocol/error-shape') as typeof import('../protocol/error-shape');
+}
+
 function isPipe(fd: number): boolean {
   try {
     const stat = fstatSync(fd);
@@ -32,31 +39,46 @@ function isPipe(fd: number): boolean {
 
 /**
  * What runs inside a child process: one channel to the manager, calls matched
- * to replies by id. The channel holds the event loop open only while a call
- * is waiting for its answer, so a child with nothing left to do exits like
- * any Node process. (The manager's handle on a child is manager/child-handle.ts.)
+ * to replies by id, and the lifetimes the manager hands this process (one,
+ * unless `lifetimesPerChild` > 1). The channel holds the event loop open only
+ * while a call is waiting for its answer or start() for its lifetime, so a
+ * child with nothing left to do exits like any Node process. (The manager's
+ * handle on a child is manager/child-handle.ts.)
  */
 export class ChildRuntime {
   /** Known before the hello arrives: the manager is the process that spawned us. */
   managerPid = process.ppid;
   generation = 0;
-  workerData: unknown = undefined;
   /** The manager's listening sockets, known once the hello arrived. */
   listeners: readonly Listener[] = [];
 
   readonly #channel: Channel;
   readonly #pending = new Map<number, PendingCall>();
+  readonly #messageListeners = new Set<MessageListener>();
   readonly #hello: Promise<void>;
+  #helloArrived: () => void = () => {};
+  #helloFailed: (error: Error) => void = () => {};
   #helloReceived = false;
   #nextId = 1;
-  #started = false;
-  #finishing: Promise<never> | undefined;
+  /** The lifetime start() began, and the one the manager handed over that start() has not begun yet. */
+  #current: ChildLifetime | undefined;
+  #next: ChildLifetime | undefined;
+  /** A start() waiting for #next. */
+  #waiting: { resolve(): void; reject(error: Error): void } | undefined;
+  #finishing: Promise<void> | undefined;
+  #finished = false;
+  #reuse = false;
+  #reportRss = false;
+  #retired = false;
+  /** This process is on its way out (finish() without reuse, or retired): the manager's EOF is expected. */
+  #exiting = false;
   #managerGone = false;
 
   constructor(
     private readonly owner: PreforkView,
     private readonly maxMessageBytes: number,
     private readonly onManagerExit: ManagerExitPolicy,
+    private readonly configuredMaxWorkers: number,
     marker: string,
   ) {
     if (!isPipe(FROM_MANAGER_FD) || !isPipe(TO_MANAGER_FD)) {
@@ -71,18 +93,31 @@ export class ChildRuntime {
       helloArrived = resolve;
       helloFailed = reject;
     });
-    this.#hello.catch(() => {}); // reported through start(), if anyone calls it
+    this.#hello.catch(() => {}); // reported through whoever awaits ready, if anyone does
+    this.#helloArrived = helloArrived;
+    this.#helloFailed = helloFailed;
     warnOnAddressInUse(() => this.listeners.length > 0);
+    watchStdio();
     const input = new Socket({ fd: FROM_MANAGER_FD, readable: true, writable: false });
     const output = new Socket({ fd: TO_MANAGER_FD, readable: false, writable: true });
     this.#channel = new Channel(input, output, maxMessageBytes, {
-      line: (line) => this.#onLine(line, helloArrived),
+      line: (line) => this.#onLine(line),
       overflow: (bytes) => {
         warn(`the manager sent a line of more than ${bytes} bytes (maxMessageBytes); the channel is closed`);
         this.#channel.destroy();
       },
-      closed: () => this.#onManagerGone(helloFailed),
+      closed: () => this.#onManagerGone(),
     });
+    watchCrashes(
+      TO_MANAGER_FD,
+      (error) => encodeLine({ type: 'crash', lifetime: this.lifetime, error: errorShape().toReportedError(error) }, 'the crash report', undefined, maxMessageBytes),
+      (text) => {
+        this.#channel.flushHeld();
+        if (this.#channel.queuedBytes === 0) return false;
+        this.#channel.write(text);
+        return true;
+      },
+    );
     this.#updateRef();
   }
 
@@ -91,18 +126,55 @@ export class ChildRuntime {
     return this.#hello;
   }
 
+  get workerData(): unknown {
+    return this.#current?.workerData;
+  }
+
+  get lifetime(): number {
+    return this.#current?.number ?? 0;
+  }
+
+  get abortSignal(): AbortSignal {
+    return this.#current?.signal ?? NEVER_ABORTED;
+  }
+
+  /** The manager's maxWorkers when it handed over this lifetime; this process's own option before that. */
+  get maxWorkers(): number {
+    return (this.#current ?? this.#next)?.maxWorkers ?? this.configuredMaxWorkers;
+  }
+
+  on(listener: MessageListener): void {
+    this.#messageListeners.add(listener);
+  }
+
+  off(listener: MessageListener): void {
+    this.#messageListeners.delete(listener);
+  }
+
   async start(fn?: () => unknown): Promise<false> {
-    if (this.#started) {
+    if (this.#waiting) throw new Error('PreforkIPC.start() is already waiting for the next lifetime in this child');
+    if (this.#current && !this.#reuse) {
       throw new Error(
         'PreforkIPC.start() was called again inside a child process. A child must end with finish() ' +
-          '(or return from its work) instead of going round the loop to start() again.',
+          '(or return from its work) instead of going round the loop to start() again ' +
+          '(unless lifetimesPerChild > 1 lets a child serve several lifetimes).',
       );
     }
-    this.#started = true;
-    await this.#hello;
+    if (this.#current && !this.#finished) {
+      throw new Error(
+        `PreforkIPC.start() was called in a child before lifetime ${this.#current.number} called finish(): ` +
+          'end each lifetime with await ppi.finish(code, payload) before going round to start().',
+      );
+    }
+    await this.#nextLifetime();
+    this.#current = this.#next;
+    this.#next = undefined;
+    this.#finished = false;
+    this.#finishing = undefined;
     if (fn) {
       await fn();
-      await this.finish(0, undefined);
+      // fn may have finished the lifetime itself (finish(code, payload)); with reuse that resolved.
+      if (!this.#finishing) await this.finish(0, undefined);
     }
     return false;
   }
@@ -115,18 +187,26 @@ export class ChildRuntime {
       return Promise.reject(new CallbackError('MANAGER_GONE', name, `callback '${name}' cannot be sent: the manager went away`));
     }
     const id = this.#nextId++;
-    const line = this.#encode({ type: 'call', id, name, payload }, `the payload of callback '${name}'`, name, `callback '${name}' was not sent`);
+    const line = this.#encode({ type: 'call', id, name, payload }, payload, `the payload of callback '${name}'`, name, `callback '${name}' was not sent`);
     if (line instanceof CallbackError) return Promise.reject(line);
     return new Promise((resolve, reject) => this.#request(id, line, { name, resolve, reject }));
   }
 
-  finish(exitCode: number, payload: unknown): Promise<never> {
-    if (this.#finishing) return this.#finishing;
+  /** Without reuse never resolves (the process exits); with reuse resolves once the manager holds the payload. */
+  finish(exitCode: number, payload: unknown): Promise<void> {
+    if (this.#finishing) {
+      if (!this.#finished) return this.#finishing; // called twice while the first is on its way
+      return Promise.reject(
+        new Error(`finish() was already called in lifetime ${this.lifetime}; the next lifetime begins with start()`),
+      );
+    }
     if (!Number.isInteger(exitCode) || exitCode < 0 || exitCode > 255) {
       return Promise.reject(new TypeError(`finish(exitCode): exitCode must be a whole number from 0 to 255, got ${String(exitCode)}`));
     }
     const id = this.#nextId++;
-    const line = this.#encode({ type: 'finish', id, payload }, 'the final payload', 'finish', 'finish() sent nothing');
+    // RSS only when asked: reading it costs ≈ 10 µs (a read of /proc/self/stat), a few % of a short lifetime.
+    const rss = this.#reportRss ? process.memoryUsage.rss() : undefined;
+    const line = this.#encode({ type: 'finish', id, payload, code: exitCode, rss }, payload, 'the final payload', 'finish', 'finish() sent nothing');
     if (line instanceof CallbackError) return Promise.reject(line);
     this.#finishing = (async () => {
       if (!this.#managerGone) {
@@ -135,16 +215,55 @@ export class ChildRuntime {
         // manager went away) is no reason to stay either.
         await new Promise<unknown>((resolve) => this.#request(id, line, { name: 'finish', resolve, reject: resolve }));
       }
-      await Promise.all([flush(process.stdout), flush(process.stderr)]);
+      if (this.#reuse) {
+        this.#finished = true;
+        return;
+      }
+      this.#exiting = true;
+      await flushStdio();
       process.exit(exitCode);
     })();
     return this.#finishing;
   }
 
+  /** Resolves once a lifetime is there for start() to begin; never, when this child is retired (it exits). */
+  #nextLifetime(): Promise<void> {
+    if (this.#next) return Promise.resolve();
+    if (this.#retired) return this.#exitRetired();
+    if (this.#managerGone) return Promise.reject(this.#goneError());
+    return new Promise<void>((resolve, reject) => {
+      this.#waiting = { resolve, reject };
+      this.#updateRef();
+    });
+  }
+
+  #goneError(): Error {
+    return this.#helloReceived
+      ? new Error('the PreforkIPC manager went away; no further lifetime will come')
+      : new Error('the PreforkIPC manager went away before this child was set up');
+  }
+
+  /** Retired: flush what was printed, exit 0, and leave start() pending for good. */
+  #exitRetired(): Promise<never> {
+    this.#exiting = true;
+    void flushStdio().then(() => process.exit(0));
+    return new Promise<never>(() => {});
+  }
+
+  #wake(): void {
+    const waiting = this.#waiting;
+    if (!waiting) return;
+    this.#waiting = undefined;
+    this.#updateRef();
+    if (this.#next) waiting.resolve();
+    else if (this.#retired) void this.#exitRetired();
+    else waiting.reject(this.#goneError());
+  }
+
   /** The message as a line, or the CallbackError (BAD_PAYLOAD) saying why it cannot be sent. */
-  #encode(message: ChildToManager, what: string, name: string, failure: string): string | CallbackError {
+  #encode(message: ChildToManager, payload: unknown, what: string, name: string, failure: string): string | CallbackError {
     try {
-      return encodeLine(message, what, message.payload, this.maxMessageBytes);
+      return encodeLine(message, what, payload, this.maxMessageBytes);
     } catch (err) {
       if (!(err instanceof ProtocolError)) throw err;
       return new CallbackError('BAD_PAYLOAD', name, `${failure}: ${err.message}`);
@@ -158,7 +277,7 @@ export class ChildRuntime {
     this.#channel.write(line);
   }
 
-  #onLine(line: Buffer, helloArrived: () => void): void {
+  #onLine(line: Buffer): void {
     if (isBlankLine(line)) return;
     let message: ManagerToChild;
     try {
@@ -174,11 +293,39 @@ export class ChildRuntime {
         }
         this.managerPid = message.managerPid;
         this.generation = message.generation;
-        this.workerData = message.workerData;
         this.listeners = childListeners(message.listeners);
+        this.#reuse = message.reuse === true;
+        this.#reportRss = message.reportRss === true;
+        this.#next = new ChildLifetime(1, message.workerData, message.maxWorkers ?? this.configuredMaxWorkers);
         this.#helloReceived = true;
         this.#updateRef();
-        helloArrived();
+        this.#helloArrived();
+        this.#wake();
+        return;
+      case 'next-lifetime':
+        this.#next = new ChildLifetime(message.lifetime, message.workerData, message.maxWorkers);
+        this.#wake();
+        return;
+      case 'abort-lifetime': {
+        const target = [this.#current, this.#next].find((l) => l?.number === message.lifetime);
+        if (target && !(target === this.#current && this.#finished)) target.abort(message.reason, message.timeout);
+        return;
+      }
+      case 'retire':
+        this.#retired = true;
+        this.#wake();
+        return;
+      case 'message':
+        for (const listener of [...this.#messageListeners]) {
+          try {
+            listener(message.payload);
+          } catch (err) {
+            // As an EventEmitter listener's throw would: an uncaught exception, not a broken channel.
+            process.nextTick(() => {
+              throw err;
+            });
+          }
+        }
         return;
       case 'notice':
         warn(message.message);
@@ -191,8 +338,10 @@ export class ChildRuntime {
         }
         this.#pending.delete(message.id);
         this.#updateRef();
-        if (message.error) call.reject(new CallbackError(message.error.code, call.name, message.error.message));
-        else call.resolve(message.result);
+        if (message.error) {
+          const { code, message: text, cause } = message.error;
+          call.reject(new CallbackError(code, call.name, text, cause === undefined ? undefined : errorShape().fromReportedError(cause)));
+        } else call.resolve(message.result);
         return;
       }
       default:
@@ -200,23 +349,24 @@ export class ChildRuntime {
     }
   }
 
-  #onManagerGone(helloFailed: (error: Error) => void): void {
+  #onManagerGone(): void {
     this.#managerGone = true;
-    helloFailed(new Error('the PreforkIPC manager went away before this child was set up'));
+    this.#helloFailed(this.#goneError()); // no effect once the hello arrived
     for (const [id, call] of this.#pending) {
       this.#pending.delete(id);
       call.reject(new CallbackError('MANAGER_GONE', call.name, `callback '${call.name}' was not answered: the manager went away`));
     }
+    this.#wake();
     this.#updateRef();
-    if (this.#finishing) return;
+    if (this.#exiting) return;
     const policy = this.onManagerExit;
     if (policy === 'terminate') process.kill(process.pid, 'SIGTERM');
     else if (typeof policy === 'function') policy(this.owner);
   }
 
-  /** Hold the process open only while waiting for the manager's hello or an answer. */
+  /** Hold the process open only while waiting for the manager's hello, a lifetime, or an answer. */
   #updateRef(): void {
     if (this.#managerGone) return this.#channel.setRef(false);
-    this.#channel.setRef(!this.#helloReceived || this.#pending.size > 0);
+    this.#channel.setRef(!this.#helloReceived || this.#waiting !== undefined || this.#pending.size > 0);
   }
 }

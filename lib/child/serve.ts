@@ -35,7 +35,7 @@ export interface ServeHost {
   /** Resolves once the manager's hello (and so the listeners) arrived. */
   readonly ready: Promise<unknown>;
   readonly listeners: readonly Listener[];
-  finish(exitCode: number, payload: unknown): Promise<never>;
+  finish(exitCode: number, payload: unknown): Promise<void>;
 }
 
 const DEFAULT_IDLE_CLOSE_MS = 250;

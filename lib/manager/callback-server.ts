@@ -1,7 +1,8 @@
+import { toReportedError } from '../protocol/error-shape';
 import type { FailureCode } from '../protocol/messages';
-import type { CallbackHandler, PreforkView } from '../view';
+import type { CallbackHandler, PreforkView, ReportedError } from '../view';
 
-export type CallOutcome = { ok: true; result: unknown } | { ok: false; code: FailureCode; message: string };
+export type CallOutcome = { ok: true; result: unknown } | { ok: false; code: FailureCode; message: string; cause?: ReportedError };
 
 /**
  * Runs the manager's callback handlers for the children's calls. Each call
@@ -36,7 +37,7 @@ export class CallbackServer {
       return await Promise.race([running.then((result): CallOutcome => ({ ok: true, result })), timedOut]);
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
-      return { ok: false, code: 'HANDLER_ERROR', message: `callback '${name}' failed in the manager: ${message}` };
+      return { ok: false, code: 'HANDLER_ERROR', message: `callback '${name}' failed in the manager: ${message}`, cause: toReportedError(err) };
     } finally {
       clearTimeout(timer);
     }

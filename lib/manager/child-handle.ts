@@ -6,6 +6,9 @@ import { PROTOCOL_VERSION, type ChildToManager, type ListenerAddress, type Manag
 import { exitStatus } from '../signals';
 import { warn } from '../warn';
 import type { CallOutcome } from './callback-server';
+import { Lifetime } from './lifetime';
+import type { ProcessEnd } from './reap-info';
+import type { RetireReason } from './retirement';
 
 /** How long to wait for the child's pipe to close after the child exited (a grandchild may hold it). */
 const PIPE_CLOSE_GRACE_MS = 1000;
@@ -16,7 +19,18 @@ export interface ChildHandleHost {
   /** Runs the callback `name` for child `pid`; never rejects. */
   serve(name: string, pid: number, payload: unknown): Promise<CallOutcome>;
   /** The child is gone and everything it sent has been read. */
-  childEnded(handle: ChildHandle, status: number): void;
+  childEnded(handle: ChildHandle, status: number, end: ProcessEnd): void;
+  /** A reused child's lifetime ended with finish() (and was acknowledged); `rss` when asked for. */
+  lifetimeFinished(handle: ChildHandle, lifetime: Lifetime, rss: number | undefined): void;
+}
+
+/** What the hello tells a child besides who and which generation. */
+export interface HelloExtras {
+  maxWorkers: number;
+  /** The `listen` option's sockets (issue 11); empty without it. */
+  listeners: ListenerAddress[];
+  reuse: boolean;
+  reportRss: boolean;
 }
 
 /**
@@ -27,11 +41,15 @@ export interface ChildHandleHost {
 export class ChildHandle {
   readonly pid: number;
   readonly channel: Channel;
-  /** What the child passed to finish(); `hasFinalPayload` tells undefined from "never sent". */
-  finalPayload: unknown = undefined;
-  hasFinalPayload = false;
-  /** Whether the child called finish() at all. */
-  finished = false;
+  /** The lifetime this process is in (or was handed and has not begun); undefined once retired. */
+  lifetime: Lifetime | undefined;
+  /** Lifetimes begun in this process. */
+  lifetimesBegun = 0;
+  /** Lifetimes ended with finish() (reused children). */
+  served = 0;
+  retired = false;
+  #reuse = false;
+  #overflowed = false;
   /** The stop signal (TERM, INT, QUIT) the manager sent it, if any: it is draining. */
   stopSent: string | undefined;
   /**
@@ -40,6 +58,7 @@ export class ChildHandle {
    */
   slotReleased = false;
   #status: number | undefined;
+  #end: ProcessEnd | undefined;
   #ended = false;
   #pipeCloseTimer: NodeJS.Timeout | undefined;
   /**
@@ -54,6 +73,8 @@ export class ChildHandle {
     private readonly subprocess: ChildProcess & { pid: number },
     readonly generation: number,
     private readonly host: ChildHandleHost,
+    /** Lifetimes this process may serve (lifetimesPerChild, plus its jitter). */
+    readonly limit: number,
   ) {
     this.pid = subprocess.pid;
     const [, , , toChild, fromChild] = subprocess.stdio as unknown as [unknown, unknown, unknown, Writable, Readable];
@@ -68,7 +89,9 @@ export class ChildHandle {
     });
     subprocess.once('exit', (code, signal) => {
       this.#status = exitStatus(code, signal);
+      this.#end = { code, signal, overflowed: this.#overflowed };
       clearTimeout(this.#killTimer);
+      this.lifetime?.close();
       if (!this.channel.closed) {
         this.#pipeCloseTimer = setTimeout(() => this.channel.destroy(), PIPE_CLOSE_GRACE_MS);
       }
@@ -80,7 +103,9 @@ export class ChildHandle {
     return this.#status === undefined;
   }
 
-  hello(generation: number, workerData: unknown, listeners: ListenerAddress[]): void {
+  hello(generation: number, workerData: unknown, extras: HelloExtras): void {
+    const { maxWorkers, reuse, reportRss, listeners } = extras;
+    // reuse and reportRss only when on, so a default hello stays as it was.
     const hello = {
       type: 'hello',
       protocol: PROTOCOL_VERSION,
@@ -88,8 +113,63 @@ export class ChildHandle {
       generation,
       workerData,
       ...(listeners.length > 0 ? { listeners } : {}),
+      maxWorkers,
+      ...(reuse ? { reuse } : {}),
+      ...(reportRss ? { reportRss } : {}),
     } as const;
+    this.#reuse = reuse;
     this.channel.write(encodeLine(hello, 'beforeFork() result (workerData)', workerData, this.host.maxMessageBytes));
+    this.#openLifetime();
+  }
+
+  /** A reused child's next lifetime. Throws a ProtocolError when workerData cannot be sent. */
+  beginLifetime(workerData: unknown, maxWorkers: number): void {
+    const message = { type: 'next-lifetime', lifetime: this.lifetimesBegun + 1, maxWorkers, workerData } as const;
+    this.channel.write(encodeLine(message, 'beforeFork() result (workerData)', workerData, this.host.maxMessageBytes));
+    this.#openLifetime();
+  }
+
+  #openLifetime(): void {
+    this.lifetimesBegun++;
+    this.lifetime = new Lifetime(this.lifetimesBegun);
+  }
+
+  /** No further lifetime: the child's pending start() never resolves, and it exits 0. */
+  retire(reason: RetireReason): void {
+    this.retired = true;
+    // Its replacement starts at once rather than after its exit: with lifetimesPerChild 100,
+    // waiting for each exit left a slot empty for a whole process start-up.
+    this.slotReleased = true;
+    this.lifetime?.close();
+    this.lifetime = undefined;
+    this.#send({ type: 'retire', reason });
+  }
+
+  /**
+   * Aborts the current lifetime (its `ppi.abortSignal`), and SIGKILLs the child if that
+   * lifetime has not finished `graceMs` later. False when there is no lifetime to abort.
+   */
+  abortLifetime(reason: string, timeout: boolean, graceMs: number | null): boolean {
+    const lifetime = this.lifetime;
+    if (!lifetime || lifetime.finished || !this.alive) return false;
+    if (timeout) lifetime.timedOut = true;
+    this.#send({ type: 'abort-lifetime', lifetime: lifetime.number, reason, timeout });
+    if (graceMs !== null && !lifetime.killArmed) {
+      lifetime.killArmed = true;
+      lifetime.later(graceMs, () => {
+        if (!this.alive || this.lifetime !== lifetime) return;
+        warn(`child ${this.pid} did not finish lifetime ${lifetime.number} within ${graceMs} ms (gracePeriod) of its abort (${reason}); sending SIGKILL`);
+        this.kill('SIGKILL');
+      });
+    }
+    return true;
+  }
+
+  /** A ppi.send() message. Throws a ProtocolError for a value JSON cannot carry; false when the child is gone. */
+  sendMessage(payload: unknown): boolean {
+    if (!this.alive || this.channel.closed) return false;
+    this.channel.write(encodeLine({ type: 'message', payload }, 'the message', payload, this.host.maxMessageBytes));
+    return true;
   }
 
   kill(signal: NodeJS.Signals): boolean {
@@ -115,7 +195,7 @@ export class ChildHandle {
     if (this.#ended || this.#status === undefined || !this.channel.closed) return;
     this.#ended = true;
     clearTimeout(this.#pipeCloseTimer);
-    this.host.childEnded(this, this.#status);
+    this.host.childEnded(this, this.#status, this.#end!);
   }
 
   #onLine(line: Buffer): void {
@@ -132,13 +212,29 @@ export class ChildHandle {
       return;
     }
     switch (message.type) {
-      case 'finish':
-        this.finished = true;
-        if ('payload' in message) {
-          this.finalPayload = message.payload;
-          this.hasFinalPayload = true;
+      case 'finish': {
+        const lifetime = this.lifetime;
+        if (lifetime && !lifetime.finished) {
+          lifetime.finished = true;
+          lifetime.code = message.code ?? 0;
+          if ('payload' in message) {
+            lifetime.payload = message.payload;
+            lifetime.hasPayload = true;
+          }
         }
         this.#reply(message.id, { ok: true, result: undefined });
+        if (this.#reuse && lifetime && this.lifetime === lifetime) {
+          this.served++;
+          lifetime.close();
+          this.lifetime = undefined;
+          this.host.lifetimeFinished(this, lifetime, message.rss);
+        }
+        return;
+      }
+      case 'crash':
+        // Whatever lifetime the child counted itself in (a crash between finish() and the next
+        // start() names the last one begun), it ends the lifetime the manager has open.
+        if (this.lifetime) this.lifetime.error = message.error;
         return;
       case 'call': {
         const { id, name, payload } = message;
@@ -175,7 +271,17 @@ export class ChildHandle {
         outcome = { ok: false, code: 'BAD_RESULT', message: reason };
       }
     }
-    this.#send({ type: 'reply', id, error: { code: outcome.code, message: outcome.message } });
+    const error = { code: outcome.code, message: outcome.message };
+    if (outcome.cause) {
+      try {
+        const reply = { type: 'reply', id, error: { ...error, cause: outcome.cause } } as const;
+        this.channel.write(encodeLine(reply, `the error of callback '${name}'`, undefined, this.host.maxMessageBytes));
+        return;
+      } catch {
+        /* a cause too large for maxMessageBytes: the error goes without it */
+      }
+    }
+    this.#send({ type: 'reply', id, error });
   }
 
   #sendHeldReplies(): void {
@@ -187,6 +293,7 @@ export class ChildHandle {
   }
 
   #onOverflow(bytes: number): void {
+    this.#overflowed = true;
     warn(
       `child ${this.pid} sent a line of more than ${this.host.maxMessageBytes} bytes (maxMessageBytes) ` +
         `after ${bytes} bytes; it is treated as broken and killed`,

@@ -8,10 +8,14 @@ import type { Listener, PreforkView } from '../view';
 import { warn } from '../warn';
 import { CallbackServer, type CallOutcome } from './callback-server';
 import { ChildHandle, type ChildHandleHost } from './child-handle';
+import { EarlyExitWatch } from './early-exit-watch';
 import { guardChild } from './exit-guard';
 import { callHook, isThenable, settleHook, THREW } from './hook-guard';
 import { openListeners, type OpenListener } from './listeners';
 import { writePidFile } from './pid-file';
+import type { Lifetime } from './lifetime';
+import { reapInfo, type ProcessEnd } from './reap-info';
+import { Retirement } from './retirement';
 import { Stagger } from './stagger';
 
 /** Forwarding one of these means "stop": a child that ignores it is killed after `gracePeriod`. */
@@ -55,6 +59,10 @@ export class Manager implements ChildHandleHost {
   /** Children of this generation are dying without calling finish(): spawn one per errRespawnInterval. */
   #crashing = false;
   readonly #callbacks: CallbackServer;
+  readonly #retirement: Retirement;
+  readonly #earlyExits: EarlyExitWatch;
+  /** lifetimesPerChild > 1 (or a jitter): finish() resolves in the child and the manager hands it further lifetimes. */
+  readonly #reuse: boolean;
 
   constructor(
     private readonly owner: PreforkView,
@@ -63,6 +71,10 @@ export class Manager implements ChildHandleHost {
     this.#maxWorkers = options.maxWorkers;
     this.#callbacks = new CallbackServer(options.callbacks, owner, options.callbackTimeout);
     if (options.pidFile !== undefined) writePidFile(options.pidFile);
+    this.#retirement = new Retirement(options);
+    // With jitter, even lifetimesPerChild 1 gives some processes a limit above 1.
+    this.#reuse = (options.lifetimesPerChild ?? 1) > 1 || (options.lifetimesJitter ?? 0) > 0;
+    this.#earlyExits = new EarlyExitWatch(this.#reuse);
     for (const name of options.trapSignals.keys()) {
       // A listener also keeps Node from its default action, e.g. opening the inspector on SIGUSR1.
       process.on(nodeSignal(name), () => this.#onSignal(name));
@@ -147,6 +159,16 @@ export class Manager implements ChildHandleHost {
     });
   }
 
+  /** Aborts child `pid`'s current lifetime as lifetimeTimeout would; false when there is none. */
+  cancel(pid: number, reason: string): boolean {
+    return this.children.get(pid)?.abortLifetime(reason, false, this.options.gracePeriod) ?? false;
+  }
+
+  /** Sends a message to child `pid`; false when it is gone. Throws for a value JSON cannot carry. */
+  send(pid: number, message: unknown): boolean {
+    return this.children.get(pid)?.sendMessage(message) ?? false;
+  }
+
   signalAllChildren(signal: SignalName): number {
     let reached = 0;
     for (const child of this.children.values()) if (child.kill(nodeSignal(signal))) reached++;
@@ -159,40 +181,71 @@ export class Manager implements ChildHandleHost {
     return this.#callbacks.serve(name, pid, payload);
   }
 
-  childEnded(child: ChildHandle, status: number): void {
+  childEnded(child: ChildHandle, status: number, end: ProcessEnd): void {
     this.children.delete(child.pid);
-    // Only inside start(): children ended by the signal that ended start() are no crash,
-    // nor are those the manager told to stop (a retirement, a rolling forward).
-    if (this.running && child.generation === this.generation && child.stopSent === undefined) {
-      const crashed = status !== 0 && !child.finished;
-      if (status === 0 || child.finished) this.#crashing = false;
-      if (status !== 0 && this.options.errRespawnInterval > 0) {
-        this.#pausedUntil = Date.now() + this.options.errRespawnInterval;
-        if (crashed) {
-          this.#crashing = true;
-          warn(
-            `child ${child.pid} exited with status ${status} without calling finish(); ` +
-              `next spawn in ${this.options.errRespawnInterval} ms (errRespawnInterval)`,
-          );
+    const lifetime = child.lifetime;
+    // A retired child (or one between lifetimes) ended no lifetime: nothing to reap, only a place to fill.
+    if (lifetime) {
+      // Only inside start(): children ended by the signal that ended start() are no crash,
+      // nor are those the manager told to stop (a retirement, a rolling forward).
+      if (this.running && child.generation === this.generation && child.stopSent === undefined) {
+        const crashed = status !== 0 && !lifetime.finished;
+        if (status === 0 || lifetime.finished) this.#crashing = false;
+        if (status !== 0 && this.options.errRespawnInterval > 0) {
+          this.#pausedUntil = Date.now() + this.options.errRespawnInterval;
+          if (crashed) {
+            this.#crashing = true;
+            warn(
+              `child ${child.pid} exited with status ${status} without calling finish(); ` +
+                `next spawn in ${this.options.errRespawnInterval} ms (errRespawnInterval)`,
+            );
+          }
         }
+        const withoutFinish = reapInfo(lifetime, end).reason === 'exited';
+        this.#earlyExits.ended(child.pid, withoutFinish, status, Date.now() - lifetime.startedAt);
       }
-    }
-    const { onChildReap } = this.options;
-    if (onChildReap) {
-      const payload = child.hasFinalPayload ? child.finalPayload : undefined;
-      const fail = (err: unknown): void => this.#fail(err);
-      const result = callHook(() => onChildReap(this.owner, child.pid, status, payload), fail);
-      const done = result === THREW ? undefined : settleHook(result, fail);
-      if (done) {
-        this.#reapHooks.add(done);
-        void done.finally(() => {
-          this.#reapHooks.delete(done);
-          this.#checkWaiters();
-        });
-      }
+      this.#reap(child, lifetime, status, end);
     }
     this.#fill();
     this.#checkWaiters();
+  }
+
+  lifetimeFinished(child: ChildHandle, lifetime: Lifetime, rss: number | undefined): void {
+    this.#crashing = false;
+    this.#earlyExits.ended(child.pid, false, lifetime.code, Date.now() - lifetime.startedAt);
+    this.#reap(child, lifetime, lifetime.code, undefined);
+    const reason = this.#retirement.decide({
+      served: child.served,
+      limit: child.limit,
+      current: this.running && child.generation === this.generation,
+      stopping: child.slotReleased || child.stopSent !== undefined,
+      alive: this.#counted(),
+      maxWorkers: this.#maxWorkers,
+      rss,
+    });
+    if (reason) {
+      child.retire(reason);
+      this.#fill();
+    } else this.#nextLifetime(child);
+    this.#checkWaiters();
+  }
+
+  /** onChildReap for one lifetime; `end` is undefined when a reused child's lifetime ended with finish(). */
+  #reap(child: ChildHandle, lifetime: Lifetime, status: number, end: ProcessEnd | undefined): void {
+    const { onChildReap } = this.options;
+    if (!onChildReap) return;
+    const payload = lifetime.hasPayload ? lifetime.payload : undefined;
+    const info = reapInfo(lifetime, end);
+    const fail = (err: unknown): void => this.#fail(err);
+    const result = callHook(() => onChildReap(this.owner, child.pid, status, payload, info), fail);
+    const done = result === THREW ? undefined : settleHook(result, fail);
+    if (done) {
+      this.#reapHooks.add(done);
+      void done.finally(() => {
+        this.#reapHooks.delete(done);
+        this.#checkWaiters();
+      });
+    }
   }
 
   // ---- the prefork loop ----
@@ -214,12 +267,15 @@ export class Manager implements ChildHandleHost {
     }
   }
 
-  /** Spawns one child; false when spawning failed or a hook threw, so the loop stops for now. */
-  #spawnOne(): boolean {
-    const { beforeFork, afterFork } = this.options;
+  /**
+   * Calls beforeFork for a lifetime about to begin: `{ workerData }`, or
+   * undefined when it threw, returned a promise, or called stop().
+   */
+  #beforeFork(): { workerData: unknown } | undefined {
+    const { beforeFork } = this.options;
     const fail = (err: unknown): void => this.#fail(err);
     const workerData = beforeFork ? callHook(() => beforeFork(this.owner), fail) : undefined;
-    if (workerData === THREW) return false;
+    if (workerData === THREW) return undefined;
     if (isThenable(workerData)) {
       workerData.then(undefined, () => {}); // reported as the TypeError below, not as an unhandled rejection
       fail(
@@ -228,10 +284,53 @@ export class Manager implements ChildHandleHost {
             'asynchronously through a callback instead',
         ),
       );
-      return false;
+      return undefined;
     }
-    // beforeFork may have called stop(): spawn nothing more then.
-    if (!this.#starting) return false;
+    // beforeFork may have called stop(): begin nothing more then.
+    if (!this.#starting) return undefined;
+    return { workerData };
+  }
+
+  /** afterFork, and the lifetime's timeout; false when afterFork threw. */
+  #lifetimeBegun(child: ChildHandle): boolean {
+    const { lifetimeTimeout } = this.options;
+    const lifetime = child.lifetime;
+    if (lifetimeTimeout !== undefined && lifetime) {
+      lifetime.later(lifetimeTimeout, () => child.abortLifetime('timeout', true, this.options.gracePeriod));
+    }
+    const { afterFork } = this.options;
+    if (!afterFork) return true;
+    const fail = (err: unknown): void => this.#fail(err);
+    const result = callHook(() => afterFork(this.owner, child.pid), fail);
+    if (result === THREW) return false;
+    void settleHook(result, fail);
+    return true;
+  }
+
+  /**
+   * A reused child finished a lifetime and is not retired: its next one, with
+   * the hooks around it as around a spawn. Handed over now rather than when its
+   * start() asks: the acknowledgement and the next lifetime leave in one write,
+   * and the child's start() resolves without a round trip of its own.
+   */
+  #nextLifetime(child: ChildHandle): void {
+    const begin = this.#beforeFork();
+    if (!begin) return child.retire('stopping');
+    try {
+      child.beginLifetime(begin.workerData, this.#maxWorkers);
+    } catch (err) {
+      child.retire('stopping');
+      this.#fail(err);
+      return;
+    }
+    this.#lifetimeBegun(child);
+  }
+
+  /** Spawns one child; false when spawning failed or a hook threw, so the loop stops for now. */
+  #spawnOne(): boolean {
+    const begin = this.#beforeFork();
+    if (!begin) return false;
+    const fail = (err: unknown): void => this.#fail(err);
 
     const command = reexecCommand(this.options.exec);
     const spawned = spawn(command.file, command.args, {
@@ -246,21 +345,23 @@ export class Manager implements ChildHandleHost {
       this.#spawnTimer = setTimeout(() => this.#fill(), Math.min(pause, MAX_TIMER_MS));
       return false;
     }
-    const child = new ChildHandle(spawned as typeof spawned & { pid: number }, this.generation, this);
+    const limit = this.#retirement.limitForNewChild();
+    const child = new ChildHandle(spawned as typeof spawned & { pid: number }, this.generation, this, limit);
     spawned.once('exit', guardChild(child));
     this.children.set(child.pid, child);
     try {
-      child.hello(this.generation, workerData, this.#listeners.map((listener) => listener.info));
+      child.hello(this.generation, begin.workerData, {
+        maxWorkers: this.#maxWorkers,
+        reuse: this.#reuse,
+        reportRss: this.#reuse && this.options.maxChildMemory !== undefined,
+        listeners: this.#listeners.map((listener) => listener.info),
+      });
     } catch (err) {
       child.kill('SIGKILL');
       fail(err);
       return false;
     }
-    if (!afterFork) return true;
-    const result = callHook(() => afterFork(this.owner, child.pid), fail);
-    if (result === THREW) return false;
-    void settleHook(result, fail);
-    return true;
+    return this.#lifetimeBegun(child);
   }
 
   // ---- signals ----

@@ -104,6 +104,11 @@ export class Channel {
     return this.#backlogged;
   }
 
+  /** Bytes handed to the stream but not yet to the kernel, plus lines held in this tick. */
+  get queuedBytes(): number {
+    return this.#output.writableLength + this.#held.reduce((sum, line) => sum + line.length, 0);
+  }
+
   /** Queues a line; `done` runs once the bytes are handed to the kernel (or the write failed). */
   write(line: string, done?: WriteDone): void {
     if (this.#cannotWrite()) {

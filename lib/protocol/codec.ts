@@ -64,14 +64,24 @@ type Checks<M extends { type: string }> = { [T in M['type']]: (message: Record<s
 
 const FROM_CHILD: Checks<ChildToManager> = {
   call: (m) => isId(m.id) && typeof m.name === 'string',
-  finish: (m) => isId(m.id),
+  finish: (m) => isId(m.id) && (m.code === undefined || isId(m.code)) && (m.rss === undefined || typeof m.rss === 'number'),
+  crash: (m) => isId(m.lifetime) && isReportedError(m.error),
 };
 
 const FROM_MANAGER: Checks<ManagerToChild> = {
   hello: (m) => isId(m.managerPid) && isId(m.generation) && (m.listeners === undefined || Array.isArray(m.listeners)),
   reply: (m) => isId(m.id),
   notice: (m) => typeof m.message === 'string',
+  'next-lifetime': (m) => isId(m.lifetime) && isId(m.maxWorkers),
+  'abort-lifetime': (m) => isId(m.lifetime) && typeof m.reason === 'string' && typeof m.timeout === 'boolean',
+  retire: (m) => typeof m.reason === 'string',
+  message: () => true,
 };
+
+function isReportedError(value: unknown): boolean {
+  const error = value as Record<string, unknown> | null;
+  return typeof error === 'object' && error !== null && typeof error.name === 'string' && typeof error.message === 'string';
+}
 
 function decode<M extends { type: string }>(line: Buffer, checks: Checks<M>): M {
   const message = parseObject(line);
@@ -79,7 +89,10 @@ function decode<M extends { type: string }>(line: Buffer, checks: Checks<M>): M 
   if (typeof type === 'string' && Object.hasOwn(checks, type) && checks[type as M['type']](message)) {
     return message as unknown as M;
   }
-  const error = new ProtocolError(`not a ${alternatives(Object.keys(checks))} message: ${preview(line)}`);
+  // A child's crash report is its last words, not part of the conversation a
+  // child author implements: the message names what a peer is expected to send.
+  const names = Object.keys(checks).filter((name) => name !== 'crash');
+  const error = new ProtocolError(`not a ${alternatives(names)} message: ${preview(line)}`);
   if (isId(message.id)) error.id = message.id;
   throw error;
 }

@@ -14,11 +14,25 @@ export interface CallMessage {
   payload?: unknown;
 }
 
-/** Child → manager: the final payload, sent by finish(); the reply is the go-ahead to exit. */
+import type { ReportedError } from '../view';
+
+/** Child → manager: the final payload, sent by finish(); the reply is the go-ahead to exit (or, reused, to go round). */
 export interface FinishMessage {
   type: 'finish';
   id: number;
   payload?: unknown;
+  /** The code given to finish(): a reused child's lifetime status, since its process does not exit. */
+  code?: number;
+  /** The child's RSS in bytes, sent only when the hello asked (`reportRss`): the manager compares it with maxChildMemory without polling. */
+  rss?: number;
+}
+
+/** Child → manager: the uncaught exception (or unhandled rejection) about to end this process, written synchronously. */
+export interface CrashMessage {
+  type: 'crash';
+  /** The lifetime it happened in. */
+  lifetime: number;
+  error: ReportedError;
 }
 
 /** Manager → child: the first message a child receives. */
@@ -34,6 +48,12 @@ export interface HelloMessage {
    * fd 5 + i. Absent without the `listen` option.
    */
   listeners?: ListenerAddress[];
+  /** The manager's maxWorkers when it spawned this child (a child's ppi.maxWorkers, as Perl's copy at fork). */
+  maxWorkers?: number;
+  /** lifetimesPerChild > 1: finish() resolves and the child waits for `next-lifetime` or `retire`. */
+  reuse?: boolean;
+  /** Send `rss` with finish (maxChildMemory is set). */
+  reportRss?: boolean;
 }
 
 /** A child finds the manager's i-th listening socket on this descriptor + i (after the channel's fd 3 and 4). */
@@ -48,6 +68,36 @@ export interface ListenerAddress {
   path?: string;
   /** The `backlog` asked for; `ppi.serve()` passes it to listen(). */
   backlog?: number;
+}
+
+/** Manager → child (reused): begin lifetime `lifetime`; the child's pending start() resolves false. */
+export interface NextLifetimeMessage {
+  type: 'next-lifetime';
+  lifetime: number;
+  maxWorkers: number;
+  workerData?: unknown;
+}
+
+/** Manager → child: abort lifetime `lifetime` (lifetimeTimeout or cancel()); ignored when that lifetime is over. */
+export interface AbortLifetimeMessage {
+  type: 'abort-lifetime';
+  lifetime: number;
+  /** 'timeout' for lifetimeTimeout, otherwise the reason given to cancel(). */
+  reason: string;
+  timeout: boolean;
+}
+
+/** Manager → child (reused): no further lifetime; flush stdout/stderr and exit 0. */
+export interface RetireMessage {
+  type: 'retire';
+  /** Why, for people reading a trace: 'served', 'generation', 'maxWorkers', 'memory', 'stopping'. */
+  reason: string;
+}
+
+/** Manager → child: a message from ppi.send(pid, message), for the child's ppi.on('message'). */
+export interface UserMessage {
+  type: 'message';
+  payload?: unknown;
 }
 
 /** Why a call failed; a child turns it into `CallbackError.code`. */
@@ -65,7 +115,7 @@ export interface ReplyMessage {
   type: 'reply';
   id: number;
   result?: unknown;
-  error?: { code: FailureCode; message: string };
+  error?: { code: FailureCode; message: string; cause?: ReportedError };
 }
 
 /** Manager → child: the manager dropped something the child sent that it could not tie to a call. */
@@ -74,11 +124,18 @@ export interface NoticeMessage {
   message: string;
 }
 
-export type ChildToManager = CallMessage | FinishMessage;
-export type ManagerToChild = HelloMessage | ReplyMessage | NoticeMessage;
+export type ChildToManager = CallMessage | FinishMessage | CrashMessage;
+export type ManagerToChild =
+  | HelloMessage
+  | ReplyMessage
+  | NoticeMessage
+  | NextLifetimeMessage
+  | AbortLifetimeMessage
+  | RetireMessage
+  | UserMessage;
 
 /**
  * Sent in `hello`. Raised when a message changes shape, so that a child
  * running another copy of the library (the `exec` option) can tell.
  */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;

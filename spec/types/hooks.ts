@@ -2,7 +2,17 @@
 // `Data` from `beforeFork`'s result, and hooks that receive `ppi` as a plain
 // `PreforkView` (the lead's decision, see lib/options.ts) without spoiling the
 // inference of `C`, `Final` and `Data` from the same options object.
-import { PreforkIPC, type CallbackMap, type ManagerExitPolicy, type PreforkOptions, type PreforkView } from 'parallel-prefork-ipc';
+import {
+  PreforkIPC,
+  type CallbackMap,
+  type FinishResult,
+  type ManagerExitPolicy,
+  type PreforkOptions,
+  type PreforkView,
+  type ReapInfo,
+  type ReapReason,
+  type ReportedError,
+} from 'parallel-prefork-ipc';
 import { assertType, type Equal } from './helpers.js';
 
 type ParamsOf<P> = P extends PreforkIPC<infer C, infer Final, infer Data> ? { C: C; Final: Final; Data: Data } : never;
@@ -141,3 +151,51 @@ assertType<Equal<typeof fromOptions.workerData, number | undefined>>();
 // @ts-expect-error beforeFork must return the declared Data
 const badData: PreforkOptions<CallbackMap, unknown, number> = { beforeFork: () => 'one' };
 void badData;
+
+// ---- lifetimes (issue 10): finish() resolves when lifetimesPerChild says a process serves
+// more than one lifetime, and never settles by default; onChildReap's fifth argument ----
+
+assertType<Equal<FinishResult<1>, never>>();
+assertType<Equal<FinishResult<100>, void>>();
+assertType<Equal<FinishResult<number>, void>>();
+
+const reused = new PreforkIPC({
+  lifetimesPerChild: Infinity,
+  lifetimesJitter: 10,
+  maxChildMemory: 2 ** 29,
+  lifetimeTimeout: 5000,
+  onChildReap: (_ppi, _pid, _status, total: number | undefined, info) => {
+    assertType<Equal<typeof info, ReapInfo>>();
+    assertType<Equal<typeof info.reason, ReapReason>>();
+    assertType<Equal<typeof info.error, ReportedError | undefined>>();
+    void total;
+  },
+});
+const hundred = new PreforkIPC({ lifetimesPerChild: 100, beforeFork: () => 'job' });
+const one = new PreforkIPC({ lifetimesPerChild: 1 });
+
+export async function reusedFinishes(): Promise<void> {
+  const resolved: void = await reused.finish(0, 3);
+  void resolved;
+  assertType<Equal<Awaited<ReturnType<typeof hundred.finish>>, void>>();
+  assertType<Equal<typeof hundred.workerData, string | undefined>>();
+  const never: never = await one.finish();
+  void never;
+  // @ts-expect-error the final payload is a number here
+  await reused.finish(0, 'three');
+}
+
+export function lifetimeMembers(): void {
+  assertType<Equal<typeof reused.lifetime, number>>();
+  assertType<Equal<typeof reused.abortSignal, AbortSignal>>();
+  const cancelled: boolean = reused.cancel(1, 'enough');
+  const sent: boolean = reused.send(1, { any: ['json'] });
+  reused.on('message', (message) => assertType<Equal<typeof message, unknown>>()).off('message', () => {});
+  // @ts-expect-error the only event is 'message'
+  reused.on('exit', () => {});
+  void cancelled;
+  void sent;
+}
+
+// @ts-expect-error a typo in an option name is a type error too (and a TypeError at run time)
+new PreforkIPC({ lifetimePerChild: 5 });

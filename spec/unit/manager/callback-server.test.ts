@@ -58,14 +58,30 @@ test('a handler that throws is HANDLER_ERROR with its message; serve() does not 
       throw new Error('kaput');
     },
   }).serve('boom', 1, undefined);
-  expect(outcome).toEqual({ ok: false, code: 'HANDLER_ERROR', message: "callback 'boom' failed in the manager: kaput" });
+  expect(outcome).toEqual({
+    ok: false,
+    code: 'HANDLER_ERROR',
+    message: "callback 'boom' failed in the manager: kaput",
+    // The handler's error itself, for the child's CallbackError.cause (issue 10).
+    cause: { name: 'Error', message: 'kaput', stack: expect.stringMatching(/^Error: kaput\n\s+at boom /) },
+  });
 });
 
 test('a rejection is HANDLER_ERROR; a non-Error reason is shown as a string', async () => {
   // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the test is about a non-Error rejection reason
   const s = server({ rej: () => Promise.reject(new Error('no')), str: () => Promise.reject('plain') });
-  expect(await s.serve('rej', 1, undefined)).toEqual({ ok: false, code: 'HANDLER_ERROR', message: "callback 'rej' failed in the manager: no" });
-  expect(await s.serve('str', 1, undefined)).toEqual({ ok: false, code: 'HANDLER_ERROR', message: "callback 'str' failed in the manager: plain" });
+  expect(await s.serve('rej', 1, undefined)).toEqual({
+    ok: false,
+    code: 'HANDLER_ERROR',
+    message: "callback 'rej' failed in the manager: no",
+    cause: { name: 'Error', message: 'no', stack: expect.any(String) },
+  });
+  expect(await s.serve('str', 1, undefined)).toEqual({
+    ok: false,
+    code: 'HANDLER_ERROR',
+    message: "callback 'str' failed in the manager: plain",
+    cause: { name: 'Error', message: 'plain' },
+  });
 });
 
 test('with a timeout, a handler that throws is still HANDLER_ERROR', async () => {

@@ -162,7 +162,7 @@ describe('decodeFromManager', () => {
     ['notice with a numeric message', '{"type":"notice","message":1}'],
     ['a child message', '{"type":"call","id":1,"name":"x"}'],
   ])('%s is refused', (_, line) => {
-    expect(thrown(() => decodeFromManager(buf(line))).message).toMatch(/^not a hello, reply or notice message: /);
+    expect(thrown(() => decodeFromManager(buf(line))).message).toMatch(/^not a hello, reply, notice, next-lifetime, abort-lifetime, retire or message message: /); // issue 10 added four
   });
 
   test('a bad reply keeps its id', () => {
