@@ -310,6 +310,7 @@ function rejectUnknownNames(options: Record<string, unknown>): void {
   for (const name of Object.keys(options)) {
     if (Object.hasOwn(OPTION_NAMES, name)) continue;
     // Loaded only here: a mistyped option is rare, and every module costs each child start-up time.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded lazily, only for the error
     const { closestName } = require('./did-you-mean') as typeof import('./did-you-mean');
     const near = closestName(name, known);
     throw new TypeError(`PreforkIPC has no option '${name}'${near ? `: did you mean '${near}'?` : ` (options: ${known.join(', ')})`}`);

@@ -2,7 +2,17 @@
 import { run } from './support/run';
 
 type Info = { reason: string; exitCode: number | null; signal: string | null; lifetime: number; error?: Record<string, unknown> };
-type Reap = { event: 'reap'; pid: number; status: number; payload: any; info: Info };
+/** What the fixture's children put in their final payloads (each case sets some of these). */
+interface Payload {
+  workerData: number;
+  lifetime: number;
+  maxWorkers: number;
+  pid: number;
+  n: number;
+  generation: number;
+  message: unknown;
+}
+type Reap = { event: 'reap'; pid: number; status: number; payload: Payload; info: Info };
 
 const lifetimes = (name: string, env: Record<string, string> = {}) => run(['lifetimes.js'], { env: { ...process.env, CASE: name, ...env } });
 const reaps = (events: Array<Record<string, unknown>>): Reap[] => events.filter((e) => e.event === 'reap') as Reap[];
@@ -128,7 +138,7 @@ describe.each([
       { event: 'cancelled', result: true, unknown: false },
     ]);
     for (const reap of reaps(end.events)) {
-      expect(reap.payload).toMatchObject({ name: 'AbortError', message: expect.stringContaining('enough') });
+      expect(reap.payload).toMatchObject({ name: 'AbortError', message: expect.stringContaining('enough') as unknown });
       expect(reap.info.reason).toBe('finished');
     }
   });

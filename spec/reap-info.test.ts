@@ -2,7 +2,16 @@
 import { PreforkIPC } from '../lib';
 import { run } from './support/run';
 
-type Reap = { pid: number; status: number; payload: any; info: { reason: string; lifetime: number; exitCode: number | null; error?: any } };
+interface Payload {
+  early: number;
+  now: number;
+}
+type Reap = {
+  pid: number;
+  status: number;
+  payload: Payload;
+  info: { reason: string; lifetime: number; exitCode: number | null; error: { name: string; message: string; stack: string } };
+};
 const lifetimes = (name: string, env: Record<string, string> = {}) => run(['lifetimes.js'], { env: { ...process.env, CASE: name, ...env } });
 const reaps = (events: Array<Record<string, unknown>>): Reap[] => events.filter((e) => e.event === 'reap') as unknown as Reap[];
 

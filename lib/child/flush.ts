@@ -27,8 +27,7 @@ export function watchStdio(): void {
   watched = true;
   for (const name of ['stdout', 'stderr'] as const) {
     const original = Object.getOwnPropertyDescriptor(process, name);
-    const get = original?.get;
-    if (!original || !get || !original.configurable) {
+    if (!original?.get || !original.configurable) {
       touched.add(name); // already a plain value, or not ours to wrap: always flush it
       continue;
     }
@@ -38,7 +37,7 @@ export function watchStdio(): void {
       get() {
         touched.add(name);
         Object.defineProperty(process, name, original);
-        return get.call(process) as unknown;
+        return process[name]; // through Node's own getter again
       },
     });
   }

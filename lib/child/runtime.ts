@@ -25,6 +25,7 @@ interface PendingCall {
 
 /** Loaded on first use, when an error crosses the pipe: most children never need it, and every module costs start-up. */
 function errorShape(): typeof import('../protocol/error-shape') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded lazily, only when an error crosses the pipe
   return require('../protocol/error-shape') as typeof import('../protocol/error-shape');
 }
 

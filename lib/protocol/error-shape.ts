@@ -15,7 +15,7 @@ export function toReportedError(error: unknown, depth = 0): ReportedError {
   const source = error as Record<string, unknown>;
   const shape: ReportedError = {
     name: typeof source.name === 'string' ? source.name : 'Error',
-    message: typeof source.message === 'string' ? source.message : String(error),
+    message: typeof source.message === 'string' ? source.message : describe(error),
   };
   if (typeof source.stack === 'string') shape.stack = source.stack;
   for (const key of Object.getOwnPropertyNames(error)) {
@@ -33,6 +33,15 @@ export function toReportedError(error: unknown, depth = 0): ReportedError {
     if (jsonable(value)) shape[key] = value;
   }
   return shape;
+}
+
+/** A thrown object without a string `message`, for people: its JSON, or what kind of object it is. */
+function describe(value: object): string {
+  try {
+    return JSON.stringify(value) ?? Object.prototype.toString.call(value);
+  } catch {
+    return Object.prototype.toString.call(value); // a cycle
+  }
 }
 
 function jsonable(value: unknown): boolean {

@@ -63,7 +63,7 @@ test('a handler that throws is HANDLER_ERROR with its message; serve() does not 
     code: 'HANDLER_ERROR',
     message: "callback 'boom' failed in the manager: kaput",
     // The handler's error itself, for the child's CallbackError.cause (issue 10).
-    cause: { name: 'Error', message: 'kaput', stack: expect.stringMatching(/^Error: kaput\n\s+at boom /) },
+    cause: { name: 'Error', message: 'kaput', stack: expect.stringMatching(/^Error: kaput\n\s+at boom /) as unknown },
   });
 });
 
@@ -74,7 +74,7 @@ test('a rejection is HANDLER_ERROR; a non-Error reason is shown as a string', as
     ok: false,
     code: 'HANDLER_ERROR',
     message: "callback 'rej' failed in the manager: no",
-    cause: { name: 'Error', message: 'no', stack: expect.any(String) },
+    cause: { name: 'Error', message: 'no', stack: expect.any(String) as unknown },
   });
   expect(await s.serve('str', 1, undefined)).toEqual({
     ok: false,

@@ -20,7 +20,7 @@ test.each([
   ['past lifetimeTimeout, but finished', { timedOut: true, finished: true }, exited(0), 'finished'],
   ['a line over maxMessageBytes', { timedOut: true }, exited(null, 'SIGKILL', true), 'overflow'],
 ] as const)('%s', (_, set, end, reason) => {
-  const info = reapInfo(lifetime(set as Partial<Lifetime>), end);
+  const info = reapInfo(lifetime(set), end);
   expect(info.reason).toBe(reason);
   expect(info.exitCode).toBe(end.code);
   expect(info.signal).toBe(end.signal);

@@ -1,8 +1,9 @@
 import { fromReportedError, toReportedError } from '../../../lib/protocol/error-shape';
+import type { ReportedError } from '../../../lib/view';
 
 test('name, message, stack, code and other own JSON-able properties survive JSON', () => {
   const err = Object.assign(new RangeError('out of range'), { code: 'E_RANGE', detail: { at: 3 }, fn: () => 1, big: 1n });
-  const shape = JSON.parse(JSON.stringify(toReportedError(err)));
+  const shape = JSON.parse(JSON.stringify(toReportedError(err))) as ReportedError;
   expect(shape).toEqual({ name: 'RangeError', message: 'out of range', stack: err.stack, code: 'E_RANGE', detail: { at: 3 } });
   const back = fromReportedError(shape);
   expect(back).toBeInstanceOf(Error);
@@ -18,7 +19,7 @@ test('a cause chain is kept a few levels deep; a cycle ends', () => {
   const shape = toReportedError(outer);
   expect(shape.cause).toMatchObject({ name: 'Error', message: 'inner', cause: { message: 'outer' } });
   expect(() => JSON.stringify(shape)).not.toThrow();
-  const back = fromReportedError(JSON.parse(JSON.stringify(shape)));
+  const back = fromReportedError(JSON.parse(JSON.stringify(shape)) as ReportedError);
   expect((back.cause as Error).message).toBe('inner');
 });
 
