@@ -40,6 +40,16 @@ test('handler errors, unknown names, timeouts and unsendable values reject in th
   expect(end.events.find((e) => e.event === 'concurrent')).toEqual({ event: 'concurrent', inOrder: true, count: 50 });
 });
 
+test('CRLF on fd 4: a line that is only "\\r" is skipped without a warning; a message ended by "\\r\\n" is read', async () => {
+  const end = await scenario('crlf');
+  expect(end.code).toBe(0);
+  expect(end.events.find((e) => e.event === 'reap')).toMatchObject({ status: 0 });
+  expect(end.stderr).not.toMatch(/malformed/);
+  const got = end.events.filter((e) => e.event === 'manager-got').map((e) => e.payload);
+  expect(got).toEqual(['sent with CRLF', 'after crlf']);
+  expect(end.events.find((e) => e.event === 'result')).toMatchObject({ name: 'after crlf', value: 'after crlf' });
+});
+
 test('a malformed line on fd 4 is warned about with the pid and dropped; the child goes on', async () => {
   const end = await scenario('malformed');
   expect(end.code).toBe(0);

@@ -82,6 +82,18 @@ test('a throwing, a hanging and a crashing handler, and malformed lines, each fa
   expect(Date.now() - began).toBeLessThan(10_000);
 });
 
+test('CRLF job file (printf \'1\\r\\n\\r\\n2\\r\\n\'): the blank CRLF line is no job, the others are; exit 0', async () => {
+  const file = path.join(dir, 'crlf.ndjson');
+  writeFileSync(file, '1\r\n\r\n2\r\n');
+  const finished = await cli(['-w', '1', path.join(HANDLERS, 'double.js'), file]);
+  expect(finished.stderr).toBe('');
+  expect(finished.code).toBe(0);
+  expect(results(finished)).toEqual([
+    { job: 0, ok: true, result: 2 },
+    { job: 1, ok: true, result: 4 },
+  ]);
+});
+
 test('--retries runs a failed job again, and reports the attempts when it keeps failing', async () => {
   const file = jobFile('retries.ndjson', [{ flaky: 3 }, { throw: 'always' }, { flaky: 5 }]);
   const finished = await cli(['-w', '2', '--retries', '2', path.join(HANDLERS, 'behave.js'), file]);
@@ -131,7 +143,8 @@ describe('signals', () => {
   const sleepers = (): string => jobFile('sleepers.ndjson', Array.from({ length: 12 }, (_, i) => ({ sleep: 500, ok: i })));
 
   async function interrupt(signal: NodeJS.Signals, opts: { group: boolean; second: boolean }): Promise<Finished> {
-    const running = start([BIN, '-w', '3', path.join(HANDLERS, 'behave.js'), sleepers()], { command: process.execPath, detached: opts.group });
+    // start() makes the CLI the leader of a process group of its own: -pid reaches it and its workers, as Ctrl-C would.
+    const running = start([BIN, '-w', '3', path.join(HANDLERS, 'behave.js'), sleepers()], { command: process.execPath });
     const target = opts.group ? -running.child.pid! : running.child.pid!;
     // Wait until the first jobs are under way (the pool is up) and results have started to come.
     await running.waitFor('"job":0', 10_000);

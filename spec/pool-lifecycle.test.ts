@@ -49,6 +49,21 @@ test('children that die at start-up: after the first wave, one spawn per errResp
   const later = times.slice(4);
   for (let i = 1; i < later.length; i++) expect(later[i] - later[i - 1]).toBeGreaterThanOrEqual(280);
   expect(later.length).toBeLessThanOrEqual(5); // about 1200 ms / 300 ms, not 4 per interval
+  // The pacing above counts from the last spawn; the first replacement is held back by the pause
+  // after the first crash (without it, the pacing would let it through at once).
+  const firstCrash = end.events.find((e) => e.event === 'reap') as { status: number; at: number };
+  expect(firstCrash.status).toBe(1);
+  expect(times[4] - firstCrash.at).toBeGreaterThanOrEqual(280);
+});
+
+test('errRespawnInterval: after a non-zero exit the next spawn waits that long from the exit, even with no crash loop to pace', async () => {
+  const end = await edge('pause-after-late-crash');
+  const spawns = end.events.filter((e) => e.event === 'spawn').map((e) => e.at as number);
+  const reaps = end.events.filter((e) => e.event === 'reap') as Array<{ status: number; at: number }>;
+  expect(reaps.slice(0, 2).map((r) => r.status)).toEqual([3, 3]);
+  // Each child lived 800 ms, longer than the 500 ms interval: only the pause can hold its replacement back.
+  for (let i = 0; i < 2; i++) expect(spawns[i + 1] - reaps[i].at).toBeGreaterThanOrEqual(450);
+  expect(end.events.at(-1)).toEqual({ event: 'end', left: 0 });
 });
 
 test('an async beforeFork makes start() reject with a TypeError instead of sending {} as workerData', async () => {

@@ -72,6 +72,10 @@ test('a child that exits 0 is replaced at once, errRespawnInterval does not appl
   await p.waitForEvents('reap', 3);
   // Three exits with status 0 inside a 5 s errRespawnInterval: no pause was taken.
   expect(p.events('reap').slice(0, 3).map((e) => e.status)).toEqual([0, 0, 0]);
+  // Each replacement was spawned right after the reap, not 5 s later (the margin is for a loaded machine).
+  const reaped = p.events('reap').map((e) => e.t as number);
+  const forked = p.events('afterFork').map((e) => e.t as number);
+  for (let i = 0; i < 2; i++) expect(forked[i + 1] - reaped[i]).toBeLessThan(2500);
   p.child.kill('SIGTERM');
   expect((await p.done).code).toBe(0);
 });

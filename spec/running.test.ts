@@ -1,10 +1,10 @@
 // Every way a user runs a manager script, end to end with the real commands.
 // The commands are slow to start (type-checking ts-node takes seconds), so all
 // of them are launched at once in beforeAll and each test checks its own result.
-import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import path from 'node:path';
-import { ROOT } from './support/run';
+import { ROOT, spawnInGroup } from './support/run';
 
 const DIR = path.join(ROOT, 'spec', 'fixtures', 'running');
 const TS_NODE = path.join(ROOT, 'node_modules', 'ts-node', 'dist', 'bin.js');
@@ -31,18 +31,19 @@ interface Report {
   childOnly: { value: string; where: string; compilers: { typescript: boolean; swc: boolean } } | null;
 }
 
-const running = new Set<ReturnType<typeof spawn>>();
+const running = new Set<ChildProcess>();
 
 function launch(args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; input?: string } = {}): Promise<Result> {
   const env = { ...process.env, ...options.env };
   for (const [key, value] of Object.entries(env)) if (value === undefined) delete env[key];
-  const child = spawn(process.execPath, args, { cwd: options.cwd ?? ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
+  // Scope 'file': these run across the whole file; their process groups are killed after its last test.
+  const child = spawnInGroup(process.execPath, args, { cwd: options.cwd ?? ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] }, 'file');
   running.add(child);
-  child.stdin.end(options.input ?? '');
+  child.stdin!.end(options.input ?? '');
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   const timer = setTimeout(() => child.kill('SIGKILL'), RUN_TIMEOUT_MS);
   return new Promise((resolve) => {
     child.on('close', (code) => {

@@ -49,6 +49,24 @@ test('HUP mapped to TERM ends the generation and starts a new one; USR1 mapped t
   expect(end.events.filter((e) => e.event === 'reap')).toHaveLength(4);
 });
 
+test('signalReceived is \'\' again once start() begins: generation 2 sees it so in beforeFork and in its callbacks', async () => {
+  const p = pool({ options: { maxWorkers: 2 } });
+  await p.waitForEvents('ready', 2);
+  p.child.kill('SIGHUP');
+  await p.waitForEvents('ready', 4);
+  // HUP did set it, and start() returned with it …
+  expect(p.events('started-returned')[0]).toMatchObject({ signal: 'HUP' });
+  // … and the next start() cleared it before its first spawn, as the docs and Perl say.
+  const forks = p.events('beforeFork');
+  expect(forks.length).toBeGreaterThanOrEqual(4);
+  expect(forks.map((e) => e.signalReceived)).toEqual(forks.map(() => ''));
+  const secondGeneration = p.events('ready').filter((e) => e.generation === 2);
+  expect(secondGeneration).toHaveLength(2);
+  expect(secondGeneration.map((e) => e.signalReceived)).toEqual(['', '']);
+  p.child.kill('SIGTERM');
+  expect((await p.done).code).toBe(0);
+});
+
 test('[signal, interval] forwards the signal to one child at a time', async () => {
   // 600 ms apart, checked against 400: a reap comes a child's exit time after its signal,
   // and on a loaded machine that time varies by more than 50 ms (248 ms was seen against 300).

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 export const FIXTURES = path.join(__dirname, '..', 'fixtures');
@@ -27,13 +27,84 @@ export interface Running {
   done: Promise<Finished>;
 }
 
-const started = new Set<ChildProcess>();
+/**
+ * Clean-up that does not depend on the library under test. Every process a spec
+ * starts through this module leads a process group of its own (`detached: true`),
+ * and the manager's children, grandchildren and orphans stay in that group. When
+ * the test ends, passed or failed, the whole group gets SIGKILL: a regression
+ * that leaves children behind (say, broken orphan protection) fails its test in
+ * seconds instead of keeping jest's output pipes open and hanging the run.
+ * A group started while a test runs is killed after that test; one started in
+ * `beforeAll` (scope 'file') after the file's last test. Should the test process
+ * itself die first (Ctrl-C, a crash), spec/support/reaper.js kills what is left.
+ */
+const groups = { test: new Set<number>(), file: new Set<number>() };
+let reaper: ChildProcess | undefined;
 
-// A failed test must not leave its manager (and so its children) running and keep jest alive.
-afterEach(() => {
-  for (const child of started) child.kill('SIGKILL');
-  started.clear();
-});
+function tellReaper(line: string): void {
+  if (!reaper) {
+    reaper = spawn(process.execPath, [path.join(__dirname, 'reaper.js')], { detached: true, stdio: ['pipe', 'ignore', 'ignore'] });
+    reaper.on('error', () => {});
+    reaper.stdin!.on('error', () => {});
+    // Neither the reaper nor its pipe may keep the test process alive.
+    reaper.unref();
+    (reaper.stdin as unknown as { unref(): void }).unref();
+  }
+  reaper.stdin!.write(`${line}\n`);
+}
+
+/** Sends SIGKILL to every process in the group `pgid`; false when none was left. */
+export function killGroup(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 'SIGKILL');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function cleanUp(scope: Set<number>): void {
+  for (const pgid of scope) {
+    killGroup(pgid);
+    tellReaper(`-${pgid}`);
+  }
+  scope.clear();
+}
+
+afterEach(() => cleanUp(groups.test));
+afterAll(() => cleanUp(groups.file));
+
+/**
+ * spawn(), with the child as the leader of a new process group that is killed
+ * (with everything in it) when the test ends, or with scope 'file' when the spec file ends.
+ * `process.kill(-child.pid, signal)` reaches the whole group, as Ctrl-C would.
+ */
+export function spawnInGroup(command: string, args: readonly string[], options: SpawnOptions, scope: 'test' | 'file' = 'test'): ChildProcess {
+  const child = spawn(command, args, { ...options, detached: true });
+  if (child.pid !== undefined) {
+    groups[scope].add(child.pid);
+    tellReaper(`+${child.pid}`);
+  }
+  return child;
+}
+
+/** The pids of the live (not zombie) processes in the process group `pgid`. */
+export function groupMembers(pgid: number): number[] {
+  const members: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue; // gone meanwhile
+    }
+    // pid (comm) state ppid pgrp …; comm may hold spaces and parentheses.
+    const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(pgrp) === pgid && state !== 'Z' && state !== 'X') members.push(Number(entry));
+  }
+  return members;
+}
 
 function parseEvents(stdout: string): Array<Record<string, unknown>> {
   const events: Array<Record<string, unknown>> = [];
@@ -48,13 +119,11 @@ function parseEvents(stdout: string): Array<Record<string, unknown>> {
   return events;
 }
 
-/** Starts a fixture (a path under spec/fixtures, or a command) as a real subprocess. */
+/** Starts a fixture (a path under spec/fixtures, or a command) as a real subprocess, in a process group of its own (see spawnInGroup). */
 export function start(args: string[], options: SpawnOptions & { command?: string } = {}): Running {
   const command = options.command ?? process.execPath;
   const resolved = options.command ? args : [path.join(FIXTURES, args[0]), ...args.slice(1)];
-  const child = spawn(command, resolved, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], ...options });
-  started.add(child);
-  child.on('exit', () => started.delete(child));
+  const child = spawnInGroup(command, resolved, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], ...options });
   let out = '';
   let err = '';
   const watchers = new Set<() => void>();
