@@ -85,6 +85,7 @@ const MUTATIONS = [
     search: '      if (status === 0 || worker.finished) this.#crashing = false;\n',
     replace: '',
     specs: ['spec/edge-cases.test.ts', 'spec/prefork.test.ts'],
+    name: 'crash|errRespawnInterval',
     why: 'once crashing, spawns stay one per errRespawnInterval even after healthy children',
   },
   {
@@ -143,7 +144,7 @@ const MUTATIONS = [
     file: 'lib/manager/manager.ts',
     search: '        this.#reapHooks.add(done);\n',
     replace: '',
-    specs: ['spec/finish.test.ts', 'spec/prefork.test.ts', 'spec/edge-cases.test.ts'],
+    specs: ['spec/edge-cases.test.ts', 'spec/finish.test.ts'],
     why: 'waitAllChildren() resolves before an async onChildReap has settled',
   },
   {
@@ -195,7 +196,7 @@ const MUTATIONS = [
     file: 'lib/manager/worker.ts',
     search: '        this.#graceTimer = setTimeout(() => this.channel.destroy(), PIPE_CLOSE_GRACE_MS);\n',
     replace: '',
-    specs: ['spec/chaos.test.ts'],
+    specs: ['spec/edge-cases.test.ts'],
     name: 'grandchild',
     why: 'a grandchild holding the pipe keeps an exited child from being reaped',
   },
@@ -305,6 +306,7 @@ const MUTATIONS = [
     search: '  for (const channel of holding) channel.flushHeld();\n',
     replace: '',
     specs: ['spec/callbacks.test.ts', 'spec/finish.test.ts'],
+    name: 'process.exit|falsy',
     why: 'lines held back in the tick of a process.exit() are lost',
   },
   {
@@ -313,6 +315,7 @@ const MUTATIONS = [
     search: '      this.flushHeld(); // keep the order\n',
     replace: '',
     specs: ['spec/callbacks.test.ts', 'spec/finish.test.ts'],
+    name: 'order|50 MB',
     why: 'a large line sent after small ones in the same tick arrives before them',
   },
   {
@@ -357,6 +360,7 @@ const MUTATIONS = [
     search: '    if (this.#scheduler!.queued >= READ_AHEAD) this.#reader!.pause();\n',
     replace: '',
     specs: ['spec/cli.test.ts'],
+    name: 'ahead|10,000',
     why: 'the whole job file is read into memory ahead of the workers',
   },
   {
@@ -392,7 +396,7 @@ const MUTATIONS = [
     file: 'lib/options.ts',
     search: "errRespawnInterval: duration(options, 'errRespawnInterval', 1000)!,",
     replace: "errRespawnInterval: duration(options, 'errRespawnInterval', 0)!,",
-    specs: ['spec/errors.test.ts'],
+    specs: ['spec/options.test.ts', 'spec/errors.test.ts'],
     why: 'the documented default of 1000 ms is gone: a crash loop spins',
   },
   {
@@ -400,7 +404,7 @@ const MUTATIONS = [
     file: 'lib/options.ts',
     search: "limit(options, 'gracePeriod', 30_000)",
     replace: "limit(options, 'gracePeriod', undefined)",
-    specs: ['spec/errors.test.ts'],
+    specs: ['spec/options.test.ts', 'spec/errors.test.ts'],
     why: 'the documented default gracePeriod of 30 s is gone: a child ignoring TERM is never killed',
   },
 ];

@@ -50,6 +50,19 @@ test('CRLF on fd 4: a line that is only "\\r" is skipped without a warning; a me
   expect(end.events.find((e) => e.event === 'result')).toMatchObject({ name: 'after crlf', value: 'after crlf' });
 });
 
+test('calls made in the same tick as process.exit() still reach the manager', async () => {
+  const end = await scenario('exit');
+  expect(end.code).toBe(0);
+  expect(end.events.find((e) => e.event === 'reap')).toMatchObject({ status: 0 });
+  expect(end.events.filter((e) => e.event === 'note').map((e) => e.payload)).toEqual(['first', 'second', 'third']);
+});
+
+test('lines arrive in the order they were written, a large one included', async () => {
+  const end = await scenario('order');
+  expect(end.code).toBe(0);
+  expect(end.events.filter((e) => e.event === 'note').map((e) => e.payload)).toEqual([1, 2, `<${1 << 20} chars>`, 3]);
+});
+
 test('a malformed line on fd 4 is warned about with the pid and dropped; the child goes on', async () => {
   const end = await scenario('malformed');
   expect(end.code).toBe(0);

@@ -106,6 +106,11 @@ test('limits: a call over maxMessageBytes fails before sending; a child flooding
     code: 'BAD_PAYLOAD',
     message: expect.stringMatching(/callback 'echo' was not sent: .* over maxMessageBytes \(1048576\)/),
   });
+  // The limit is in bytes: a string of multi-byte characters can be over it with fewer UTF-16 units.
+  expect(byRole['too-big-utf8'].payload).toMatchObject({
+    code: 'BAD_PAYLOAD',
+    message: expect.stringMatching(/callback 'echo' was not sent: .* over maxMessageBytes \(1048576\)/),
+  });
   expect(byRole['worker'].payload).toEqual({ role: 'worker', n: 30 });
   const flooder = reaps.find((e) => !e.payload)!;
   expect(flooder.status).toBe(137);

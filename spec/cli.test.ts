@@ -128,6 +128,19 @@ test('jobs from standard input, with a TypeScript handler (loaded through tsx) a
   }
 });
 
+test('the manager reads only about 1,000 jobs ahead of its workers, then stops reading its input', async () => {
+  const running = start([BIN, '-w', '1', path.join(HANDLERS, 'behave.js')], { command: process.execPath, stdio: ['pipe', 'pipe', 'pipe'] });
+  const stdin = running.child.stdin!;
+  stdin.on('error', () => {}); // EPIPE once the clean-up kills the run
+  // The one worker sleeps on the first job; behind it, 3,000 jobs of 10 kB (30 MB).
+  const job = JSON.stringify({ ok: 'x'.repeat(10_000) }) + '\n';
+  stdin.write(JSON.stringify({ sleep: 60_000, ok: 0 }) + '\n' + job.repeat(3000));
+  await new Promise((r) => setTimeout(r, 3000));
+  // About 1,000 jobs (10 MB) were taken; the rest is still waiting on our side of the pipe.
+  expect(stdin.writableLength).toBeGreaterThan(15 * 1024 * 1024);
+  stdin.destroy();
+});
+
 test('a reader that goes away (| head -1) ends the run quietly with exit 1', async () => {
   const file = path.join(dir, 'head.ndjson');
   writeFileSync(file, Array.from({ length: 50_000 }, (_, i) => String(i)).join('\n') + '\n');

@@ -66,6 +66,28 @@ test('errRespawnInterval: after a non-zero exit the next spawn waits that long f
   expect(end.events.at(-1)).toEqual({ event: 'end', left: 0 });
 });
 
+test('waitAllChildren() waits for an async onChildReap to settle, not only for the children', async () => {
+  const end = await edge('async-on-child-reap');
+  expect(end.events.map((e) => e.event)).toEqual(['reap-settled', 'reap-settled', 'end']);
+  expect(end.events.at(-1)).toEqual({ event: 'end', left: 0 });
+});
+
+test('once a child finishes after a crash, the crash pacing ends: the pool refills all its slots at once', async () => {
+  const end = await edge('crash-pacing-ends');
+  const spawns = end.events.filter((e) => e.event === 'spawn').map((e) => e.at as number);
+  expect(spawns).toHaveLength(6);
+  // The first wave, then (after the 1000 ms pause for the crash) the three free slots together,
+  // not one per errRespawnInterval: three spawns in one go are milliseconds apart.
+  expect(spawns[5] - spawns[3]).toBeLessThan(1000);
+  expect(end.events.at(-1)).toEqual({ event: 'end', left: 0 });
+});
+
+test('a child whose grandchild still holds the pipe open is reaped soon after it exits', async () => {
+  const end = await edge('grandchild-holds-pipe');
+  expect(end.events.filter((e) => e.event === 'reap')).toEqual([{ event: 'reap', status: 0, grandchildAlive: true }]);
+  expect(end.events.at(-1)).toEqual({ event: 'end', left: 0 });
+});
+
 test('an async beforeFork makes start() reject with a TypeError instead of sending {} as workerData', async () => {
   const end = await lifecycle('async-before-fork');
   expect(end.events[0]).toMatchObject({ event: 'rejected', name: 'TypeError', numWorkers: 0 });
