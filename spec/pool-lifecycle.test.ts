@@ -57,7 +57,7 @@ test('children that die at start-up: after the first wave, one spawn per errResp
 });
 
 test('errRespawnInterval: after a non-zero exit the next spawn waits that long from the exit, even with no crash loop to pace', async () => {
-  const end = await edge('pause-after-late-crash');
+  const end = await lifecycle('pause-after-late-crash');
   const spawns = end.events.filter((e) => e.event === 'spawn').map((e) => e.at as number);
   const reaps = end.events.filter((e) => e.event === 'reap') as Array<{ status: number; at: number }>;
   expect(reaps.slice(0, 2).map((r) => r.status)).toEqual([3, 3]);
@@ -67,13 +67,13 @@ test('errRespawnInterval: after a non-zero exit the next spawn waits that long f
 });
 
 test('waitAllChildren() waits for an async onChildReap to settle, not only for the children', async () => {
-  const end = await edge('async-on-child-reap');
+  const end = await lifecycle('async-on-child-reap');
   expect(end.events.map((e) => e.event)).toEqual(['reap-settled', 'reap-settled', 'end']);
   expect(end.events.at(-1)).toEqual({ event: 'end', left: 0 });
 });
 
 test('once a child finishes after a crash, the crash pacing ends: the pool refills all its slots at once', async () => {
-  const end = await edge('crash-pacing-ends');
+  const end = await lifecycle('crash-pacing-ends');
   const spawns = end.events.filter((e) => e.event === 'spawn').map((e) => e.at as number);
   expect(spawns).toHaveLength(6);
   // The first wave, then (after the 1000 ms pause for the crash) the three free slots together,
@@ -83,7 +83,7 @@ test('once a child finishes after a crash, the crash pacing ends: the pool refil
 });
 
 test('a child whose grandchild still holds the pipe open is reaped soon after it exits', async () => {
-  const end = await edge('grandchild-holds-pipe');
+  const end = await lifecycle('grandchild-holds-pipe');
   expect(end.events.filter((e) => e.event === 'reap')).toEqual([{ event: 'reap', status: 0, grandchildAlive: true }]);
   expect(end.events.at(-1)).toEqual({ event: 'end', left: 0 });
 });
