@@ -165,6 +165,42 @@ const MUTATIONS = [
     name: 'no child outlives',
     why: 'a manager that exits or throws leaves its children running',
   },
+  {
+    id: 'signalAllChildren-counts-none',
+    file: 'lib/manager/manager.ts',
+    search: 'if (child.kill(nodeSignal(signal))) reached++;',
+    replace: 'child.kill(nodeSignal(signal));',
+    specs: ['spec/signals.test.ts'],
+    name: 'waitAllChildren\\(timeout\\)',
+    why: 'signalAllChildren() says it reached no child',
+  },
+  {
+    id: 'stagger-all-at-once',
+    file: 'lib/manager/stagger.ts',
+    search: '      setTimeout(() => this.run(), Math.min(this.intervalMs, MAX_TIMER_MS));',
+    replace: '      this.run();',
+    specs: ['spec/signals.test.ts'],
+    name: 'one child at a time',
+    why: '[signal, intervalMs] signals every child at once',
+  },
+  {
+    id: 'no-crash-warning',
+    file: 'lib/manager/manager.ts',
+    search: '          warn(\n            `child ${child.pid} exited with status ${status} without calling finish(); ` +\n              `next spawn in ${this.options.errRespawnInterval} ms (errRespawnInterval)`,\n          );\n',
+    replace: '',
+    specs: ['spec/prefork.test.ts'],
+    name: 'errRespawnInterval pauses',
+    why: 'a child dying without finish() is not reported on stderr',
+  },
+  {
+    id: 'callback-timeout-ignored',
+    file: 'lib/manager/callback-server.ts',
+    search: '      if (this.timeoutMs === undefined) return { ok: true, result: await running };',
+    replace: '      return { ok: true, result: await running };',
+    specs: ['spec/callbacks.test.ts'],
+    name: 'handler errors',
+    why: 'callbackTimeout never fires',
+  },
   // ---- the manager's handle on one child ----
   {
     id: 'child-handle-cr-line-is-malformed',
@@ -243,7 +279,7 @@ const MUTATIONS = [
     replace: '',
     specs: ['spec/chaos.test.ts'],
     name: 'output is never lost',
-    why: "finish() exits without draining stdout/stderr (pipes are synchronous on Linux: equivalent here)",
+    why: 'finish() exits without draining stdout/stderr',
   },
   {
     id: 'child-managerPid-before-hello-0',
@@ -253,6 +289,24 @@ const MUTATIONS = [
     specs: ['spec/pool-lifecycle.test.ts'],
     name: 'managerPid',
     why: 'managerPid is 0 in a child until the hello arrives',
+  },
+  {
+    id: 'child-generation-stays-0',
+    file: 'lib/child/runtime.ts',
+    search: '        this.generation = message.generation;\n',
+    replace: '',
+    specs: ['spec/signals.test.ts'],
+    name: 'HUP mapped to TERM',
+    why: 'a child does not learn its generation from the hello',
+  },
+  {
+    id: 'onManagerExit-function-not-called',
+    file: 'lib/child/runtime.ts',
+    search: "    else if (typeof policy === 'function') policy(this.owner);\n",
+    replace: '',
+    specs: ['spec/chaos.test.ts'],
+    name: 'finish their current work',
+    why: 'an onManagerExit function is never called',
   },
   // ---- codec and channel ----
   {
@@ -381,6 +435,24 @@ const MUTATIONS = [
     name: 'SIGTERM to the manager',
     why: 'an interrupted run exits 1 instead of 128 + signal',
   },
+  {
+    id: 'cli-results-never-reordered',
+    file: 'lib/cli/result-writer.ts',
+    search: '    if (!this.ordered) return void this.#out.write(record);',
+    replace: '    return void this.#out.write(record);',
+    specs: ['spec/cli.test.ts'],
+    name: 'malformed lines|10,000',
+    why: 'results come out as jobs complete even without --unordered',
+  },
+  {
+    id: 'cli-max-jobs-ignored',
+    file: 'lib/cli/job-loop.ts',
+    search: 'more: maxJobs === 0 || jobsDone < maxJobs };',
+    replace: 'more: true };',
+    specs: ['spec/cli.test.ts'],
+    name: 'max-jobs-per-worker',
+    why: '--max-jobs-per-worker never replaces a worker',
+  },
   // ---- options and signals ----
   {
     id: 'signal-names-case-sensitive',
@@ -475,7 +547,11 @@ function jest(dir, specs, name) {
       failed.push(`${short}: ${(file.message || 'failed to run').split('\n').find(Boolean)}`);
     }
     for (const t of file.assertionResults) {
-      if (t.status === 'failed') failed.push(`${short}: ${t.fullName}`);
+      if (t.status === 'failed') {
+        failed.push(`${short}: ${t.fullName}`);
+        const first = (t.failureMessages[0] || '').split('\n').find((l) => l.trim() !== '') || '';
+        console.error(`    ✕ ${t.fullName}\n      ${first.trim().slice(0, 300)}`);
+      }
       if (t.status === 'passed') passed++;
     }
   }
