@@ -72,7 +72,12 @@ function cleanUp(scope: Set<number>): void {
 }
 
 afterEach(() => cleanUp(groups.test));
-afterAll(() => cleanUp(groups.file));
+afterAll(() => {
+  cleanUp(groups.file);
+  // Nothing is left for it to watch: EOF lets the reaper exit (with an empty list) now, not with the test process.
+  reaper?.stdin!.end();
+  reaper = undefined;
+});
 
 /**
  * spawn(), with the child as the leader of a new process group that is killed
