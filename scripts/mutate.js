@@ -19,9 +19,10 @@
  * whether some test failed ("killed") or all passed ("SURVIVED"). It prints a Markdown
  * table at the end. Nothing in this checkout is changed. Not part of CI: it takes minutes.
  *
- * A mutation is { id, file, search, replace, specs, name?, why }. `specs` are the spec
- * files that should catch it (kept small so a run stays affordable); `name` is a jest -t
- * pattern narrowing them further. When you add a behaviour, add the mutation that deletes
+ * A mutation is { id, file, search, replace, specs, name?, unit?, why }. `specs` are the
+ * spec files that should catch it (kept small so a run stays affordable); `name` is a jest
+ * -t pattern narrowing them further; `unit` are spec/unit/ files run whole, in a second jest
+ * run (they are fast, and their test names would not match `name`). When you add a behaviour, add the mutation that deletes
  * it here, and check that it is killed.
  */
 const { execFileSync, spawnSync } = require('node:child_process');
@@ -52,6 +53,7 @@ const MUTATIONS = [
     replace: 'const BLANK = /^[ \\t]*$/;',
     specs: ['spec/cli.test.ts'],
     name: 'CRLF|malformed lines',
+    unit: ['spec/unit/cli/job-reader.test.ts'],
     why: 'a CRLF blank line in a job file becomes a failed job',
   },
   {
@@ -181,6 +183,7 @@ const MUTATIONS = [
     replace: '      this.run();',
     specs: ['spec/signals.test.ts'],
     name: 'one child at a time',
+    unit: ['spec/unit/manager/stagger.test.ts'],
     why: '[signal, intervalMs] signals every child at once',
   },
   {
@@ -199,6 +202,7 @@ const MUTATIONS = [
     replace: '      return { ok: true, result: await running };',
     specs: ['spec/callbacks.test.ts'],
     name: 'handler errors',
+    unit: ['spec/unit/manager/callback-server.test.ts'],
     why: 'callbackTimeout never fires',
   },
   // ---- the manager's handle on one child ----
@@ -208,6 +212,7 @@ const MUTATIONS = [
     search: 'if (isBlankLine(line)) return;',
     replace: 'if (line.length === 0) return;',
     specs: ['spec/callbacks.test.ts'],
+    unit: ['spec/unit/protocol/codec.test.ts'],
     why: "a '\\r' line (CRLF) from a child is warned about as malformed",
   },
   {
@@ -316,6 +321,7 @@ const MUTATIONS = [
     replace: "if (kind === 'bigint') {",
     specs: ['spec/callbacks.test.ts'],
     name: 'handler errors',
+    unit: ['spec/unit/protocol/codec.test.ts'],
     why: 'a function payload is sent as undefined instead of failing with BAD_PAYLOAD',
   },
   {
@@ -325,6 +331,7 @@ const MUTATIONS = [
     replace: 'if (line.length + 1 > maxBytes) {',
     specs: ['spec/chaos.test.ts'],
     name: 'limits',
+    unit: ['spec/unit/protocol/codec.test.ts'],
     why: 'multi-byte text under maxMessageBytes in UTF-16 units but over it in bytes is sent anyway',
   },
   {
@@ -334,6 +341,7 @@ const MUTATIONS = [
     replace: "if (typeof value !== 'object' || value === null) {",
     specs: ['spec/callbacks.test.ts'],
     name: 'malformed',
+    unit: ['spec/unit/protocol/codec.test.ts'],
     why: 'a JSON array is taken for a message',
   },
   {
@@ -343,6 +351,7 @@ const MUTATIONS = [
     replace: "line.toString('latin1')",
     specs: ['spec/callbacks.test.ts'],
     name: 'payload shape',
+    unit: ['spec/unit/protocol/codec.test.ts'],
     why: 'the latin1 fast path is used for non-ASCII lines too',
   },
   {
@@ -352,6 +361,7 @@ const MUTATIONS = [
     replace: "this.#send(Buffer.from(line, 'latin1'), done);",
     specs: ['spec/finish.test.ts'],
     name: '50 MB',
+    unit: ['spec/unit/protocol/channel.test.ts'],
     why: 'a large non-ASCII line is encoded as latin1',
   },
   {
@@ -361,6 +371,7 @@ const MUTATIONS = [
     replace: '',
     specs: ['spec/callbacks.test.ts', 'spec/finish.test.ts'],
     name: 'process.exit|falsy',
+    unit: ['spec/unit/protocol/channel.test.ts'],
     why: 'lines held back in the tick of a process.exit() are lost',
   },
   {
@@ -370,6 +381,7 @@ const MUTATIONS = [
     replace: '',
     specs: ['spec/callbacks.test.ts', 'spec/finish.test.ts'],
     name: 'order|50 MB',
+    unit: ['spec/unit/protocol/channel.test.ts'],
     why: 'a large line sent after small ones in the same tick arrives before them',
   },
   {
@@ -377,7 +389,7 @@ const MUTATIONS = [
     file: 'lib/protocol/line-splitter.ts',
     search: 'if (this.#pendingBytes > this.maxLineBytes) {',
     replace: 'if (this.#pendingBytes >= this.maxLineBytes) {',
-    specs: ['spec/line-splitter.test.ts'],
+    specs: ['spec/unit/protocol/line-splitter.test.ts'],
     why: 'a line of exactly maxMessageBytes is refused',
   },
   // ---- CLI ----
@@ -388,6 +400,7 @@ const MUTATIONS = [
     replace: '',
     specs: ['spec/cli.test.ts'],
     name: 'standard input',
+    unit: ['spec/unit/cli/job-reader.test.ts'],
     why: 'the last job is lost when the file does not end with a newline',
   },
   {
@@ -397,6 +410,7 @@ const MUTATIONS = [
     replace: 'if (job.attempt < this.retries && !this.#stopped) {',
     specs: ['spec/cli.test.ts'],
     name: 'retries',
+    unit: ['spec/unit/cli/scheduler.test.ts'],
     why: '--retries N runs a job N times, not N+1',
   },
   {
@@ -442,6 +456,7 @@ const MUTATIONS = [
     replace: '    return void this.#out.write(record);',
     specs: ['spec/cli.test.ts'],
     name: 'malformed lines|10,000',
+    unit: ['spec/unit/cli/result-writer.test.ts'],
     why: 'results come out as jobs complete even without --unordered',
   },
   {
@@ -461,6 +476,7 @@ const MUTATIONS = [
     replace: "name.replace(/^SIG/, '')",
     specs: ['spec/signals.test.ts'],
     name: 'prefix',
+    unit: ['spec/unit/signals.test.ts'],
     why: "'term' and 'hup' are not signals",
   },
   {
@@ -468,7 +484,7 @@ const MUTATIONS = [
     file: 'lib/options.ts',
     search: "errRespawnInterval: duration(options, 'errRespawnInterval', 1000)!,",
     replace: "errRespawnInterval: duration(options, 'errRespawnInterval', 0)!,",
-    specs: ['spec/options.test.ts', 'spec/errors.test.ts'],
+    specs: ['spec/unit/options.test.ts'],
     why: 'the documented default of 1000 ms is gone: a crash loop spins',
   },
   {
@@ -476,7 +492,7 @@ const MUTATIONS = [
     file: 'lib/options.ts',
     search: "limit(options, 'gracePeriod', 30_000)",
     replace: "limit(options, 'gracePeriod', undefined)",
-    specs: ['spec/options.test.ts', 'spec/errors.test.ts'],
+    specs: ['spec/unit/options.test.ts'],
     why: 'the documented default gracePeriod of 30 s is gone: a child ignoring TERM is never killed',
   },
 ];
@@ -591,6 +607,7 @@ function main() {
     for (const m of chosen) {
       const key = args.full ? 'all' : JSON.stringify([m.specs, m.name]);
       subsets.set(key, args.full ? [[], undefined] : [m.specs, m.name]);
+      if (!args.full && m.unit) subsets.set(JSON.stringify([m.unit]), [m.unit, undefined]);
     }
     for (const [key, [specs, name]] of subsets) {
       const base = jest(dir, specs, name);
@@ -608,6 +625,16 @@ function main() {
       row = { m, result: 'build failed', by: error.split('\n').find(Boolean), ms: 0 };
     } else {
       const run = jest(dir, args.full ? [] : m.specs, args.full ? undefined : m.name);
+      if (!args.full && m.unit) {
+        const unit = jest(dir, m.unit, undefined);
+        const real = (r) => (r.noTests ? [] : r.failed);
+        Object.assign(run, {
+          failed: [...real(unit), ...real(run)],
+          ms: run.ms + unit.ms,
+          timedOut: run.timedOut || unit.timedOut,
+          noTests: run.noTests || unit.noTests, // a subset that runs nothing is a mistake in this list
+        });
+      }
       const result = run.noTests ? 'NO TESTS RAN' : run.failed.length ? (run.timedOut ? 'killed (hang)' : 'killed') : 'SURVIVED';
       row = { m, result, by: run.failed.length ? run.failed.slice(0, 3).join('; ') + (run.failed.length > 3 ? `; +${run.failed.length - 3} more` : '') : '', ms: run.ms };
     }
