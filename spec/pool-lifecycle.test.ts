@@ -76,9 +76,9 @@ test('once a child finishes after a crash, the crash pacing ends: the pool refil
   const end = await lifecycle('crash-pacing-ends');
   const spawns = end.events.filter((e) => e.event === 'spawn').map((e) => e.at as number);
   expect(spawns).toHaveLength(6);
-  // The first wave, then (after the 1000 ms pause for the crash) the three free slots together,
-  // not one per errRespawnInterval: three spawns in one go are milliseconds apart.
-  expect(spawns[5] - spawns[3]).toBeLessThan(1000);
+  // The first wave, then (after the 2000 ms pause for the crash) the three free slots together,
+  // not one per errRespawnInterval: three spawns in one go are milliseconds apart, not 2 × 2000 ms.
+  expect(spawns[5] - spawns[3]).toBeLessThan(2000);
   expect(end.events.at(-1)).toEqual({ event: 'end', left: 0 });
 });
 
