@@ -101,15 +101,15 @@ const MUTATIONS = [
   {
     id: 'reload-counts-as-crash',
     file: 'lib/manager/manager.ts',
-    search: 'if (this.running && child.generation === this.generation) {',
-    replace: 'if (this.running) {',
+    search: 'if (this.running && child.generation === this.generation && child.stopSent === undefined) {',
+    replace: 'if (this.running && child.stopSent === undefined) {',
     specs: ['spec/pool-lifecycle.test.ts'],
     why: 'children TERMed by a reload count as crashes of the new generation',
   },
   {
     id: 'no-grace-kill',
     file: 'lib/manager/manager.ts',
-    search: '      if (gracePeriod !== null && STOP_SIGNALS.has(mapped.signal)) child.killLater(gracePeriod, mapped.signal);\n',
+    search: '    if (this.options.gracePeriod !== null) child.killLater(this.options.gracePeriod, signal);\n',
     replace: '',
     specs: ['spec/chaos.test.ts'],
     name: 'graceful stop',
@@ -118,7 +118,7 @@ const MUTATIONS = [
   {
     id: 'no-forward-during-wait',
     file: 'lib/manager/manager.ts',
-    search: '    else if (this.#waiters.size > 0) this.#forward(name, () => {});\n',
+    search: '    else if (this.#waiters.size > 0) this.#forward(name);\n',
     replace: '',
     specs: ['spec/signals.test.ts', 'spec/pool-lifecycle.test.ts'],
     name: 'waitAllChildren',
@@ -152,8 +152,8 @@ const MUTATIONS = [
   {
     id: 'maxWorkers-setter-no-fill',
     file: 'lib/manager/manager.ts',
-    search: '    this.#maxWorkers = checkMaxWorkers(value);\n    this.#fill();',
-    replace: '    this.#maxWorkers = checkMaxWorkers(value);',
+    search: '    if (this.#maxWorkers > 0) this.#retireSurplus();\n    this.#fill();',
+    replace: '    if (this.#maxWorkers > 0) this.#retireSurplus();',
     specs: ['spec/cli.test.ts'],
     name: 'retries',
     why: 'raising maxWorkers at run time spawns nothing until some other event',
@@ -179,7 +179,7 @@ const MUTATIONS = [
   {
     id: 'stagger-all-at-once',
     file: 'lib/manager/stagger.ts',
-    search: '      setTimeout(() => this.run(), Math.min(this.intervalMs, MAX_TIMER_MS));',
+    search: '      this.#timer = setTimeout(() => this.run(), Math.min(this.intervalMs, MAX_TIMER_MS));',
     replace: '      this.run();',
     specs: ['spec/signals.test.ts'],
     name: 'one child at a time',
@@ -416,7 +416,7 @@ const MUTATIONS = [
   {
     id: 'cli-handler-log-into-results',
     file: 'lib/cli/job-loop.ts',
-    search: '  process.stdout.write = process.stderr.write.bind(process.stderr) as typeof process.stdout.write;\n',
+    search: '  process.stdout.write = process.stderr.write.bind(process.stderr);\n',
     replace: '',
     specs: ['spec/cli.test.ts'],
     name: 'malformed lines',
