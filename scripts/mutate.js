@@ -104,7 +104,8 @@ const MUTATIONS = [
     search: 'if (this.running && child.generation === this.generation && child.stopSent === undefined) {',
     replace: 'if (this.running && child.stopSent === undefined) {',
     specs: ['spec/pool-lifecycle.test.ts'],
-    why: 'children TERMed by a reload count as crashes of the new generation',
+    name: 'reload|earlier generation',
+    why: 'a child of an earlier generation exiting non-zero counts as a crash of this one',
   },
   {
     id: 'no-grace-kill',

@@ -66,6 +66,17 @@ test('errRespawnInterval: after a non-zero exit the next spawn waits that long f
   expect(end.events.at(-1)).toEqual({ event: 'end', left: 0 });
 });
 
+test('a child of an earlier generation that exits non-zero is no crash of this one: no errRespawnInterval, no warning', async () => {
+  const end = await lifecycle('old-generation-exit');
+  const spawns = end.events.filter((e) => e.event === 'spawn') as Array<{ generation: number; at: number }>;
+  const reaps = end.events.filter((e) => e.event === 'reap') as Array<{ status: number; at: number }>;
+  expect(spawns.map((s) => s.generation)).toEqual([1, 2]);
+  expect(reaps[0].status).toBe(3);
+  expect(spawns[1].at - reaps[0].at).toBeLessThan(2500); // errRespawnInterval is 5000
+  expect(end.stderr).not.toMatch(/without calling finish/);
+  expect(end.events.at(-1)).toEqual({ event: 'end', left: 0 });
+});
+
 test('waitAllChildren() waits for an async onChildReap to settle, not only for the children', async () => {
   const end = await lifecycle('async-on-child-reap');
   expect(end.events.map((e) => e.event)).toEqual(['reap-settled', 'reap-settled', 'end']);
