@@ -84,7 +84,7 @@ const MUTATIONS = [
   {
     id: 'crash-pacing-never-ends',
     file: 'lib/manager/manager.ts',
-    search: '      if (status === 0 || child.finished) this.#crashing = false;\n',
+    search: '        if (status === 0 || lifetime.finished) this.#crashing = false;\n',
     replace: '',
     specs: ['spec/pool-lifecycle.test.ts', 'spec/prefork.test.ts'],
     name: 'crash|errRespawnInterval',
@@ -128,8 +128,8 @@ const MUTATIONS = [
   {
     id: 'spawn-after-stop-in-beforeFork',
     file: 'lib/manager/manager.ts',
-    search: '    if (!this.#starting) return false;\n\n    const command',
-    replace: '\n    const command',
+    search: '    if (!this.#starting) return undefined;\n',
+    replace: '',
     specs: ['spec/pool-lifecycle.test.ts'],
     name: 'beforeFork',
     why: 'stop() from beforeFork still spawns that child',
@@ -145,7 +145,7 @@ const MUTATIONS = [
   {
     id: 'wait-ignores-async-onChildReap',
     file: 'lib/manager/manager.ts',
-    search: '        this.#reapHooks.add(done);\n',
+    search: '      this.#reapHooks.add(done);\n',
     replace: '',
     specs: ['spec/pool-lifecycle.test.ts', 'spec/finish.test.ts'],
     why: 'waitAllChildren() resolves before an async onChildReap has settled',
@@ -190,7 +190,7 @@ const MUTATIONS = [
   {
     id: 'no-crash-warning',
     file: 'lib/manager/manager.ts',
-    search: '          warn(\n            `child ${child.pid} exited with status ${status} without calling finish(); ` +\n              `next spawn in ${this.options.errRespawnInterval} ms (errRespawnInterval)`,\n          );\n',
+    search: '            warn(\n              `child ${child.pid} exited with status ${status} without calling finish(); ` +\n                `next spawn in ${this.options.errRespawnInterval} ms (errRespawnInterval)`,\n            );\n',
     replace: '',
     specs: ['spec/prefork.test.ts'],
     name: 'errRespawnInterval pauses',
@@ -255,7 +255,7 @@ const MUTATIONS = [
   {
     id: 'child-always-holds-event-loop',
     file: 'lib/child/runtime.ts',
-    search: 'this.#channel.setRef(!this.#helloReceived || this.#pending.size > 0);',
+    search: 'this.#channel.setRef(!this.#helloReceived || this.#waiting !== undefined || this.#pending.size > 0);',
     replace: 'this.#channel.setRef(true);',
     specs: ['spec/finish.test.ts'],
     name: 'falsy',
@@ -264,7 +264,7 @@ const MUTATIONS = [
   {
     id: 'child-error-reply-resolves',
     file: 'lib/child/runtime.ts',
-    search: '        if (message.error) call.reject(new CallbackError(message.error.code, call.name, message.error.message));\n        else call.resolve(message.result);',
+    search: '        if (message.error) {\n          const { code, message: text, cause } = message.error;\n          call.reject(new CallbackError(code, call.name, text, cause === undefined ? undefined : errorShape().fromReportedError(cause)));\n        } else call.resolve(message.result);',
     replace: '        call.resolve(message.result);',
     specs: ['spec/callbacks.test.ts'],
     why: 'a failed callback resolves undefined instead of rejecting',
@@ -281,8 +281,8 @@ const MUTATIONS = [
   {
     id: 'finish-does-not-flush-stdio',
     file: 'lib/child/runtime.ts',
-    search: '      await Promise.all([flush(process.stdout), flush(process.stderr)]);\n',
-    replace: '',
+    search: '      await flushStdio();\n      process.exit(exitCode);',
+    replace: '      process.exit(exitCode);',
     specs: ['spec/chaos.test.ts'],
     name: 'output is never lost',
     why: 'finish() exits without draining stdout/stderr',
