@@ -39,9 +39,13 @@ async function ours(lifetimesPerChild) {
       if (!steadyFrom && upPids.add(pid).size === maxWorkers) steadyFrom = [reaped, process.hrtime.bigint()];
       if (reaped === total) {
         const now = process.hrtime.bigint();
+        const lifetimesPerSec = total / (Number(now - startNs) / 1e9);
+        // A run too short to have lifetimes after the pool was up (the smoke run's 40, or a
+        // process that never got one) has no steady window: its rate is the whole run's.
+        const steadyLifetimes = steadyFrom ? total - steadyFrom[0] : 0;
         result = {
-          lifetimesPerSec: total / (Number(now - startNs) / 1e9),
-          steadyPerSec: (total - steadyFrom[0]) / (Number(now - steadyFrom[1]) / 1e9),
+          lifetimesPerSec,
+          steadyPerSec: steadyLifetimes > 0 ? steadyLifetimes / (Number(now - steadyFrom[1]) / 1e9) : lifetimesPerSec,
           lifetimes: total,
         };
         p.stop();

@@ -34,6 +34,8 @@ function rect(x, y, w, h, fill) {
 
 /** Panel 1: ratios on a log axis; returns [svg parts, height used]. */
 function ratioPanel(entries, top) {
+  // A ratio of 0, NaN or Infinity has no place on a log axis (and would never end the decade loops below).
+  entries = entries.filter((e) => Number.isFinite(e.advantage) && e.advantage > 0);
   const parts = [text(10, top + 16, 'Ours against the baseline in the same run: × better (right of 1 = ours ahead; log scale)', 'font-weight="bold"')];
   const values = entries.flatMap((e) => [e.advantage, e.goal ?? 1]);
   let lo = 0.1;
