@@ -62,10 +62,14 @@ afterAll(() => {
   for (const child of running) child.kill('SIGKILL');
 });
 
-/** The reports of the children that finished normally; checks that the run as a whole went right. */
+/**
+ * The reports of the children that finished normally; checks that the run as a whole went right.
+ * At least `wanted`: the replacement spawned after the first reap can finish before the TERM that
+ * the last wanted reap sends reaches it (seen once under Node 24), and is then a third clean exit.
+ */
 function reports(result: Result, wanted = 2): Report[] {
   const ok = result.events.filter((e) => e.event === 'reap' && e.status === 0).map((e) => e.report as Report);
-  if (result.code !== 0 || ok.length !== wanted || result.events.at(-1)?.event !== 'end') {
+  if (result.code !== 0 || ok.length < wanted || result.events.at(-1)?.event !== 'end') {
     throw new Error(`the run failed (exit ${result.code}):\n${result.stdout}\n${result.stderr}`);
   }
   for (const report of ok) expect(report.answer).toMatch(/^hello \d+$/);
