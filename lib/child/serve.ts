@@ -127,14 +127,18 @@ export async function serve(server: net.Server, host: ServeHost, options: ServeO
     // net.Server's close, not http.Server's: see the top of this file.
     net.Server.prototype.close.call(server, () => {
       const payload = options.finalPayload ? options.finalPayload() : undefined;
-      void Promise.resolve(payload).then((value) => host.finish(0, value));
+      // Until finish() is done, a repeated stop signal is ignored (stop() is idempotent) instead of
+      // killing the drain with Node's default action: gracePeriod's SIGKILL is the escalation.
+      void Promise.resolve(payload)
+        .then((value) => host.finish(0, value))
+        .then(() => process.removeListener(signal, stop));
     });
     for (const [socket, state] of connections) {
       for (const res of state.responses) if (!res.headersSent) res.setHeader('Connection', 'close');
       closeWhenIdle(socket, state);
     }
   };
-  process.once(signal, stop);
+  process.on(signal, stop);
 
   await new Promise<void>((resolve, reject) => {
     const failed = (err: Error): void => {
