@@ -96,7 +96,8 @@ Exit status: 0 every job succeeded, 1 some job failed, 2 bad usage or a
 HANDLER that cannot be loaded (the message says which), 130 / 143 stopped
 by SIGINT / SIGTERM (running jobs finish first; a second signal kills them).`;
 
-function count(name: string, text: string | undefined, min: number): number | undefined {
+/** A flag's whole-number value (undefined when the flag is absent); a UsageError names the flag. */
+export function wholeNumber(name: string, text: string | undefined, min: number): number | undefined {
   if (text === undefined) return undefined;
   const value = Number(text);
   if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(value) || value < min) {
@@ -126,10 +127,10 @@ export function parseCommandLine(argv: string[]): Command {
     options: {
       handler,
       input: input === '-' ? undefined : input,
-      workers: count('workers', values.workers, 1) ?? Math.max(1, availableParallelism()),
-      timeoutMs: count('timeout', values.timeout, 1),
-      retries: count('retries', values.retries, 0) ?? 0,
-      maxJobsPerWorker: count('max-jobs-per-worker', values['max-jobs-per-worker'], 1) ?? 0,
+      workers: wholeNumber('workers', values.workers, 1) ?? Math.max(1, availableParallelism()),
+      timeoutMs: wholeNumber('timeout', values.timeout, 1),
+      retries: wholeNumber('retries', values.retries, 0) ?? 0,
+      maxJobsPerWorker: wholeNumber('max-jobs-per-worker', values['max-jobs-per-worker'], 1) ?? 0,
       ordered: !values.unordered,
       progress: values.progress ? true : values['no-progress'] ? false : undefined,
       ...(queue && { queue }),
@@ -156,10 +157,10 @@ function queueOptions(values: ReturnType<typeof parse>['values'], positionals: s
     url,
     name: values.queue,
     follow: values.follow === true,
-    batchSize: count('batch-size', values['batch-size'], 1),
-    pollMs: count('poll', values.poll, 10) ?? 500,
+    batchSize: wholeNumber('batch-size', values['batch-size'], 1),
+    pollMs: wholeNumber('poll', values.poll, 10) ?? 500,
     schema,
-    maintenanceIntervalSeconds: count('maintenance-interval', values['maintenance-interval'], 1),
+    maintenanceIntervalSeconds: wholeNumber('maintenance-interval', values['maintenance-interval'], 1),
   };
 }
 

@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { loadPgBoss, type BossApi, type BossPolicy } from '../queue/pg-boss';
 import { PgBossSource } from '../queue/pg-boss-source';
 import { resultsSql } from '../queue/sql';
-import { USAGE, UsageError, type CliOptions } from './args';
+import { USAGE, UsageError, wholeNumber, type CliOptions } from './args';
 import { JobReader } from './job-reader';
 
 const EXIT_OK = 0;
@@ -43,15 +43,6 @@ export async function connectQueue(options: CliOptions): Promise<PgBossSource | 
   }
 }
 
-function seconds(name: string, text: string | undefined, min: number): number | undefined {
-  if (text === undefined) return undefined;
-  const value = Number(text);
-  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(value) || value < min) {
-    throw new UsageError(`--${name} must be a whole number ≥ ${min}, got ${JSON.stringify(text)}`);
-  }
-  return value;
-}
-
 function parseQueueCommand(argv: string[]) {
   const { values, positionals } = parseArgs({
     args: argv.slice(1),
@@ -82,9 +73,9 @@ function parseQueueCommand(argv: string[]) {
   if (positionals.length > (command === 'enqueue' ? 1 : 0)) throw new UsageError(`too many arguments: ${positionals.join(' ')}`);
   if (values.failed && values.all) throw new UsageError('--failed and --all contradict each other');
   const policy: BossPolicy = {};
-  const limit = seconds('retry-limit', values['retry-limit'], 0);
-  const delay = seconds('retry-delay', values['retry-delay'], 0);
-  const expire = seconds('expire-in', values['expire-in'], 1);
+  const limit = wholeNumber('retry-limit', values['retry-limit'], 0);
+  const delay = wholeNumber('retry-delay', values['retry-delay'], 0);
+  const expire = wholeNumber('expire-in', values['expire-in'], 1);
   if (limit !== undefined) policy.retryLimit = limit;
   if (delay !== undefined) policy.retryDelay = delay;
   if (values['retry-backoff']) policy.retryBackoff = true;
