@@ -222,13 +222,18 @@ export class ChildHandle {
             lifetime.hasPayload = true;
           }
         }
-        this.#reply(message.id, { ok: true, result: undefined });
-        if (this.#reuse && lifetime && this.lifetime === lifetime) {
+        if (!(this.#reuse && lifetime && this.lifetime === lifetime)) {
+          this.#reply(message.id, { ok: true, result: undefined });
+          return;
+        }
+        // The acknowledgement and what follows it (the next lifetime, or retire) in one write.
+        this.channel.together(() => {
+          this.#reply(message.id, { ok: true, result: undefined });
           this.served++;
           lifetime.close();
           this.lifetime = undefined;
           this.host.lifetimeFinished(this, lifetime, message.rss);
-        }
+        });
         return;
       }
       case 'crash':

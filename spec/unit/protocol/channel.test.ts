@@ -106,6 +106,44 @@ describe('writing', () => {
     expect(write).toHaveBeenCalledTimes(3);
   });
 
+  test('together(): the lines written inside leave in one write when it returns', async () => {
+    const { channel, write } = open();
+    channel.together(() => {
+      channel.write('ack\n');
+      channel.write('next\n');
+      expect(write).not.toHaveBeenCalled();
+    });
+    expect(write.mock.calls.map((call): unknown => call[0])).toEqual(['ack\nnext\n']);
+    // A line written later in the same tick is held for the end of the tick, as after any write.
+    channel.write('later\n');
+    expect(write).toHaveBeenCalledTimes(1);
+    await tick();
+    expect(write.mock.calls.map((call): unknown => call[0])).toEqual(['ack\nnext\n', 'later\n']);
+  });
+
+  test('together() after a line already left in this tick: its lines join the end-of-tick write', async () => {
+    const { channel, write } = open();
+    channel.write('first\n');
+    channel.together(() => {
+      channel.write('a\n');
+      channel.write('b\n');
+    });
+    expect(write).toHaveBeenCalledTimes(1);
+    await tick();
+    expect(write.mock.calls.map((call): unknown => call[0])).toEqual(['first\n', 'a\nb\n']);
+  });
+
+  test('together(): lines written before fn throws still leave, and the error reaches the caller', () => {
+    const { channel, write } = open();
+    expect(() =>
+      channel.together(() => {
+        channel.write('sent\n');
+        throw new Error('hook failed');
+      }),
+    ).toThrow('hook failed');
+    expect(write.mock.calls.map((call): unknown => call[0])).toEqual(['sent\n']);
+  });
+
   test('lines held in a tick leave before destroy() closes the output', () => {
     const { channel, write } = open();
     channel.write('1\n');
