@@ -157,26 +157,46 @@ function lifetimeRate(mode) {
   };
 }
 
-/** Recycling every 100 lifetimes against never recycling, same run. */
+/**
+ * Recycling every 100 lifetimes against never recycling, same run; and against
+ * its floor: never recycling plus the process start-ups recycling needs
+ * (total ÷ perChild processes, each one lifetime), timed in the same run. On
+ * 2 busy cores the costs add up, so the floor is the best recycling can do:
+ * Node's start-up (≈ 115 ms of CPU a process on these machines) is most of it.
+ */
 function recycling(mode) {
   const params = { total: mode === 'smoke' ? 40 : 10_000, maxWorkers: 4, perChild: mode === 'smoke' ? 10 : 100 };
+  const processes = Math.round(params.total / params.perChild);
   return {
     key: 'recycling',
     scenario: 'lifetimes',
-    variants: ['recycle', 'infinity'],
+    variants: ['recycle', 'infinity', 'spawns'],
     rounds: rounds(mode, 3),
     params,
-    rows: ({ recycle, infinity }) => [
-      {
-        benchmark: `recycling, ${fmt(params.total, 0)} lifetimes, lifetimesPerChild ${params.perChild}`,
-        ours: `${fmt(recycle.lifetimesPerSec, 0)} lifetimes/s`,
-        baseline: `lifetimesPerChild Infinity: ${fmt(infinity.lifetimesPerSec, 0)} lifetimes/s`,
-        ratio: recycle.lifetimesPerSec / infinity.lifetimesPerSec,
-        goal: '≥ 0.5×',
-        met: verdict(recycle.lifetimesPerSec >= 0.5 * infinity.lifetimesPerSec, mode),
-        chart: { label: 'recycling vs never recycling', advantage: recycle.lifetimesPerSec / infinity.lifetimesPerSec, goal: 0.5 },
-      },
-    ],
+    rows: ({ recycle, infinity, spawns }) => {
+      const floorSeconds = params.total / infinity.lifetimesPerSec + processes / spawns.lifetimesPerSec;
+      const floorRate = params.total / floorSeconds;
+      return [
+        {
+          benchmark: `recycling, ${fmt(params.total, 0)} lifetimes, lifetimesPerChild ${params.perChild}`,
+          ours: `${fmt(recycle.lifetimesPerSec, 0)} lifetimes/s`,
+          baseline: `lifetimesPerChild Infinity: ${fmt(infinity.lifetimesPerSec, 0)} lifetimes/s (the floor in the next row allows at most ${fmt(floorRate / infinity.lifetimesPerSec)}×)`,
+          ratio: recycle.lifetimesPerSec / infinity.lifetimesPerSec,
+          goal: '≥ 0.5×',
+          met: verdict(recycle.lifetimesPerSec >= 0.5 * infinity.lifetimesPerSec, mode),
+          chart: { label: 'recycling vs never recycling', advantage: recycle.lifetimesPerSec / infinity.lifetimesPerSec, goal: 0.5 },
+        },
+        {
+          benchmark: `… recycling against its floor: never recycling plus the ${processes} process start-ups it needs (${processes} one-lifetime children, ${fmt(spawns.lifetimesPerSec)}/s)`,
+          ours: `${fmt(recycle.lifetimesPerSec, 0)} lifetimes/s`,
+          baseline: `floor: ${fmt(floorRate, 0)} lifetimes/s`,
+          ratio: recycle.lifetimesPerSec / floorRate,
+          goal: '≥ 0.9×',
+          met: verdict(recycle.lifetimesPerSec >= 0.9 * floorRate, mode),
+          chart: { label: 'recycling vs its floor', advantage: recycle.lifetimesPerSec / floorRate, goal: 0.9 },
+        },
+      ];
+    },
   };
 }
 

@@ -7,6 +7,7 @@
 // behind us) to the last reap.
 //   infinity — lifetimesPerChild: Infinity (each process serves lifetimes until the end)
 //   recycle  — lifetimesPerChild: params.perChild (a fresh process every N lifetimes)
+//   spawns   — the process start-ups alone: total ÷ perChild lifetimes, lifetimesPerChild 1
 //   perl     — plain Perl Parallel::Prefork, fork-and-exit per lifetime (prefork-rate.pl);
 //              reports { skipped } when `perl -MParallel::Prefork` does not work here
 const { library, report, scenarioArgs } = require('../support/harness');
@@ -15,7 +16,7 @@ const { variant, params } = scenarioArgs();
 const total = params.total ?? 2000;
 const maxWorkers = params.maxWorkers ?? 4;
 
-async function ours(lifetimesPerChild) {
+async function ours(lifetimesPerChild, lifetimes = total) {
   const { PreforkIPC } = library();
   let handed = 0;
   let reaped = 0;
@@ -30,23 +31,23 @@ async function ours(lifetimesPerChild) {
     callbacks: { job: () => ({ seed: handed }) },
     // Counted here rather than from numWorkers: a reused child is alive while its next lifetime is handed over.
     beforeFork: (p) => {
-      if (++handed >= total) p.maxWorkers = 0;
+      if (++handed >= lifetimes) p.maxWorkers = 0;
       return handed;
     },
     onChildReap: (p, pid, status, payload) => {
       if (status !== 0 || payload?.n === undefined) throw new Error(`lifetime ended with ${status}, payload ${JSON.stringify(payload)}`);
       reaped++;
       if (!steadyFrom && upPids.add(pid).size === maxWorkers) steadyFrom = [reaped, process.hrtime.bigint()];
-      if (reaped === total) {
+      if (reaped === lifetimes) {
         const now = process.hrtime.bigint();
-        const lifetimesPerSec = total / (Number(now - startNs) / 1e9);
+        const lifetimesPerSec = lifetimes / (Number(now - startNs) / 1e9);
         // A run too short to have lifetimes after the pool was up (the smoke run's 40, or a
         // process that never got one) has no steady window: its rate is the whole run's.
-        const steadyLifetimes = steadyFrom ? total - steadyFrom[0] : 0;
+        const steadyLifetimes = steadyFrom ? lifetimes - steadyFrom[0] : 0;
         result = {
           lifetimesPerSec,
           steadyPerSec: steadyLifetimes > 0 ? steadyLifetimes / (Number(now - steadyFrom[1]) / 1e9) : lifetimesPerSec,
-          lifetimes: total,
+          lifetimes,
         };
         p.stop();
       }
@@ -75,7 +76,13 @@ function perl() {
   report(JSON.parse(run.stdout.trim().split('\n').pop()));
 }
 
-const runs = { infinity: () => ours(Infinity), recycle: () => ours(params.perChild ?? 100), perl };
+const runs = {
+  infinity: () => ours(Infinity),
+  recycle: () => ours(params.perChild ?? 100),
+  // Only the process start-ups recycling needs: total ÷ perChild lifetimes, a process each.
+  spawns: () => ours(1, Math.round(total / (params.perChild ?? 100))),
+  perl,
+};
 const run = runs[variant];
 if (!run) throw new Error(`unknown variant ${variant}`);
 Promise.resolve(run()).catch((err) => {
