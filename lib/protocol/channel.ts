@@ -78,7 +78,9 @@ export class Channel {
   ) {
     this.#input = input;
     this.#output = output;
-    this.#splitter = new LineSplitter(maxLineBytes, (line) => events.line(line), (bytes) => this.#overflow(bytes));
+    // maxLineBytes counts the newline, as encodeLine() does when it refuses to send a line;
+    // the splitter counts a line's own bytes.
+    this.#splitter = new LineSplitter(maxLineBytes - 1, (line) => events.line(line), (bytes) => this.#overflow(bytes));
     input.on('data', (chunk: Buffer) => this.#splitter.push(chunk));
     input.on('end', () => this.#close());
     input.on('close', () => this.#close());

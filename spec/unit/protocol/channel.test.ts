@@ -46,6 +46,19 @@ describe('reading', () => {
     expect(toChannel.isPaused()).toBe(true);
   });
 
+  test('the limit counts the newline, as the sender does: a line of limit − 1 bytes passes, one of limit bytes overflows', async () => {
+    const fits = open({ maxLineBytes: 10 });
+    fits.toChannel.write('x'.repeat(9) + '\n');
+    await tick();
+    expect(fits.lines).toEqual(['x'.repeat(9)]);
+    expect(fits.events.overflow).not.toHaveBeenCalled();
+    const over = open({ maxLineBytes: 10 });
+    over.toChannel.write('x'.repeat(10) + '\n');
+    await tick();
+    expect(over.lines).toEqual([]);
+    expect(over.events.overflow).toHaveBeenCalledTimes(1);
+  });
+
   test('closed is reported once, on EOF, even when close and error follow', async () => {
     const { channel, toChannel, events } = open();
     expect(channel.closed).toBe(false);
