@@ -24,6 +24,7 @@ async function ours(lifetimesPerChild, lifetimes = total) {
   const startNs = process.hrtime.bigint();
   const upPids = new Set();
   let steadyFrom; // [lifetimes reaped, ns] once the first maxWorkers processes are all up
+  let lastQuarterFrom; // ns when three quarters were reaped: the rate after it shows how far the JIT has warmed up
   const ppi = new PreforkIPC({
     maxWorkers,
     lifetimesPerChild,
@@ -38,6 +39,7 @@ async function ours(lifetimesPerChild, lifetimes = total) {
       if (status !== 0 || payload?.n === undefined) throw new Error(`lifetime ended with ${status}, payload ${JSON.stringify(payload)}`);
       reaped++;
       if (!steadyFrom && upPids.add(pid).size === maxWorkers) steadyFrom = [reaped, process.hrtime.bigint()];
+      if (reaped === Math.floor((lifetimes * 3) / 4)) lastQuarterFrom = process.hrtime.bigint();
       if (reaped === lifetimes) {
         const now = process.hrtime.bigint();
         const lifetimesPerSec = lifetimes / (Number(now - startNs) / 1e9);
@@ -47,6 +49,7 @@ async function ours(lifetimesPerChild, lifetimes = total) {
         result = {
           lifetimesPerSec,
           steadyPerSec: steadyLifetimes > 0 ? steadyLifetimes / (Number(now - steadyFrom[1]) / 1e9) : lifetimesPerSec,
+          lastQuarterPerSec: lastQuarterFrom ? (lifetimes - Math.floor((lifetimes * 3) / 4)) / (Number(now - lastQuarterFrom) / 1e9) : lifetimesPerSec,
           lifetimes,
         };
         p.stop();
