@@ -52,6 +52,8 @@ export class ChildRuntime {
   generation = 0;
   /** The manager's listening sockets, known once the hello arrived. */
   listeners: readonly Listener[] = [];
+  /** `balance: 'round-robin'` (from the hello): serve() takes connections from the manager instead of accepting. */
+  roundRobin = false;
 
   readonly #channel: Channel;
   readonly #pending = new Map<number, PendingCall>();
@@ -297,6 +299,7 @@ export class ChildRuntime {
         this.listeners = childListeners(message.listeners);
         this.#reuse = message.reuse === true;
         this.#reportRss = message.reportRss === true;
+        this.roundRobin = message.balance === 'round-robin';
         this.#next = new ChildLifetime(1, message.workerData, message.maxWorkers ?? this.configuredMaxWorkers);
         this.#helloReceived = true;
         this.#updateRef();
