@@ -72,6 +72,7 @@ export function takeConnections(server: net.Server, index: number): Intake {
     if (listenerOf(message, 'ppiConnection') === index) {
       // Taken during the stop too: the manager sent it before it knew; the drain answers it.
       if (!(handle instanceof net.Socket)) return;
+      process.send?.({ ppiTaken: index }, undefined, undefined, () => {});
       open.add(handle);
       handle.once('close', () => {
         open.delete(handle);

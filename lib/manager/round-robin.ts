@@ -11,9 +11,11 @@
  *   child's socket reads what the client sent.
  * - Sent with `child.send(message, socket, { keepOpen: true })` on the IPC
  *   channel (protocol/connections.ts). `keepOpen` keeps the manager's copy
- *   until the write is done, so a send that fails (the child died) is dealt
- *   again to the next child instead of lost; the copy is closed once written
- *   (the descriptor travels inside the message: the child has its own).
+ *   until the child says it has the socket (`ppiTaken`, as cluster's
+ *   workers answer 'accepted'), so a socket sent to a child that died before
+ *   reading it is dealt again to the next child instead of lost. Node's own
+ *   send reports success once the bytes are written, even into the channel
+ *   of a child already dead: that alone would lose it.
  * - Who takes connections: children that said `ppiServing` and have not been
  *   told to stop, of the newest generation among them (rotation.ts). The
  *   manager withdraws a child the moment it signals it to stop (a TERM
@@ -25,8 +27,8 @@
  *   the connection waits in a queue of the socket's backlog (511 by
  *   default), as it would wait in the kernel's; over that it is closed.
  *   Dealt in arrival order when a child says it serves.
- * - Lost: only a connection whose message was already written when its child
- *   died, as a connection a dying child had accepted in kernel mode.
+ * - Lost: only a connection its child had taken when it died, as a
+ *   connection a dying child had accepted in kernel mode.
  */
 import type { ChildProcess } from 'node:child_process';
 import net from 'node:net';
@@ -52,8 +54,8 @@ interface Seat {
   readonly generation: number;
   /** Told to stop: never joins a rotation again. */
   withdrawn: boolean;
-  /** Sockets sent whose write has not completed: dealt again if the channel closes first. */
-  readonly sending: Map<net.Socket, Lane>;
+  /** Sockets sent and not yet taken, oldest first (the child takes them in order): dealt again if the channel closes first. */
+  readonly sent: Array<{ readonly socket: net.Socket; readonly lane: Lane }>;
 }
 
 /** What `server.listen()` takes for one of the manager's sockets. */
@@ -99,7 +101,7 @@ export class RoundRobin {
 
   /** A spawned child: it takes connections once it says it serves (ppiServing). */
   attach(pid: number, child: ChildProcess, generation: number): void {
-    const seat: Seat = { child, generation, withdrawn: false, sending: new Map() };
+    const seat: Seat = { child, generation, withdrawn: false, sent: [] };
     this.#seats.set(pid, seat);
     child.on('message', (message: unknown) => this.#onMessage(pid, seat, message));
     child.once('disconnect', () => this.detach(pid));
@@ -119,12 +121,15 @@ export class RoundRobin {
     if (!seat) return;
     this.withdraw(pid);
     this.#seats.delete(pid);
-    const unsent = [...seat.sending];
-    seat.sending.clear();
-    for (const [socket, lane] of unsent) this.#deal(lane, socket);
+    const untaken = seat.sent.splice(0);
+    for (const { socket, lane } of untaken) this.#deal(lane, socket);
   }
 
   #onMessage(pid: number, seat: Seat, message: unknown): void {
+    if (listenerOf(message, 'ppiTaken') !== undefined) {
+      seat.sent.shift()?.socket.destroy(); // the manager's copy; the child's descriptor keeps the connection
+      return;
+    }
     const serving = listenerOf(message, 'ppiServing');
     if (serving !== undefined) {
       const lane = this.#lanes[serving];
@@ -146,17 +151,16 @@ export class RoundRobin {
     let seat: Seat | undefined;
     while ((pid = lane.rotation.next()) !== undefined && !(seat = this.#seats.get(pid))) lane.rotation.leave(pid);
     if (pid === undefined || !seat) return this.#wait(lane, socket);
-    seat.sending.set(socket, lane);
+    const entry = { socket, lane };
+    seat.sent.push(entry);
     seat.child.send({ ppiConnection: lane.index }, socket, { keepOpen: true }, (err) => {
-      // Already dealt again (the channel closed before this write was made).
-      if (!seat.sending.delete(socket)) return;
-      if (err) {
-        // The channel is closed: the child is dying. Out of the rotation, and the socket to the next.
-        this.withdraw(pid);
-        this.#deal(lane, socket);
-        return;
-      }
-      socket.destroy(); // the manager's copy; the child's descriptor keeps the connection
+      if (!err) return; // written: the child's ppiTaken closes the manager's copy
+      const at = seat.sent.indexOf(entry);
+      if (at < 0) return; // already dealt again (the channel closed)
+      seat.sent.splice(at, 1);
+      // The channel is closed: the child is dying. Out of the rotation, and the socket to the next.
+      this.withdraw(pid);
+      this.#deal(lane, socket);
     });
   }
 

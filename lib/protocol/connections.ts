@@ -12,6 +12,7 @@
  *
  *   child → manager  { ppiServing: i }    serve() takes connections of listener i
  *   manager → child  { ppiConnection: i } + a socket of listener i
+ *   child → manager  { ppiTaken: i }      the oldest socket sent is here: the manager closes its copy
  *   child → manager  { ppiStopping: i }   the stop began: send no more
  *   manager → child  { ppiStopped: i }    nothing more will come (every socket sent before it has)
  */
@@ -21,6 +22,9 @@ export interface ServingMessage {
 }
 export interface ConnectionMessage {
   ppiConnection: number;
+}
+export interface TakenMessage {
+  ppiTaken: number;
 }
 export interface StoppingMessage {
   ppiStopping: number;
@@ -32,7 +36,7 @@ export interface StoppedMessage {
 /** The listener index a message of kind `key` carries, or undefined when `message` is not one. */
 export function listenerOf(
   message: unknown,
-  key: 'ppiServing' | 'ppiConnection' | 'ppiStopping' | 'ppiStopped',
+  key: 'ppiServing' | 'ppiConnection' | 'ppiTaken' | 'ppiStopping' | 'ppiStopped',
 ): number | undefined {
   if (typeof message !== 'object' || message === null) return undefined;
   const value = (message as Record<string, unknown>)[key];
