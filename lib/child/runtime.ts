@@ -99,7 +99,7 @@ export class ChildRuntime {
     this.#hello.catch(() => {}); // reported through whoever awaits ready, if anyone does
     this.#helloArrived = helloArrived;
     this.#helloFailed = helloFailed;
-    warnOnAddressInUse(() => this.listeners.length > 0);
+    warnOnAddressInUse(() => (this.listeners.length === 0 ? 'none' : this.roundRobin ? 'round-robin' : 'kernel'));
     watchStdio();
     const input = new Socket({ fd: FROM_MANAGER_FD, readable: true, writable: false });
     const output = new Socket({ fd: TO_MANAGER_FD, readable: false, writable: true });
@@ -296,10 +296,10 @@ export class ChildRuntime {
         }
         this.managerPid = message.managerPid;
         this.generation = message.generation;
-        this.listeners = childListeners(message.listeners);
+        this.roundRobin = message.balance === 'round-robin';
+        this.listeners = childListeners(message.listeners, !this.roundRobin);
         this.#reuse = message.reuse === true;
         this.#reportRss = message.reportRss === true;
-        this.roundRobin = message.balance === 'round-robin';
         this.#next = new ChildLifetime(1, message.workerData, message.maxWorkers ?? this.configuredMaxWorkers);
         this.#helloReceived = true;
         this.#updateRef();

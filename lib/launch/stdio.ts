@@ -5,9 +5,9 @@
  * array and duplicates it into the child at that position, as Node's own
  * test/parallel/test-listen-fd-server.js does; nothing else needs sending.
  *
- * With `balance: 'round-robin'` an `'ipc'` entry follows the sockets: Node's
- * IPC channel, the only way Node passes a socket to a running process
- * (protocol/connections.ts). It comes last so the sockets keep their fds, and
+ * With `balance: 'round-robin'` the child gets no socket (the manager alone
+ * accepts) and fd 5 is an `'ipc'` entry instead: Node's IPC channel, the only
+ * way Node passes a socket to a running process (protocol/connections.ts).
  * Node finds it in the child by NODE_CHANNEL_FD, which spawn() sets.
  */
 import type { StdioOptions } from 'node:child_process';

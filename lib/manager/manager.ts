@@ -347,7 +347,8 @@ export class Manager implements ChildHandleHost {
 
     const command = reexecCommand(this.options.exec);
     const spawned = spawn(command.file, command.args, {
-      stdio: childStdio(this.#listeners, this.#dealer !== undefined),
+      // Round-robin: the manager alone accepts, so a child holds no listening socket, only the IPC channel.
+      stdio: this.#dealer ? childStdio([], true) : childStdio(this.#listeners),
       // LISTEN_PID names this process: a child must find its sockets in ppi.listeners, not there.
       env: { ...process.env, ...command.env, LISTEN_FDS: undefined, LISTEN_PID: undefined, [CHILD_MARKER]: '1' },
     });
