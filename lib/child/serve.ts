@@ -25,6 +25,9 @@
  * 40,000 failed requests in 3 s). Here the limit only marks a response
  * `Connection: close`, as the stop does, so connections are re-made now and
  * then and land on whichever child is free: measured in docs/servers.md.
+ * The other lever is `balance: 'round-robin'`: the server does not listen,
+ * the manager hands it connections (round-robin.ts), and the stop's "stop
+ * accepting" is telling the manager and waiting for its answer.
  */
 import net from 'node:net';
 import type { ServerResponse } from 'node:http';
