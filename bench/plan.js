@@ -307,16 +307,16 @@ function queueBatch(mode) {
   };
 }
 
-/** Hello-world HTTP, 2 children on the manager's socket against node:cluster's round-robin and one process. */
+/** Hello-world HTTP, 2 children on the manager's socket (kernel and round-robin balance) against node:cluster's round-robin and one process. */
 function http(mode) {
   const params = mode === 'smoke' ? { children: 2, connections: 10, seconds: 1 } : { children: 2, connections: 50, seconds: 5 };
   return {
     key: 'http',
     scenario: 'http',
-    variants: ['ours', 'cluster', 'single'],
+    variants: ['ours', 'ours-rr', 'cluster', 'single'],
     rounds: rounds(mode, 5),
     params,
-    rows: ({ ours, cluster, single }) => [
+    rows: ({ ours, 'ours-rr': rr, cluster, single }) => [
       {
         benchmark: `hello-world HTTP, ${params.children} children, autocannon ${params.connections} keep-alive connections × ${params.seconds} s`,
         ours: `${fmt(ours.reqPerSec, 0)} req/s, p50 ${fmt(ours.p50, 0)} ms, p99 ${fmt(ours.p99, 0)} ms`,
@@ -325,6 +325,14 @@ function http(mode) {
         goal: '≥ 1.0×',
         met: verdict(ours.reqPerSec >= cluster.reqPerSec, mode),
         chart: { label: 'HTTP req/s vs node:cluster', advantage: ours.reqPerSec / cluster.reqPerSec, goal: 1 },
+      },
+      {
+        benchmark: "… with balance: 'round-robin' (the manager deals the connections out)",
+        ours: `${fmt(rr.reqPerSec, 0)} req/s, p50 ${fmt(rr.p50, 0)} ms, p99 ${fmt(rr.p99, 0)} ms`,
+        baseline: `node:cluster round-robin: ${fmt(cluster.reqPerSec, 0)} req/s`,
+        ratio: rr.reqPerSec / cluster.reqPerSec,
+        goal: '≥ 1.0×',
+        met: verdict(rr.reqPerSec >= cluster.reqPerSec, mode),
       },
       {
         benchmark: '… the same runs against one process',
@@ -338,17 +346,17 @@ function http(mode) {
   };
 }
 
-/** Requests per child, 4 children on one socket: the busiest ÷ the least busy, with and without UV_TCP_SINGLE_ACCEPT=1. */
+/** Requests per child, 4 children on one socket: the busiest ÷ the least busy, kernel balance (with and without UV_TCP_SINGLE_ACCEPT=1, maxRequestsPerConnection) and round-robin. */
 function httpBalance(mode, keepAlive) {
   const params = mode === 'smoke' ? { children: 4, connections: 10, seconds: 1, keepAlive } : { children: 4, connections: 50, seconds: 5, keepAlive };
   const what = keepAlive ? `keep-alive on (${params.connections} long connections)` : 'keep-alive off (a connection per request)';
   return {
     key: `http-balance-${keepAlive ? 'keepalive' : 'close'}`,
     scenario: 'http',
-    variants: mode === 'smoke' ? ['ours', 'cluster'] : ['ours', 'ours-single', 'ours-mrpc100', 'ours-mrpc1000', 'cluster'],
+    variants: mode === 'smoke' ? ['ours', 'ours-rr', 'cluster'] : ['ours', 'ours-rr', 'ours-single', 'ours-mrpc100', 'ours-mrpc1000', 'cluster'],
     rounds: rounds(mode, 3),
     params,
-    rows: ({ ours, 'ours-single': single, 'ours-mrpc100': mrpc100, 'ours-mrpc1000': mrpc1000, cluster }) => [
+    rows: ({ ours, 'ours-rr': rr, 'ours-single': single, 'ours-mrpc100': mrpc100, 'ours-mrpc1000': mrpc1000, cluster }) => [
       {
         benchmark: `balance, 4 children, ${what}: busiest ÷ least busy child`,
         ours: `${fmt(ours.busiestOverLeast)}× (${fmt(ours.reqPerSec, 0)} req/s)`,
@@ -356,6 +364,14 @@ function httpBalance(mode, keepAlive) {
         ratio: undefined,
         goal: '≤ 1.5',
         met: verdict(ours.busiestOverLeast <= 1.5, mode),
+      },
+      {
+        benchmark: "… with balance: 'round-robin' (the manager deals the connections out)",
+        ours: `${fmt(rr.busiestOverLeast)}× (${fmt(rr.reqPerSec, 0)} req/s)`,
+        baseline: `node:cluster round-robin: ${fmt(cluster.busiestOverLeast)}× (${fmt(cluster.reqPerSec, 0)} req/s)`,
+        ratio: undefined,
+        goal: '≤ 1.5',
+        met: verdict(rr.busiestOverLeast <= 1.5, mode),
       },
       ...(single
         ? [

@@ -5,6 +5,7 @@
  *
  *   npm run example:http                     (after npm install)
  *   PORT=8080 WORKERS=4 MAX_REQS=1000 MIN_REQS=500 SPAWN_INTERVAL=500 npm run example:http
+ *   BALANCE=round-robin npm run example:http   the manager deals connections out in turn (docs/servers.md)
  *
  * Then, from another terminal (the pid file names the manager, never the npm/tsx wrapper):
  *   curl http://127.0.0.1:8080/
@@ -36,6 +37,8 @@ let total = 0;
 const ppi = new PreforkIPC({
   maxWorkers: env('WORKERS', 4),
   listen: [{ port: PORT, host: process.env.HOST ?? '127.0.0.1' }],
+  // Starlet's way (every child accepts, the kernel picks) unless BALANCE=round-robin.
+  balance: process.env.BALANCE === 'round-robin' ? 'round-robin' : 'kernel',
   pidFile: process.env.PID_FILE ?? 'http-server.pid',
   trapSignals: { TERM: 'TERM', INT: 'TERM', HUP: ['TERM', SPAWN_INTERVAL], TTIN: 'addWorker', TTOU: 'removeWorker' },
   gracePeriod: 10_000,

@@ -45,6 +45,9 @@ export type ListenSpec =
  */
 export type ListenOption = ListenSpec[] | 'systemd' | 'server-starter';
 
+/** The `balance` option: who accepts connections on the `listen` sockets. */
+export type BalanceMode = 'kernel' | 'round-robin';
+
 /** What a child does when its manager goes away (EOF on fd 3). */
 export type ManagerExitPolicy = 'terminate' | 'ignore' | ((ppi: PreforkView) => void);
 
@@ -109,6 +112,13 @@ export interface PreforkOptions<C extends CallbackMap = CallbackMap, Final = unk
    * generations; every child receives them as `ppi.listeners`. See docs/servers.md.
    */
   listen?: ListenOption;
+  /**
+   * How connections on the `listen` sockets reach the children. `'kernel'` (default, as Perl's
+   * prefork servers): every child accepts on the shared socket and the kernel picks one.
+   * `'round-robin'` (as node:cluster's primary): the manager accepts and hands each connection
+   * to the next serving child in turn; children must serve with `ppi.serve()`. See docs/servers.md.
+   */
+  balance?: BalanceMode;
   /** A file the manager writes its pid to (removed when it exits): signal that pid, never a wrapper's. */
   pidFile?: string;
   /**
@@ -145,6 +155,7 @@ const OPTION_NAMES: { [K in keyof Required<PreforkOptions>]: true } = {
   gracePeriod: true,
   exec: true,
   listen: true,
+  balance: true,
   pidFile: true,
   lifetimesPerChild: true,
   lifetimesJitter: true,
@@ -167,6 +178,7 @@ export interface ResolvedOptions {
   gracePeriod: number | null;
   exec: ExecSettings;
   listen: ListenSpec[] | 'systemd' | 'server-starter' | undefined;
+  balance: BalanceMode;
   pidFile: string | undefined;
   /** Whole number ≥ 1, or Infinity; undefined: 1 (a process per lifetime, as before the option). */
   lifetimesPerChild?: number;
@@ -275,6 +287,16 @@ function listenOption(value: unknown): ResolvedOptions['listen'] {
   return value.map((item, i) => listenSpec(`listen[${i}]`, item));
 }
 
+function balanceOption(value: unknown, listen: ResolvedOptions['listen']): BalanceMode {
+  if (value === undefined) return 'kernel';
+  if (value !== 'kernel' && value !== 'round-robin') fail('balance', "'kernel' or 'round-robin'", value);
+  // Without sockets of its own there is nothing for the manager to deal out: said now, not at the first start().
+  if (value === 'round-robin' && listen === undefined) {
+    throw new TypeError("PreforkIPC option 'balance': 'round-robin' deals out the connections of the 'listen' sockets, and 'listen' is not given");
+  }
+  return value;
+}
+
 function stringList(option: string, value: unknown): string[] | undefined {
   if (value === undefined) return undefined;
   if (!Array.isArray(value) || !value.every((item) => typeof item === 'string')) fail(option, 'an array of strings', value);
@@ -367,6 +389,7 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     fail('maxMessageBytes', 'a whole number of bytes ≥ 64', maxMessageBytes);
   }
 
+  const listen = listenOption(options.listen);
   return {
     maxWorkers: checkMaxWorkers(options.maxWorkers ?? 10),
     spawnInterval: duration(options, 'spawnInterval', 0)!,
@@ -381,7 +404,8 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     onManagerExit: policy as ManagerExitPolicy,
     gracePeriod: options.gracePeriod === null ? null : (limit(options, 'gracePeriod', 30_000) ?? null),
     exec: execSettings(options.exec),
-    listen: listenOption(options.listen),
+    listen,
+    balance: balanceOption(options.balance, listen),
     pidFile: pidFileOption(options.pidFile),
     lifetimesPerChild: lifetimesPerChild(options.lifetimesPerChild),
     lifetimesJitter: options.lifetimesJitter === undefined ? undefined : wholeNumber(options, 'lifetimesJitter', 0),

@@ -101,7 +101,17 @@ export class PreforkIPC<C extends CallbackMap = CallbackMap, Final = unknown, Da
     // Loaded on first use: a child that does not serve never pays for it.
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded lazily, in a serving child only
     const { serve } = require('./child/serve') as typeof import('./child/serve');
-    return serve(server, { ready: child.ready, get listeners() { return child.listeners; }, finish: (code, payload) => child.finish(code, payload) }, options);
+    const host = {
+      ready: child.ready,
+      get listeners() {
+        return child.listeners;
+      },
+      get roundRobin() {
+        return child.roundRobin;
+      },
+      finish: (code: number, payload: unknown) => child.finish(code, payload),
+    };
+    return serve(server, host, options);
   }
 
   /** Manager: waits until every child is reaped, or `timeoutMs` passes. Resolves with the number still running. */

@@ -3,6 +3,8 @@
  * generator) against a 2-child pool on the manager's socket, a HUP and then a
  * loop of 5 HUPs, for both forms of the reload, with and without keep-alive.
  * Each run prints its counts and the latency percentiles of the reload window.
+ * Each form runs with the kernel's balancing (the default) and with
+ * `balance: 'round-robin'` (the manager deals the connections out).
  *
  * LOAD_SECONDS (default 4) sets each run's length; the issue's full check is
  * LOAD_SECONDS=10 LOAD_CONNECTIONS=50. Only failures are asserted, never speed:
@@ -34,10 +36,10 @@ function percentile(sorted: number[], p: number): number {
   return sorted.length === 0 ? 0 : Math.round(sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]);
 }
 
-async function reloadUnderLoad(form: 'rolling' | 'all-at-once', keepAlive: boolean): Promise<void> {
+async function reloadUnderLoad(form: 'rolling' | 'all-at-once', keepAlive: boolean, balance: 'kernel' | 'round-robin'): Promise<void> {
   const HUP = form === 'rolling' ? ['TERM', 200] : 'TERM';
   const p: Running = start(['http-pool.js'], {
-    env: { ...process.env, CONFIG: JSON.stringify({ options: { maxWorkers: 2, trapSignals: { TERM: 'TERM', HUP } } }) },
+    env: { ...process.env, CONFIG: JSON.stringify({ options: { maxWorkers: 2, balance, trapSignals: { TERM: 'TERM', HUP } } }) },
   });
   await p.waitForEvents('ready', 2);
   const port = (p.events('listening')[0] as { listeners: Array<{ port: number }> }).listeners[0].port;
@@ -69,7 +71,7 @@ async function reloadUnderLoad(form: 'rolling' | 'all-at-once', keepAlive: boole
   const inWindow = samples.filter((s) => s.at >= windowStart && s.at <= windowEnd).map((s) => s.ms).sort((a, b) => a - b);
   const generations = Math.max(...end.events.filter((e) => e.event === 'ready').map((e) => e.generation as number));
   console.log(
-    `${form}, keep-alive ${keepAlive ? 'on' : 'off'}, ${CONNECTIONS} connections, ${SECONDS} s, ${hups.length} HUPs: ` +
+    `${form}, ${balance}, keep-alive ${keepAlive ? 'on' : 'off'}, ${CONNECTIONS} connections, ${SECONDS} s, ${hups.length} HUPs: ` +
       `${result.requests.total} requests, errors ${result.errors}, timeouts ${result.timeouts}, non-2xx ${result.non2xx}, ` +
       `resets ${result.resets}, request errors ${requestErrors.length}; reload window (${inWindow.length} responses): ` +
       `p50 ${percentile(inWindow, 50)} ms, p90 ${percentile(inWindow, 90)} ms, p99 ${percentile(inWindow, 99)} ms, max ${Math.round(inWindow.at(-1) ?? 0)} ms; ` +
@@ -89,10 +91,14 @@ async function reloadUnderLoad(form: 'rolling' | 'all-at-once', keepAlive: boole
 }
 
 test.each([
-  ['rolling', 'on'],
-  ['rolling', 'off'],
-  ['all-at-once', 'on'],
-  ['all-at-once', 'off'],
-] as const)('a %s HUP, then 5 more, under load (keep-alive %s): no failed request', async (form, keepAlive) => {
-  await reloadUnderLoad(form, keepAlive === 'on');
+  ['rolling', 'on', 'kernel'],
+  ['rolling', 'off', 'kernel'],
+  ['all-at-once', 'on', 'kernel'],
+  ['all-at-once', 'off', 'kernel'],
+  ['rolling', 'on', 'round-robin'],
+  ['rolling', 'off', 'round-robin'],
+  ['all-at-once', 'on', 'round-robin'],
+  ['all-at-once', 'off', 'round-robin'],
+] as const)('a %s HUP, then 5 more, under load (keep-alive %s, balance %s): no failed request', async (form, keepAlive, balance) => {
+  await reloadUnderLoad(form, keepAlive === 'on', balance);
 });

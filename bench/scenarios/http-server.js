@@ -5,6 +5,7 @@
 //   ours           PreforkIPC, `children` children on the manager's socket (listen option)
 //   ours-single    the same, children run with UV_TCP_SINGLE_ACCEPT=1
 //   ours-mrpcN     the same, serve({ maxRequestsPerConnection: N })
+//   ours-rr        PreforkIPC with balance: 'round-robin': the manager accepts and deals connections out
 //   cluster        node:cluster, `children` workers, round-robin (the default on Linux)
 //   single         one process
 // Each prints `PORT <n>` once every process listens, and on SIGTERM the
@@ -70,6 +71,7 @@ function ours(singleAccept) {
   const ppi = new PreforkIPC({
     maxWorkers: children,
     listen: [{ port: 0, host: '127.0.0.1' }],
+    balance: variant === 'ours-rr' ? 'round-robin' : 'kernel',
     callbacks: {
       ready: (p) => {
         if (++ready === children) process.stdout.write(`PORT ${p.listeners[0].port}\n`);

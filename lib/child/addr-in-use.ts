@@ -20,15 +20,22 @@ interface SystemError extends Error {
   port?: number;
 }
 
-export function warnOnAddressInUse(hasListeners: () => boolean): void {
+/** What the child holds: no socket of the manager's, its sockets (kernel balancing), or none since the manager accepts (round-robin). */
+export type ListenerMode = 'none' | 'kernel' | 'round-robin';
+
+export function warnOnAddressInUse(mode: () => ListenerMode): void {
   process.on('uncaughtExceptionMonitor', (error: unknown) => {
     const err = error as SystemError;
     if (err?.code !== 'EADDRINUSE' || err.syscall !== 'listen') return;
     const where = err.port !== undefined ? `${err.address ?? ''}:${err.port}` : (err.address ?? 'its address');
     // Written at once, in the format of warn(): the process dies right after this
     // listener, before process.emitWarning()'s next tick would print anything.
+    const held = mode();
     const message =
-      hasListeners()
+      held === 'round-robin'
+        ? `this child's listen() on ${where} failed with EADDRINUSE: with balance: 'round-robin' the manager accepts on its sockets ` +
+            'and hands the connections to ppi.serve(server), which is how a child serves there (a child holds no socket to listen on)'
+        : held === 'kernel'
         ? `this child's listen() on ${where} failed with EADDRINUSE: listen on the manager's socket instead, ` +
             'with server.listen(ppi.listeners[0]) or ppi.serve(server)'
         : `this child's listen() on ${where} failed with EADDRINUSE: is the port held by the manager (the same script, ` +

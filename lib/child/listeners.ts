@@ -9,6 +9,12 @@
 import { FIRST_LISTENER_FD, type ListenerAddress } from '../protocol/messages';
 import type { Listener } from '../view';
 
-export function childListeners(addresses: ListenerAddress[] | undefined): readonly Listener[] {
-  return Object.freeze((addresses ?? []).map((address, i) => Object.freeze({ ...address, fd: FIRST_LISTENER_FD + i })));
+/**
+ * `held` false (balance: 'round-robin'): the manager accepts on the sockets
+ * and passes none to the child, so there is no `fd`, as in the manager:
+ * `server.listen(ppi.listeners[0])` then binds the address itself and fails
+ * with EADDRINUSE, and addr-in-use.ts says to serve with ppi.serve().
+ */
+export function childListeners(addresses: ListenerAddress[] | undefined, held = true): readonly Listener[] {
+  return Object.freeze((addresses ?? []).map((address, i) => Object.freeze(held ? { ...address, fd: FIRST_LISTENER_FD + i } : { ...address })));
 }

@@ -52,6 +52,8 @@ export class ChildRuntime {
   generation = 0;
   /** The manager's listening sockets, known once the hello arrived. */
   listeners: readonly Listener[] = [];
+  /** `balance: 'round-robin'` (from the hello): serve() takes connections from the manager instead of accepting. */
+  roundRobin = false;
 
   readonly #channel: Channel;
   readonly #pending = new Map<number, PendingCall>();
@@ -97,7 +99,7 @@ export class ChildRuntime {
     this.#hello.catch(() => {}); // reported through whoever awaits ready, if anyone does
     this.#helloArrived = helloArrived;
     this.#helloFailed = helloFailed;
-    warnOnAddressInUse(() => this.listeners.length > 0);
+    warnOnAddressInUse(() => (this.listeners.length === 0 ? 'none' : this.roundRobin ? 'round-robin' : 'kernel'));
     watchStdio();
     const input = new Socket({ fd: FROM_MANAGER_FD, readable: true, writable: false });
     const output = new Socket({ fd: TO_MANAGER_FD, readable: false, writable: true });
@@ -294,7 +296,8 @@ export class ChildRuntime {
         }
         this.managerPid = message.managerPid;
         this.generation = message.generation;
-        this.listeners = childListeners(message.listeners);
+        this.roundRobin = message.balance === 'round-robin';
+        this.listeners = childListeners(message.listeners, !this.roundRobin);
         this.#reuse = message.reuse === true;
         this.#reportRss = message.reportRss === true;
         this.#next = new ChildLifetime(1, message.workerData, message.maxWorkers ?? this.configuredMaxWorkers);

@@ -25,16 +25,22 @@
  * 40,000 failed requests in 3 s). Here the limit only marks a response
  * `Connection: close`, as the stop does, so connections are re-made now and
  * then and land on whichever child is free: measured in docs/servers.md.
+ * The other lever is `balance: 'round-robin'`: the server does not listen,
+ * the manager hands it connections (round-robin.ts), and the stop's "stop
+ * accepting" is telling the manager and waiting for its answer.
  */
 import net from 'node:net';
 import type { ServerResponse } from 'node:http';
 import { normalizeSignal, nodeSignal } from '../signals';
 import type { Listener, ServeOptions } from '../view';
+import { takeConnections } from './round-robin';
 
 export interface ServeHost {
   /** Resolves once the manager's hello (and so the listeners) arrived. */
   readonly ready: Promise<unknown>;
   readonly listeners: readonly Listener[];
+  /** `balance: 'round-robin'`: connections come from the manager (round-robin.ts); the server does not listen. */
+  readonly roundRobin: boolean;
   finish(exitCode: number, payload: unknown): Promise<void>;
 }
 
@@ -121,24 +127,29 @@ export async function serve(server: net.Server, host: ServeHost, options: ServeO
     track(req.socket).upgraded = true;
   });
 
+  // Round-robin: taking starts here, before the signal handler, so a throw leaves nothing installed.
+  const intake = host.roundRobin ? takeConnections(server, index) : undefined;
   const stop = (): void => {
     if (stopping) return;
     stopping = true;
-    // net.Server's close, not http.Server's: see the top of this file.
-    net.Server.prototype.close.call(server, () => {
+    const drained = (): void => {
       const payload = options.finalPayload ? options.finalPayload() : undefined;
       // Until finish() is done, a repeated stop signal is ignored (stop() is idempotent) instead of
       // killing the drain with Node's default action: gracePeriod's SIGKILL is the escalation.
       void Promise.resolve(payload)
         .then((value) => host.finish(0, value))
         .then(() => process.removeListener(signal, stop));
-    });
+    };
+    // net.Server's close, not http.Server's: see the top of this file. Both call back once every connection has closed.
+    if (intake) intake.stop(drained);
+    else net.Server.prototype.close.call(server, drained);
     for (const [socket, state] of connections) {
       for (const res of state.responses) if (!res.headersSent) res.setHeader('Connection', 'close');
       closeWhenIdle(socket, state);
     }
   };
   process.on(signal, stop);
+  if (intake) return;
 
   await new Promise<void>((resolve, reject) => {
     const failed = (err: Error): void => {

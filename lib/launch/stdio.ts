@@ -4,11 +4,16 @@
  * option. spawn() takes a libuv handle (TCP, Pipe) or a number in its stdio
  * array and duplicates it into the child at that position, as Node's own
  * test/parallel/test-listen-fd-server.js does; nothing else needs sending.
+ *
+ * With `balance: 'round-robin'` the child gets no socket (the manager alone
+ * accepts) and fd 5 is an `'ipc'` entry instead: Node's IPC channel, the only
+ * way Node passes a socket to a running process (protocol/connections.ts).
+ * Node finds it in the child by NODE_CHANNEL_FD, which spawn() sets.
  */
 import type { StdioOptions } from 'node:child_process';
 
-export function childStdio(listeners: ReadonlyArray<{ stdio: object | number }>): StdioOptions {
+export function childStdio(listeners: ReadonlyArray<{ stdio: object | number }>, ipc = false): StdioOptions {
   // spawn() accepts handles at run time; its type only lists streams and numbers.
   const extra = listeners.map((listener) => listener.stdio) as unknown as number[];
-  return ['inherit', 'inherit', 'inherit', 'pipe', 'pipe', ...extra];
+  return ['inherit', 'inherit', 'inherit', 'pipe', 'pipe', ...extra, ...(ipc ? ['ipc' as const] : [])];
 }

@@ -31,6 +31,8 @@ export interface HelloExtras {
   listeners: ListenerAddress[];
   reuse: boolean;
   reportRss: boolean;
+  /** `balance: 'round-robin'`: the child takes connections from the manager on its IPC channel. */
+  roundRobin: boolean;
 }
 
 /**
@@ -104,7 +106,7 @@ export class ChildHandle {
   }
 
   hello(generation: number, workerData: unknown, extras: HelloExtras): void {
-    const { maxWorkers, reuse, reportRss, listeners } = extras;
+    const { maxWorkers, reuse, reportRss, listeners, roundRobin } = extras;
     // reuse and reportRss only when on, so a default hello stays as it was.
     const hello = {
       type: 'hello',
@@ -116,6 +118,7 @@ export class ChildHandle {
       maxWorkers,
       ...(reuse ? { reuse } : {}),
       ...(reportRss ? { reportRss } : {}),
+      ...(roundRobin ? { balance: 'round-robin' as const } : {}),
     } as const;
     this.#reuse = reuse;
     this.channel.write(encodeLine(hello, 'beforeFork() result (workerData)', workerData, this.host.maxMessageBytes));

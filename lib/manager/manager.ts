@@ -16,6 +16,7 @@ import { writePidFile } from './pid-file';
 import type { Lifetime } from './lifetime';
 import { reapInfo, type ProcessEnd } from './reap-info';
 import { Retirement } from './retirement';
+import type { RoundRobin } from './round-robin';
 import { Stagger } from './stagger';
 
 /** Forwarding one of these means "stop": a child that ignores it is killed after `gracePeriod`. */
@@ -55,6 +56,8 @@ export class Manager implements ChildHandleHost {
   /** The `listen` option's sockets, opened by the first start() and held until the manager exits. */
   #listeners: OpenListener[] = [];
   #listening = false;
+  /** `balance: 'round-robin'`: the manager accepts and deals connections out (round-robin.ts, loaded only then). */
+  #dealer: RoundRobin | undefined;
   #opening = false;
   /** Children of this generation are dying without calling finish(): spawn one per errRespawnInterval. */
   #crashing = false;
@@ -121,9 +124,17 @@ export class Manager implements ChildHandleHost {
     if (this.options.listen !== undefined && !this.#listening) {
       // Once, before the first spawn: a port in use fails start() before any child exists.
       this.#opening = true;
-      const opening = openListeners(this.options.listen).finally(() => (this.#opening = false));
-      return opening.then((listeners) => {
-        this.#listeners = listeners;
+      const opening = openListeners(this.options.listen)
+        .then(async (listeners) => {
+          this.#listeners = listeners;
+          if (this.options.balance === 'round-robin') {
+            // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded lazily: only a round-robin manager needs it
+            const { RoundRobin } = require('./round-robin') as typeof import('./round-robin');
+            this.#dealer = await RoundRobin.open(listeners);
+          }
+        })
+        .finally(() => (this.#opening = false));
+      return opening.then(() => {
         this.#listening = true;
         return this.start();
       });
@@ -183,6 +194,7 @@ export class Manager implements ChildHandleHost {
 
   childEnded(child: ChildHandle, status: number, end: ProcessEnd): void {
     this.children.delete(child.pid);
+    this.#dealer?.detach(child.pid);
     const lifetime = child.lifetime;
     // A retired child (or one between lifetimes) ended no lifetime: nothing to reap, only a place to fill.
     if (lifetime) {
@@ -224,6 +236,7 @@ export class Manager implements ChildHandleHost {
       rss,
     });
     if (reason) {
+      this.#dealer?.withdraw(child.pid);
       child.retire(reason);
       this.#fill();
     } else this.#nextLifetime(child);
@@ -334,7 +347,8 @@ export class Manager implements ChildHandleHost {
 
     const command = reexecCommand(this.options.exec);
     const spawned = spawn(command.file, command.args, {
-      stdio: childStdio(this.#listeners),
+      // Round-robin: the manager alone accepts, so a child holds no listening socket, only the IPC channel.
+      stdio: this.#dealer ? childStdio([], true) : childStdio(this.#listeners),
       // LISTEN_PID names this process: a child must find its sockets in ppi.listeners, not there.
       env: { ...process.env, ...command.env, LISTEN_FDS: undefined, LISTEN_PID: undefined, [CHILD_MARKER]: '1' },
     });
@@ -349,12 +363,14 @@ export class Manager implements ChildHandleHost {
     const child = new ChildHandle(spawned as typeof spawned & { pid: number }, this.generation, this, limit);
     spawned.once('exit', guardChild(child));
     this.children.set(child.pid, child);
+    this.#dealer?.attach(child.pid, spawned, this.generation);
     try {
       child.hello(this.generation, begin.workerData, {
         maxWorkers: this.#maxWorkers,
         reuse: this.#reuse,
         reportRss: this.#reuse && this.options.maxChildMemory !== undefined,
         listeners: this.#listeners.map((listener) => listener.info),
+        roundRobin: this.#dealer !== undefined,
       });
     } catch (err) {
       child.kill('SIGKILL');
@@ -420,6 +436,7 @@ export class Manager implements ChildHandleHost {
     if (!child.kill(nodeSignal(signal))) return;
     if (!STOP_SIGNALS.has(signal)) return;
     child.stopSent = signal;
+    this.#dealer?.withdraw(child.pid); // from now on new connections go to its siblings or successors
     if (this.options.gracePeriod !== null) child.killLater(this.options.gracePeriod, signal);
     if (release && !child.slotReleased) {
       child.slotReleased = true;

@@ -54,6 +54,12 @@ export interface HelloMessage {
   reuse?: boolean;
   /** Send `rss` with finish (maxChildMemory is set). */
   reportRss?: boolean;
+  /**
+   * `'round-robin'` (the `balance` option): the manager accepts, and hands this child its
+   * connections on the Node IPC channel (protocol/connections.ts) instead of the child
+   * accepting on fd 5 + i. Absent: the kernel balances.
+   */
+  balance?: 'round-robin';
 }
 
 /** A child finds the manager's i-th listening socket on this descriptor + i (after the channel's fd 3 and 4). */

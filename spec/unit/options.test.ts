@@ -17,6 +17,7 @@ test('defaults', () => {
     onManagerExit: 'terminate',
     gracePeriod: 30_000,
     exec: {},
+    balance: 'kernel',
   });
   expect(DEFAULT_MAX_MESSAGE_BYTES).toBe(256 * 1024 * 1024);
   expect(resolveOptions({})).toEqual(resolved);
@@ -240,6 +241,20 @@ describe('listen, pidFile and pool actions (issue 11)', () => {
     ['an empty pidFile', { pidFile: '' }, /'pidFile' must be a non-empty path/],
   ])('%s is refused, naming the option', (_what, options, message) => {
     expect(() => resolveOptions(options)).toThrow(message);
+  });
+
+  test("balance: 'kernel' by default, 'round-robin' with listen; anything else or no listen is refused", () => {
+    expect(resolveOptions({}).balance).toBe('kernel');
+    expect(resolveOptions({ listen: [{ port: 0 }], balance: 'kernel' }).balance).toBe('kernel');
+    expect(resolveOptions({ listen: [{ port: 0 }], balance: 'round-robin' }).balance).toBe('round-robin');
+    expect(() => resolveOptions({ listen: [{ port: 0 }], balance: 'roundrobin' })).toThrow(
+      new TypeError(`PreforkIPC option 'balance' must be 'kernel' or 'round-robin', got "roundrobin"`),
+    );
+    expect(() => resolveOptions({ listen: [{ port: 0 }], balance: true })).toThrow(/'balance' must be 'kernel' or 'round-robin', got true/);
+    expect(() => resolveOptions({ balance: 'round-robin' })).toThrow(
+      new TypeError("PreforkIPC option 'balance': 'round-robin' deals out the connections of the 'listen' sockets, and 'listen' is not given"),
+    );
+    expect(() => resolveOptions({ listen: [{ port: 0 }], balanse: 'round-robin' })).toThrow("PreforkIPC has no option 'balanse': did you mean 'balance'?");
   });
 
   test("'addWorker' and 'removeWorker' are resize actions, not signals", () => {

@@ -1,0 +1,147 @@
+/**
+ * `balance: 'round-robin'`: the manager accepts and deals connections to its
+ * serving children in turn over their IPC channel (manager/round-robin.ts,
+ * child/round-robin.ts). Real processes, real HTTP on 127.0.0.1, every loop
+ * bounded. Reloads under load are in zero-downtime.test.ts.
+ */
+import http from 'node:http';
+import { run, start, type Running } from './support/run';
+
+jest.setTimeout(30_000);
+
+function pool(config: object): Running {
+  return start(['http-pool.js'], { env: { ...process.env, CONFIG: JSON.stringify(config) } });
+}
+
+/** One request on a connection of its own (no agent: every request is dealt anew). */
+function get(port: number): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port, path: '/', agent: false, timeout: 5000 }, (res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d.toString()));
+      res.on('end', () => resolve({ status: res.statusCode!, body }));
+    });
+    req.on('timeout', () => req.destroy(new Error('no answer within 5 s')));
+    req.on('error', reject);
+  });
+}
+
+function portOf(p: Running): number {
+  return (p.events('listening')[0] as { listeners: Array<{ port: number }> }).listeners[0].port;
+}
+
+/** `count` requests one after another; the pid that answered each. */
+async function sequential(port: number, count: number): Promise<number[]> {
+  const pids: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const { status, body } = await get(port);
+    expect(status).toBe(200);
+    pids.push(Number(body.split(' ')[1]));
+  }
+  return pids;
+}
+
+function tally(pids: number[]): Map<number, number> {
+  const counts = new Map<number, number>();
+  for (const pid of pids) counts.set(pid, (counts.get(pid) ?? 0) + 1);
+  return counts;
+}
+
+test('connections are dealt to the serving children in turn, never answered by the manager', async () => {
+  const p = pool({ options: { maxWorkers: 3, balance: 'round-robin' } });
+  await p.waitForEvents('ready', 3);
+  const port = portOf(p);
+  const managerPid = (p.events('listening')[0] as { pid: number }).pid;
+  const children = (p.events('ready') as Array<{ pid: number; fd: number }>).map((r) => r.pid);
+  const pids = await sequential(port, 30);
+  expect(pids).not.toContain(managerPid);
+  // In turn: every three consecutive connections went to three different children.
+  for (let i = 0; i + 3 <= pids.length; i += 3) expect(new Set(pids.slice(i, i + 3)).size).toBe(3);
+  expect([...tally(pids).entries()].sort()).toEqual(children.map((pid) => [pid, 10]).sort());
+
+  // Parallel keep-alive connections too: 6 connections, 5 requests each.
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 6 });
+  const answers = await Promise.all(
+    Array.from({ length: 30 }, () => new Promise<string>((resolve, reject) => {
+      http.get({ host: '127.0.0.1', port, path: '/', agent }, (res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => (body += d.toString()));
+        res.on('end', () => resolve(body));
+      }).on('error', reject);
+    })),
+  );
+  agent.destroy();
+  expect(answers.every((body) => /^ok \d+ 1\n$/.test(body))).toBe(true);
+
+  p.child.kill('SIGTERM');
+  const end = await p.done;
+  expect(end.events.at(-1)).toEqual({ event: 'end', left: 0 });
+  // serve()'s final payloads: each child counted what it served, and every request was served once.
+  const reaps = end.events.filter((e) => e.event === 'reap') as Array<{ pid: number; status: number; payload: { count: number } }>;
+  expect(reaps.map((r) => r.status)).toEqual([0, 0, 0]);
+  expect(reaps.reduce((sum, r) => sum + r.payload.count, 0)).toBe(60);
+  for (const reap of reaps) expect(reap.payload.count).toBeGreaterThanOrEqual(10);
+});
+
+test('a reload sends new connections to the new generation only; the old children drain and exit', async () => {
+  const p = pool({ options: { maxWorkers: 2, balance: 'round-robin', trapSignals: { TERM: 'TERM', HUP: ['TERM', 100] } } });
+  await p.waitForEvents('ready', 2);
+  const port = portOf(p);
+  expect(tally(await sequential(port, 4)).size).toBe(2);
+  p.child.kill('SIGHUP');
+  await p.waitForEvents('ready', 4);
+  // Both of the new generation serve once both are ready; nothing goes to the old ones, told to stop.
+  const after = await sequential(port, 10);
+  const newGeneration = (p.events('ready') as Array<{ pid: number; generation: number }>).filter((r) => r.generation === 2).map((r) => r.pid);
+  expect(after.every((pid) => newGeneration.includes(pid))).toBe(true);
+  p.child.kill('SIGTERM');
+  const end = await p.done;
+  const reaps = end.events.filter((e) => e.event === 'reap') as Array<{ status: number; payload: { count: number } }>;
+  expect(reaps.map((r) => r.status)).toEqual([0, 0, 0, 0]);
+  expect(reaps.reduce((sum, r) => sum + r.payload.count, 0)).toBe(14);
+  expect(end.events.at(-1)).toEqual({ event: 'end', left: 0 });
+});
+
+test('a child that dies is skipped: the others take every connection', async () => {
+  // A long errRespawnInterval: the dead child is not replaced while the requests run.
+  const p = pool({ options: { maxWorkers: 3, balance: 'round-robin', errRespawnInterval: 60_000 } });
+  await p.waitForEvents('ready', 3);
+  const port = portOf(p);
+  const [victim, ...survivors] = (p.events('ready') as Array<{ pid: number }>).map((r) => r.pid);
+  process.kill(victim, 'SIGKILL');
+  // At once, before the manager may have seen it go: a socket sent to it and never taken is dealt again.
+  const pids = await sequential(port, 20);
+  expect(pids).not.toContain(victim);
+  expect([...tally(pids).keys()].sort()).toEqual([...survivors].sort());
+  await p.waitForEvents('reap', 1);
+  expect((p.events('reap')[0] as { pid: number }).pid).toBe(victim);
+  p.child.kill('SIGTERM');
+  expect((await p.done).events.at(-1)).toEqual({ event: 'end', left: 0 });
+});
+
+test('connections made before any child serves wait in the manager, then are dealt', async () => {
+  // 'listening' is printed right after the sockets open, while the children are still starting.
+  const p = pool({ options: { maxWorkers: 2, balance: 'round-robin' } });
+  await p.waitForEvents('listening', 1);
+  const port = portOf(p);
+  const early = await Promise.all(Array.from({ length: 6 }, () => get(port)));
+  expect(early.map((a) => a.status)).toEqual([200, 200, 200, 200, 200, 200]);
+  p.child.kill('SIGTERM');
+  expect((await p.done).events.at(-1)).toEqual({ event: 'end', left: 0 });
+});
+
+test('server.listen(ppi.listeners[0]) fails with EADDRINUSE and a warning to serve with ppi.serve(): the child holds no socket', async () => {
+  const p = pool({ plainListen: true, options: { maxWorkers: 1, balance: 'round-robin', errRespawnInterval: 60_000 } });
+  await p.waitForEvents('reap', 1);
+  expect(p.stderr()).toMatch(
+    /\[PREFORK_IPC\] Warning: this child's listen\(\) on 127\.0\.0\.1:\d+ failed with EADDRINUSE: with balance: 'round-robin' the manager accepts on its sockets and hands the connections to ppi\.serve\(server\)/,
+  );
+  p.child.kill('SIGTERM');
+  await p.done;
+});
+
+test("an unknown balance fails the constructor naming it (without listen: spec/unit/options.test.ts)", async () => {
+  const unknown = await run(['http-pool.js'], { env: { ...process.env, CONFIG: JSON.stringify({ options: { balance: 'fair' } }) } });
+  expect(unknown.stderr).toMatch(/PreforkIPC option 'balance' must be 'kernel' or 'round-robin', got "fair"/);
+  expect(unknown.events.filter((e) => e.event === 'spawn')).toEqual([]);
+});
