@@ -160,3 +160,45 @@ test('pidFile: the manager writes its own pid, and removes the file when it exit
   await p.done;
   expect(existsSync(pidFile)).toBe(false);
 });
+
+test('serve(): a request in flight when TERM arrives is answered, marked Connection: close; an idle keep-alive connection is closed; then the child finishes', async () => {
+  const p = pool({ delayMs: 700, options: { maxWorkers: 1 } });
+  await p.waitForEvents('ready', 1);
+  await p.waitForEvents('listening', 1);
+  const port = portOf(p);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 2 });
+  try {
+    // An idle keep-alive connection: one answered request, then nothing.
+    const idle = await new Promise<net.Socket>((resolve, reject) => {
+      const req = http.get({ host: '127.0.0.1', port, path: '/', agent }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(req.socket!));
+      });
+      req.on('error', reject);
+    });
+    const idleClosed = new Promise<void>((resolve) => idle.once('close', () => resolve()));
+    // A slow request, in flight when the stop begins.
+    const slow = new Promise<{ status: number; connection: string | undefined; body: string }>((resolve, reject) => {
+      http
+        .get({ host: '127.0.0.1', port, path: '/', agent: new http.Agent({ keepAlive: true }) }, (res) => {
+          let body = '';
+          res.on('data', (d: Buffer) => (body += d.toString()));
+          res.on('end', () => resolve({ status: res.statusCode!, connection: res.headers.connection, body }));
+        })
+        .on('error', reject);
+    });
+    await new Promise((r) => setTimeout(r, 200));
+    p.child.kill('SIGTERM');
+    const answer = await slow;
+    expect(answer.status).toBe(200);
+    expect(answer.connection).toBe('close');
+    expect(answer.body).toMatch(/^ok \d+ 1\n$/);
+    await idleClosed; // by the server, once idle past idleCloseMs: not left to the client
+    const end = await p.done;
+    const reaps = end.events.filter((e) => e.event === 'reap') as Array<{ status: number; payload: { count: number } }>;
+    expect(reaps).toEqual([expect.objectContaining({ status: 0, payload: { count: 2 } })]);
+    expect(end.events.at(-1)).toEqual({ event: 'end', left: 0 });
+  } finally {
+    agent.destroy();
+  }
+});
