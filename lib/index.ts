@@ -17,6 +17,10 @@ export type {
   ReportedError,
   MessageListener,
   FinishResult,
+  PoolStatus,
+  ChildStatus,
+  ChildPhase,
+  MetricsRegistry,
 } from './view';
 export { CallbackError } from './errors';
 export type { CallbackErrorCode } from './errors';
