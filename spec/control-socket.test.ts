@@ -240,7 +240,7 @@ test('prefork-ipc --control-socket: ctl status shows which job each worker runs,
   const running = await askUntil(socket, { command: 'status' }, (r) => {
     const s = r.ok === true ? statusOf(r) : undefined;
     return s && s.busy === 2 ? s : undefined;
-  }).catch(async (err: Error) => {
+  }).catch((err: Error) => {
     throw new Error(`${err.message}\nstderr: ${p.stderr()}`);
   });
   expect(running.children.map((c) => c.note).sort()).toEqual(['job 0', 'job 1']);
