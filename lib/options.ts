@@ -202,11 +202,26 @@ export function checkMaxWorkers(value: unknown): number {
   return value as number;
 }
 
+/**
+ * Every interval and timeout is in whole milliseconds: 0, or 1 and more. A fraction is refused
+ * rather than rounded: `['TERM', 0.5]` or `gracePeriod: 2.5` is almost always a Perl or
+ * gunicorn value in seconds, and taken as milliseconds it would silently be 1000 times shorter.
+ */
+export function millisecondsProblem(value: unknown): string | undefined {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) return 'a number of milliseconds ≥ 0';
+  if (!Number.isInteger(value)) {
+    const hint = value < 1 ? ` (the unit is milliseconds: ${value} s is ${Math.round(value * 1000)})` : ' (the unit is milliseconds)';
+    return `a whole number of milliseconds, 0 or ≥ 1${hint}`;
+  }
+  return undefined;
+}
+
 function duration(options: Record<string, unknown>, name: string, fallback: number | undefined): number | undefined {
   const value = options[name];
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) fail(name, 'a number of milliseconds ≥ 0', value);
-  return value;
+  const problem = millisecondsProblem(value);
+  if (problem) fail(name, problem, value);
+  return value as number;
 }
 
 /** The longest delay setTimeout honours (about 24.8 days); a longer one fires after 1 ms. */
@@ -238,10 +253,9 @@ function signalAction(key: string, value: unknown): ResolvedAction {
     const [signal, interval] = value as unknown[];
     const name = normalizeSignal(signal);
     if (value.length !== 2 || !name) fail(option, 'a signal name, null, or [signal, intervalMs]', value);
-    if (typeof interval !== 'number' || !Number.isFinite(interval) || interval < 0) {
-      fail(option, 'a signal name, null, or [signal, intervalMs] with intervalMs ≥ 0', value);
-    }
-    return { signal: name, intervalMs: interval };
+    const problem = millisecondsProblem(interval);
+    if (problem) fail(option, `a signal name, null, or [signal, intervalMs] with intervalMs ${problem}`, value);
+    return { signal: name, intervalMs: interval as number };
   }
   const name = normalizeSignal(value);
   if (!name) fail(option, ACTIONS, value);
