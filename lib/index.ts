@@ -12,6 +12,8 @@ export type {
   PayloadArgs,
   Listener,
   ServeOptions,
+  ServedInfo,
+  ServeStop,
   ReapInfo,
   ReapReason,
   ReportedError,

@@ -9,7 +9,7 @@ import { Channel } from '../protocol/channel';
 import { assertNever, decodeFromManager, encodeLine, isBlankLine, ProtocolError } from '../protocol/codec';
 import { PROTOCOL_VERSION, type ChildToManager, type ManagerToChild } from '../protocol/messages';
 import type { ManagerExitPolicy } from '../options';
-import type { Listener, MessageListener, PreforkView } from '../view';
+import type { Listener, MessageListener, PreforkView, ServedInfo } from '../view';
 import { warnOnAddressInUse } from './addr-in-use';
 import { childListeners } from './listeners';
 
@@ -71,6 +71,8 @@ export class ChildRuntime {
   /** A start() waiting for #next. */
   #waiting: { resolve(): void; reject(error: Error): void } | undefined;
   #finishing: Promise<void> | undefined;
+  /** Settles when the serve() of this lifetime is over (servingUntil). */
+  #serving: Promise<void> | undefined;
   #finished = false;
   #reuse = false;
   #reportRss = false;
@@ -173,7 +175,25 @@ export class ChildRuntime {
     this.#messageListeners.delete(listener);
   }
 
+  /**
+   * serve() runs this lifetime until `ended`. A start() meanwhile (the loop-shaped port:
+   * `while (…) { if (await ppi.start()) continue; await ppi.serve(server); }`) waits for it,
+   * so the loop goes round only when serving is over (with reuse; without, finish() exits).
+   */
+  servingUntil(ended: Promise<void>): void {
+    const mark: Promise<void> = ended.then(
+      () => {
+        if (this.#serving === mark) this.#serving = undefined;
+      },
+      () => {
+        if (this.#serving === mark) this.#serving = undefined;
+      },
+    );
+    this.#serving = mark;
+  }
+
   async start(fn?: () => unknown): Promise<false> {
+    if (this.#serving) await this.#serving;
     if (this.#waiting) throw new Error('PreforkIPC.start() is already waiting for the next lifetime in this child');
     if (this.#current && !this.#reuse) {
       throw new Error(
@@ -215,7 +235,7 @@ export class ChildRuntime {
   }
 
   /** Without reuse never resolves (the process exits); with reuse resolves once the manager holds the payload. */
-  finish(exitCode: number, payload: unknown): Promise<void> {
+  finish(exitCode: number, payload: unknown, served?: ServedInfo): Promise<void> {
     if (this.#finishing) {
       if (!this.#finished) return this.#finishing; // called twice while the first is on its way
       return Promise.reject(
@@ -228,7 +248,7 @@ export class ChildRuntime {
     const id = this.#nextId++;
     // RSS only when asked: reading it costs ≈ 10 µs (a read of /proc/self/stat), a few % of a short lifetime.
     const rss = this.#reportRss ? process.memoryUsage.rss() : undefined;
-    const line = this.#encode({ type: 'finish', id, payload, code: exitCode, rss }, payload, 'the final payload', 'finish', 'finish() sent nothing');
+    const line = this.#encode({ type: 'finish', id, payload, code: exitCode, rss, served }, payload, 'the final payload', 'finish', 'finish() sent nothing');
     if (line instanceof CallbackError) return Promise.reject(line);
     this.#finishing = (async () => {
       if (!this.#managerGone) {
