@@ -19,6 +19,7 @@ import { getSystemErrorMap } from 'node:util';
 import { onExit } from 'signal-exit';
 import type { ListenSpec, ResolvedOptions } from '../options';
 import type { ListenerAddress } from '../protocol/messages';
+import { removeStaleSocket } from './stale-socket';
 
 
 /** libuv's handle types (TCP, Pipe): only the members used here. */
@@ -79,24 +80,15 @@ function openTcp(spec: { port: number; host?: string; backlog?: number }): OpenL
   return { info, stdio: handle };
 }
 
-/** Whether something accepts connections on the Unix socket `path`. */
-function answers(path: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const probe = net.connect(path);
-    probe.once('connect', () => {
-      probe.destroy();
-      resolve(true);
-    });
-    probe.once('error', () => resolve(false));
-  });
-}
-
-/** Binds a Unix socket; a file left by a dead server (nothing answers on it) is removed first. */
+/**
+ * Binds a Unix socket. When the path is taken, only a stale socket (a socket nobody listens
+ * on) is removed first; anything else fails start() naming what is there (stale-socket.ts).
+ */
 async function openUnix(spec: { path: string; backlog?: number }, owned: string[]): Promise<OpenListener> {
   let handle = createServerHandle(spec.path, -1, -1);
-  if (handle === -98 /* EADDRINUSE: the file exists */) {
-    if (await answers(spec.path)) throw failure(spec.path, 'a server is answering on it');
-    unlinkSync(spec.path);
+  if (handle === -98 /* EADDRINUSE: the path exists */) {
+    const problem = await removeStaleSocket(spec.path);
+    if (problem) throw failure(spec.path, problem);
     handle = createServerHandle(spec.path, -1, -1);
   }
   if (typeof handle === 'number') throw failure(spec.path, describe(handle));
