@@ -124,7 +124,7 @@ export class Manager implements ChildHandleHost {
     if (this.options.listen !== undefined && !this.#listening) {
       // Once, before the first spawn: a port in use fails start() before any child exists.
       this.#opening = true;
-      const opening = openListeners(this.options.listen)
+      const opening = openListeners(this.options.listen, this.options.balance !== 'round-robin')
         .then(async (listeners) => {
           this.#listeners = listeners;
           if (this.options.balance === 'round-robin') {
