@@ -22,5 +22,5 @@ export type {
 } from './view';
 export { CallbackError } from './errors';
 export type { CallbackErrorCode } from './errors';
-export type { PreforkOptions, SignalAction, PoolAction, ManagerExitPolicy, ExecSettings, ListenSpec, ListenOption, BalanceMode } from './options';
+export type { PreforkOptions, SignalAction, PoolAction, ManagerExitPolicy, ExecSettings, ListenSpec, ListenOption, BalanceMode, ChildStdout } from './options';
 export type { JobHandler, JobContext } from './cli/handler-types';

@@ -133,6 +133,12 @@ export interface PreforkOptions<C extends CallbackMap = CallbackMap, Final = unk
   maxChildMemory?: number;
   /** A lifetime running longer than this many ms is aborted (`ppi.abortSignal`), then SIGKILLed after `gracePeriod`. Default: no limit. */
   lifetimeTimeout?: number;
+  /**
+   * Where a child's fd 1 (its standard output) goes: `'inherit'` (default) the manager's, or
+   * `'stderr'` the manager's standard error, for a manager whose own standard output is data
+   * (the `prefork-ipc` command's results) that nothing a child prints may mix into.
+   */
+  childStdout?: ChildStdout;
 }
 
 /**
@@ -161,6 +167,7 @@ const OPTION_NAMES: { [K in keyof Required<PreforkOptions>]: true } = {
   lifetimesJitter: true,
   maxChildMemory: true,
   lifetimeTimeout: true,
+  childStdout: true,
 };
 
 export interface ResolvedOptions {
@@ -186,6 +193,7 @@ export interface ResolvedOptions {
   lifetimesJitter?: number;
   maxChildMemory?: number;
   lifetimeTimeout?: number;
+  childStdout: ChildStdout;
 }
 
 export const DEFAULT_MAX_MESSAGE_BYTES = 256 * 1024 * 1024;
@@ -360,6 +368,15 @@ function wholeNumber(options: Record<string, unknown>, name: string, fallback: n
   return value as number;
 }
 
+/** `childStdout`: where a child's fd 1 goes. */
+export type ChildStdout = 'inherit' | 'stderr';
+
+function childStdoutOption(value: unknown): ChildStdout {
+  if (value === undefined) return 'inherit';
+  if (value !== 'inherit' && value !== 'stderr') fail('childStdout', "'inherit' or 'stderr'", value);
+  return value;
+}
+
 function lifetimesPerChild(value: unknown): number | undefined {
   if (value === undefined) return undefined;
   if (value === Infinity) return Infinity;
@@ -425,5 +442,6 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     lifetimesJitter: options.lifetimesJitter === undefined ? undefined : wholeNumber(options, 'lifetimesJitter', 0),
     maxChildMemory: options.maxChildMemory === undefined || options.maxChildMemory === Infinity ? undefined : wholeNumber(options, 'maxChildMemory', 0, 1),
     lifetimeTimeout: limit(options, 'lifetimeTimeout', undefined),
+    childStdout: childStdoutOption(options.childStdout),
   };
 }

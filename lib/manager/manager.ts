@@ -348,7 +348,7 @@ export class Manager implements ChildHandleHost {
     const command = reexecCommand(this.options.exec);
     const spawned = spawn(command.file, command.args, {
       // Round-robin: the manager alone accepts, so a child holds no listening socket, only the IPC channel.
-      stdio: this.#dealer ? childStdio([], true) : childStdio(this.#listeners),
+      stdio: this.#dealer ? childStdio([], true, this.options.childStdout) : childStdio(this.#listeners, false, this.options.childStdout),
       // LISTEN_PID names this process: a child must find its sockets in ppi.listeners, not there.
       env: { ...process.env, ...command.env, LISTEN_FDS: undefined, LISTEN_PID: undefined, [CHILD_MARKER]: '1' },
     });

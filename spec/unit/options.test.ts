@@ -18,6 +18,7 @@ test('defaults', () => {
     gracePeriod: 30_000,
     exec: {},
     balance: 'kernel',
+    childStdout: 'inherit',
   });
   expect(DEFAULT_MAX_MESSAGE_BYTES).toBe(256 * 1024 * 1024);
   expect(resolveOptions({})).toEqual(resolved);
@@ -286,4 +287,10 @@ describe('listen, pidFile and pool actions (issue 11)', () => {
     const { trapSignals } = resolveOptions({ trapSignals: { TTIN: 'addWorker', TTOU: 'removeWorker' } });
     expect(trapSignals).toEqual(new Map([['TTIN', { resize: 1 }], ['TTOU', { resize: -1 }]]));
   });
+});
+
+test("childStdout: 'inherit' (default) or 'stderr', nothing else", () => {
+  expect(resolveOptions({ childStdout: 'stderr' }).childStdout).toBe('stderr');
+  expect(resolveOptions({ childStdout: 'inherit' }).childStdout).toBe('inherit');
+  expect(() => resolveOptions({ childStdout: 'null' })).toThrow(new TypeError(`PreforkIPC option 'childStdout' must be 'inherit' or 'stderr', got "null"`));
 });
