@@ -126,3 +126,25 @@ test('the loop-shaped port (while … { if (await ppi.start()) continue; await p
   expect(reaps.reduce((sum, r) => sum + r.payload!.count, 0)).toBe(10);
   expect(end.stderr).toBe('');
 }, 60_000);
+
+test("a TERM during a child's start-up that the application's own SIGTERM listener swallows still stops serve(): the child finishes at once, status 0, instead of serving until gracePeriod", async () => {
+  const p = pool({ earlyHandler: true, serveDelayMs: 2000 });
+  await p.waitForEvents('child-started', 1);
+  const began = Date.now();
+  p.child.kill('SIGTERM'); // forwarded to the child while it is still loading
+  const end = await p.done;
+  const reaps = end.events.filter((e) => e.event === 'reap') as unknown as Reap[];
+  expect(end.events.filter((e) => e.event === 'user-handler')).toHaveLength(1); // the application saw it too
+  expect(reaps.map((r) => [r.status, r.info.reason, r.info.served])).toEqual([[0, 'finished', { stop: 'signal', requests: 0 }]]);
+  expect(end.events.at(-1)).toEqual({ event: 'end', left: 0 });
+  expect(Date.now() - began).toBeLessThan(15_000); // gracePeriod is 20 s: not waited for
+}, 60_000);
+
+test('a TERM during start-up without any listener ends the child with status 143 (Node\'s default): the documented window', async () => {
+  const p = pool({ serveDelayMs: 2000 });
+  await p.waitForEvents('child-started', 1);
+  p.child.kill('SIGTERM');
+  const end = await p.done;
+  const reaps = end.events.filter((e) => e.event === 'reap') as unknown as Reap[];
+  expect(reaps.map((r) => [r.status, r.info.reason])).toEqual([[143, 'killed']]);
+}, 60_000);

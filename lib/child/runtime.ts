@@ -12,6 +12,7 @@ import type { ManagerExitPolicy } from '../options';
 import type { Listener, MessageListener, PreforkView, ServedInfo } from '../view';
 import { warnOnAddressInUse } from './addr-in-use';
 import { childListeners } from './listeners';
+import { watchEarlySignals } from './early-signals';
 
 /** fd 3 carries the manager's messages to us, fd 4 ours to it. */
 const FROM_MANAGER_FD = 3;
@@ -94,6 +95,8 @@ export class ChildRuntime {
           `Was this script started by hand with ${marker} set? Unset it to run the script as a manager.`,
       );
     }
+    // A stop signal swallowed by the application's own listener before serve() is not lost (early-signals.ts).
+    watchEarlySignals();
     let helloArrived!: () => void;
     let helloFailed!: (error: Error) => void;
     this.#hello = new Promise<void>((resolve, reject) => {

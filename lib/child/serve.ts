@@ -48,6 +48,7 @@ import { millisecondsProblem } from '../options';
 import { normalizeSignal, nodeSignal } from '../signals';
 import type { Listener, ServedInfo, ServeOptions, ServeStop } from '../view';
 import { takeConnections } from './round-robin';
+import { takeEarlySignal } from './early-signals';
 
 export interface ServeHost {
   /** Resolves once the manager's hello (and so the listeners) arrived. */
@@ -225,6 +226,7 @@ export async function serve(server: net.Server, host: ServeHost, options: ServeO
   const end = new Promise<void>((resolve) => (ended = resolve));
   /** Serving is over (every connection closed): take our listeners off the server, and finish(). */
   const drained = (): void => {
+    takeEarlySignal(signal); // the stop signal noted while serving is not for a later serve()
     server.removeListener(isTls ? 'secureConnection' : 'connection', onConnection);
     server.removeListener('request', onRequest);
     server.removeListener('upgrade', onUpgrade);
@@ -260,8 +262,12 @@ export async function serve(server: net.Server, host: ServeHost, options: ServeO
     else drained();
   }
   server.on('close', onClose);
+  // The stop signal came while the child was starting, and a listener of the application's
+  // swallowed it (early-signals.ts): stop now, without listening.
+  const stoppedEarly = takeEarlySignal(signal);
   process.on(signal, onSignal);
   host.serving(end);
+  if (stoppedEarly) return stop('signal');
   if (intake) return;
 
   await new Promise<void>((resolve, reject) => {
