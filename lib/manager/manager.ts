@@ -1,8 +1,5 @@
-import { spawn } from 'node:child_process';
-import { assertReexecutable, reexecCommand } from '../launch/command';
-import { childStdio } from '../launch/stdio';
+import { assertReexecutable } from '../launch/command';
 import { checkMaxWorkers, MAX_TIMER_MS, type ResolvedOptions } from '../options';
-import { CHILD_MARKER } from '../role';
 import { nodeSignal, normalizeSignal, type SignalName } from '../signals';
 import type { Listener, PreforkView } from '../view';
 import { warn } from '../warn';
@@ -11,16 +8,17 @@ import { ChildHandle, type ChildHandleHost } from './child-handle';
 import { EarlyExitWatch } from './early-exit-watch';
 import { observed, publish } from './events';
 import { guardChild } from './exit-guard';
-import { callHook, isThenable, settleHook, THREW } from './hook-guard';
 import { openListeners, type OpenListener } from './listeners';
 import { writePidFile } from './pid-file';
 import type { Lifetime } from './lifetime';
 import { SizingPolicy, type PoolState, type SizingAction } from './policy';
 import { reapInfo, type ProcessEnd } from './reap-info';
 import { ReloadEvents } from './reload-events';
+import { spawnProcess } from './spawn-process';
 import type { RetireReason } from './retirement';
 import type { RoundRobin } from './round-robin';
 import { Stagger } from './stagger';
+import { UserHooks } from './user-hooks';
 
 /** Forwarding one of these means "stop": a child that ignores it is killed after `gracePeriod`. */
 const STOP_SIGNALS = new Set(['TERM', 'INT', 'QUIT']);
@@ -57,7 +55,6 @@ export class Manager implements ChildHandleHost {
   #starting: (Pending<true> & { keepAlive: NodeJS.Timeout }) | undefined;
   #waiters = new Set<Pending<number> & { timer?: NodeJS.Timeout }>();
   #spawnTimer: NodeJS.Timeout | undefined;
-  #reapHooks = new Set<Promise<void>>();
   /** A staggered forward in progress: it runs beside the pool (see stagger.ts). */
   #stagger: { stagger: Stagger<ChildHandle>; signal: SignalName } | undefined;
   /** The `listen` option's sockets, opened by the first start() and held until the manager exits. */
@@ -71,6 +68,7 @@ export class Manager implements ChildHandleHost {
   readonly #policy: SizingPolicy;
   readonly #reloads = new ReloadEvents(this.#id);
   readonly #callbacks: CallbackServer;
+  readonly #hooks: UserHooks;
   readonly #earlyExits: EarlyExitWatch;
   /** lifetimesPerChild > 1 (or a jitter): finish() resolves in the child and the manager hands it further lifetimes. */
   readonly #reuse: boolean;
@@ -83,6 +81,7 @@ export class Manager implements ChildHandleHost {
     this.#callbacks = new CallbackServer(options.callbacks, owner, options.callbackTimeout, this.#id);
     if (options.pidFile !== undefined) writePidFile(options.pidFile);
     this.#policy = new SizingPolicy(options);
+    this.#hooks = new UserHooks(owner, options, (err) => this.#fail(err), () => this.#checkWaiters());
     // With jitter, even lifetimesPerChild 1 gives some processes a limit above 1.
     this.#reuse = (options.lifetimesPerChild ?? 1) > 1 || (options.lifetimesJitter ?? 0) > 0;
     this.#earlyExits = new EarlyExitWatch(this.#reuse);
@@ -221,7 +220,7 @@ export class Manager implements ChildHandleHost {
       }
       this.#reap(child, lifetime, status, end);
     }
-    publish('exit', { pid: child.pid, generation: child.generation, code: end.code, signal: end.signal, manager: this.#id, at: Date.now() });
+    if (observed('exit')) publish('exit', { pid: child.pid, generation: child.generation, code: end.code, signal: end.signal, manager: this.#id, at: Date.now() });
     this.#reloads.childGone(this.children.values());
     this.#fill();
     this.#checkWaiters();
@@ -241,23 +240,11 @@ export class Manager implements ChildHandleHost {
 
   /** onChildReap for one lifetime; `end` is undefined when a reused child's lifetime ended with finish(). */
   #reap(child: ChildHandle, lifetime: Lifetime, status: number, end: ProcessEnd | undefined): void {
-    const { onChildReap } = this.options;
     const seen = observed('reap');
-    if (!onChildReap && !seen) return;
+    if (!this.#hooks.reaps && !seen) return;
     const info = reapInfo(lifetime, end);
     if (seen) publish('reap', { pid: child.pid, generation: child.generation, status, info: { ...info }, manager: this.#id, at: Date.now() });
-    if (!onChildReap) return;
-    const payload = lifetime.hasPayload ? lifetime.payload : undefined;
-    const fail = (err: unknown): void => this.#fail(err);
-    const result = callHook(() => onChildReap(this.owner, child.pid, status, payload, info), fail);
-    const done = result === THREW ? undefined : settleHook(result, fail);
-    if (done) {
-      this.#reapHooks.add(done);
-      void done.finally(() => {
-        this.#reapHooks.delete(done);
-        this.#checkWaiters();
-      });
-    }
+    this.#hooks.onChildReap(child.pid, status, lifetime.hasPayload ? lifetime.payload : undefined, info);
   }
 
   // ---- the prefork loop ----
@@ -308,7 +295,7 @@ export class Manager implements ChildHandleHost {
   }
 
   #retire(child: ChildHandle, reason: RetireReason): void {
-    publish('retire', { pid: child.pid, generation: child.generation, reason, manager: this.#id, at: Date.now() });
+    if (observed('retire')) publish('retire', { pid: child.pid, generation: child.generation, reason, manager: this.#id, at: Date.now() });
     if (child.state.betweenLifetimes) {
       this.#dealer?.withdraw(child.pid);
       child.retire(reason);
@@ -318,44 +305,19 @@ export class Manager implements ChildHandleHost {
     this.#tell(child, this.#stopSignal(), false);
   }
 
-  /**
-   * Calls beforeFork for a lifetime about to begin: `{ workerData }`, or
-   * undefined when it threw, returned a promise, or called stop().
-   */
   #beforeFork(): { workerData: unknown } | undefined {
-    const { beforeFork } = this.options;
-    const fail = (err: unknown): void => this.#fail(err);
-    const workerData = beforeFork ? callHook(() => beforeFork(this.owner), fail) : undefined;
-    if (workerData === THREW) return undefined;
-    if (isThenable(workerData)) {
-      workerData.then(undefined, () => {}); // reported as the TypeError below, not as an unhandled rejection
-      fail(
-        new TypeError(
-          'beforeFork must return the workerData itself, not a promise: fetch per-child data ' +
-            'asynchronously through a callback instead',
-        ),
-      );
-      return undefined;
-    }
-    // beforeFork may have called stop(): begin nothing more then.
-    if (!this.#starting) return undefined;
-    return { workerData };
+    return this.#hooks.beforeFork(() => this.#starting !== undefined);
   }
 
-  /** afterFork, and the lifetime's timeout; false when afterFork threw. */
+  /** A lifetime was handed over: its event, its timeout, afterFork; false when afterFork threw. */
   #lifetimeBegun(child: ChildHandle): boolean {
+    const { pid, generation, lifetimesBegun, lifetime } = child;
+    if (observed('lifetime')) publish('lifetime', { pid, generation, lifetime: lifetimesBegun, manager: this.#id, at: Date.now() });
     const { lifetimeTimeout } = this.options;
-    const lifetime = child.lifetime;
     if (lifetimeTimeout !== undefined && lifetime) {
       lifetime.later(lifetimeTimeout, () => child.abortLifetime('timeout', true, this.options.gracePeriod));
     }
-    const { afterFork } = this.options;
-    if (!afterFork) return true;
-    const fail = (err: unknown): void => this.#fail(err);
-    const result = callHook(() => afterFork(this.owner, child.pid), fail);
-    if (result === THREW) return false;
-    void settleHook(result, fail);
-    return true;
+    return this.#hooks.afterFork(pid);
   }
 
   /**
@@ -374,7 +336,6 @@ export class Manager implements ChildHandleHost {
       this.#fail(err);
       return;
     }
-    this.#publishLifetime(child);
     this.#lifetimeBegun(child);
   }
 
@@ -382,27 +343,17 @@ export class Manager implements ChildHandleHost {
   #spawnOne(): boolean {
     const begin = this.#beforeFork();
     if (!begin) return false;
-    const fail = (err: unknown): void => this.#fail(err);
-
-    const command = reexecCommand(this.options.exec);
-    const spawned = spawn(command.file, command.args, {
-      // Round-robin: the manager alone accepts, so a child holds no listening socket, only the IPC channel.
-      stdio: this.#dealer ? childStdio([], true) : childStdio(this.#listeners),
-      // LISTEN_PID names this process: a child must find its sockets in ppi.listeners, not there.
-      env: { ...process.env, ...command.env, LISTEN_FDS: undefined, LISTEN_PID: undefined, [CHILD_MARKER]: '1' },
-    });
-    if (spawned.pid === undefined) {
-      spawned.once('error', (err) => warn(`could not spawn a child: ${err.message}`));
+    const spawned = spawnProcess(this.options.exec, this.#listeners, this.#dealer !== undefined);
+    if (!spawned) {
       const pause = this.#policy.spawnFailed(Date.now());
       this.#spawnTimer = setTimeout(() => this.#fill(), Math.min(pause, MAX_TIMER_MS));
       return false;
     }
-    const limit = this.#policy.limitForNewChild();
-    const child = new ChildHandle(spawned as typeof spawned & { pid: number }, this.generation, this, limit);
+    const child = new ChildHandle(spawned, this.generation, this, this.#policy.limitForNewChild());
     spawned.once('exit', guardChild(child));
     this.children.set(child.pid, child);
     this.#dealer?.attach(child.pid, spawned, this.generation);
-    publish('spawn', { pid: child.pid, generation: child.generation, manager: this.#id, at: Date.now() });
+    if (observed('spawn')) publish('spawn', { pid: child.pid, generation: child.generation, manager: this.#id, at: Date.now() });
     try {
       child.hello(this.generation, begin.workerData, {
         maxWorkers: this.#maxWorkers,
@@ -413,16 +364,10 @@ export class Manager implements ChildHandleHost {
       });
     } catch (err) {
       child.kill('SIGKILL');
-      fail(err);
+      this.#fail(err);
       return false;
     }
-    this.#publishLifetime(child);
     return this.#lifetimeBegun(child);
-  }
-
-  #publishLifetime(child: ChildHandle): void {
-    const { pid, generation, lifetimesBegun: lifetime } = child;
-    publish('lifetime', { pid, generation, lifetime, manager: this.#id, at: Date.now() });
   }
 
   // ---- signals ----
@@ -535,7 +480,7 @@ export class Manager implements ChildHandleHost {
   }
 
   #settled(): boolean {
-    return this.children.size === 0 && this.#reapHooks.size === 0;
+    return this.children.size === 0 && this.#hooks.pendingReaps === 0;
   }
 
   #checkWaiters(): void {

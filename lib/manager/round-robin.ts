@@ -34,7 +34,7 @@ import type { ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import { listenerOf } from '../protocol/connections';
 import { warn } from '../warn';
-import { publish } from './events';
+import { observed, publish } from './events';
 import type { OpenListener } from './listeners';
 import { Rotation } from './rotation';
 
@@ -192,6 +192,6 @@ export class RoundRobin {
 
   /** The `backlog` event: the lane's waiting count changed. */
   #backlog(lane: Lane): void {
-    publish('backlog', { waiting: lane.waiting.length, listener: lane.index, manager: this.manager, at: Date.now() });
+    if (observed('backlog')) publish('backlog', { waiting: lane.waiting.length, listener: lane.index, manager: this.manager, at: Date.now() });
   }
 }
