@@ -193,60 +193,6 @@ export class Manager implements ChildHandleHost {
     return reached;
   }
 
-  // ---- ChildHandleHost: what a ChildHandle needs from us ----
-
-  serve(name: string, pid: number, payload: unknown): Promise<CallOutcome> {
-    return this.#callbacks.serve(name, pid, payload);
-  }
-
-  childEnded(child: ChildHandle, status: number, end: ProcessEnd): void {
-    this.children.delete(child.pid);
-    this.#dealer?.detach(child.pid);
-    const lifetime = child.lifetime;
-    // A retired child (or one between lifetimes) ended no lifetime: nothing to reap, only a place to fill.
-    if (lifetime) {
-      // Only inside start(): children ended by the signal that ended start() are no crash,
-      // nor are those the manager told to stop (a retirement, a rolling forward).
-      if (this.running && child.generation === this.generation && child.stopSent === undefined) {
-        this.#policy.lifetimeEnded(Date.now(), { status, finished: lifetime.finished, exited: true });
-        if (status !== 0 && !lifetime.finished && this.options.errRespawnInterval > 0) {
-          warn(
-            `child ${child.pid} exited with status ${status} without calling finish(); ` +
-              `next spawn in ${this.options.errRespawnInterval} ms (errRespawnInterval)`,
-          );
-        }
-        const withoutFinish = reapInfo(lifetime, end).reason === 'exited';
-        this.#earlyExits.ended(child.pid, withoutFinish, status, Date.now() - lifetime.startedAt);
-      }
-      this.#reap(child, lifetime, status, end);
-    }
-    if (observed('exit')) publish('exit', { pid: child.pid, generation: child.generation, code: end.code, signal: end.signal, manager: this.#id, at: Date.now() });
-    this.#reloads.childGone(this.children.values());
-    this.#fill();
-    this.#checkWaiters();
-  }
-
-  lifetimeFinished(child: ChildHandle, lifetime: Lifetime, rss: number | undefined): void {
-    this.#policy.lifetimeEnded(Date.now(), { status: lifetime.code, finished: true, exited: false });
-    this.#earlyExits.ended(child.pid, false, lifetime.code, Date.now() - lifetime.startedAt);
-    this.#reap(child, lifetime, lifetime.code, undefined);
-    const reason = this.#policy.afterLifetime(this.#pool(), child.state, rss);
-    if (reason) {
-      this.#execute({ kind: 'retire', pids: [child.pid], reason });
-      this.#fill();
-    } else this.#nextLifetime(child);
-    this.#checkWaiters();
-  }
-
-  /** onChildReap for one lifetime; `end` is undefined when a reused child's lifetime ended with finish(). */
-  #reap(child: ChildHandle, lifetime: Lifetime, status: number, end: ProcessEnd | undefined): void {
-    const seen = observed('reap');
-    if (!this.#hooks.reaps && !seen) return;
-    const info = reapInfo(lifetime, end);
-    if (seen) publish('reap', { pid: child.pid, generation: child.generation, status, info: { ...info }, manager: this.#id, at: Date.now() });
-    this.#hooks.onChildReap(child.pid, status, lifetime.hasPayload ? lifetime.payload : undefined, info);
-  }
-
   // ---- the prefork loop ----
 
   /** The loop: asks the policy and executes its answer until it says wait or steady (or a spawn fails). */
@@ -368,6 +314,60 @@ export class Manager implements ChildHandleHost {
       return false;
     }
     return this.#lifetimeBegun(child);
+  }
+
+  // ---- the reaps, and the rest of what a ChildHandle needs from us (ChildHandleHost) ----
+
+  serve(name: string, pid: number, payload: unknown): Promise<CallOutcome> {
+    return this.#callbacks.serve(name, pid, payload);
+  }
+
+  childEnded(child: ChildHandle, status: number, end: ProcessEnd): void {
+    this.children.delete(child.pid);
+    this.#dealer?.detach(child.pid);
+    const lifetime = child.lifetime;
+    // A retired child (or one between lifetimes) ended no lifetime: nothing to reap, only a place to fill.
+    if (lifetime) {
+      // Only inside start(): children ended by the signal that ended start() are no crash,
+      // nor are those the manager told to stop (a retirement, a rolling forward).
+      if (this.running && child.generation === this.generation && child.stopSent === undefined) {
+        this.#policy.lifetimeEnded(Date.now(), { status, finished: lifetime.finished, exited: true });
+        if (status !== 0 && !lifetime.finished && this.options.errRespawnInterval > 0) {
+          warn(
+            `child ${child.pid} exited with status ${status} without calling finish(); ` +
+              `next spawn in ${this.options.errRespawnInterval} ms (errRespawnInterval)`,
+          );
+        }
+        const withoutFinish = reapInfo(lifetime, end).reason === 'exited';
+        this.#earlyExits.ended(child.pid, withoutFinish, status, Date.now() - lifetime.startedAt);
+      }
+      this.#reap(child, lifetime, status, end);
+    }
+    if (observed('exit')) publish('exit', { pid: child.pid, generation: child.generation, code: end.code, signal: end.signal, manager: this.#id, at: Date.now() });
+    this.#reloads.childGone(this.children.values());
+    this.#fill();
+    this.#checkWaiters();
+  }
+
+  lifetimeFinished(child: ChildHandle, lifetime: Lifetime, rss: number | undefined): void {
+    this.#policy.lifetimeEnded(Date.now(), { status: lifetime.code, finished: true, exited: false });
+    this.#earlyExits.ended(child.pid, false, lifetime.code, Date.now() - lifetime.startedAt);
+    this.#reap(child, lifetime, lifetime.code, undefined);
+    const reason = this.#policy.afterLifetime(this.#pool(), child.state, rss);
+    if (reason) {
+      this.#execute({ kind: 'retire', pids: [child.pid], reason });
+      this.#fill();
+    } else this.#nextLifetime(child);
+    this.#checkWaiters();
+  }
+
+  /** onChildReap for one lifetime; `end` is undefined when a reused child's lifetime ended with finish(). */
+  #reap(child: ChildHandle, lifetime: Lifetime, status: number, end: ProcessEnd | undefined): void {
+    const seen = observed('reap');
+    if (!this.#hooks.reaps && !seen) return;
+    const info = reapInfo(lifetime, end);
+    if (seen) publish('reap', { pid: child.pid, generation: child.generation, status, info: { ...info }, manager: this.#id, at: Date.now() });
+    this.#hooks.onChildReap(child.pid, status, lifetime.hasPayload ? lifetime.payload : undefined, info);
   }
 
   // ---- signals ----
