@@ -248,7 +248,7 @@ export class Manager implements ChildHandleHost {
       return;
     }
     child.slotReleased = true;
-    this.#tell(child, this.#stopSignal(), false);
+    this.#tell(child, this.#stopSignal(), false, false);
   }
 
   #beforeFork(): { workerData: unknown } | undefined {
@@ -423,10 +423,13 @@ export class Manager implements ChildHandleHost {
     stagger.run();
   }
 
-  /** Sends `signal`; a stop signal arms the gracePeriod, and with `release` frees the child's slot. */
-  #tell(child: ChildHandle, signal: SignalName, release: boolean): void {
+  /**
+   * Sends `signal`; a stop signal arms the gracePeriod, and with `release` frees the child's slot.
+   * A forwarded signal is a reload's step when a reload is being watched (a shrink's is not).
+   */
+  #tell(child: ChildHandle, signal: SignalName, release: boolean, forwarded = true): void {
     if (!child.kill(nodeSignal(signal))) return;
-    this.#reloads.step(child.pid, child.generation);
+    if (forwarded) this.#reloads.step(child.pid, child.generation);
     if (!STOP_SIGNALS.has(signal)) return;
     child.stopSent = signal;
     this.#dealer?.withdraw(child.pid); // from now on new connections go to its siblings or successors
