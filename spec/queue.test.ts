@@ -336,11 +336,11 @@ test("returning a fetched job undoes exactly what pg-boss's fetch did, also for 
     await boss.insert([{ name: queue, data: { n: 1 } }]);
     const state = async () => (await rows(queue)).map((r) => ({ state: r.state, retries: r.retry_count, started: r.started_on !== null }))[0];
     const fetch = async () => (await boss.fetch(queue, { batchSize: 1, includeMetadata: true }))[0];
-    const putBack = (id: string) => boss.getDb().executeSql(putBackSql('pgboss'), [queue, [id]]);
+    const putBack = (job: { id: string; retryCount: number }) => boss.getDb().executeSql(putBackSql('pgboss'), [queue, [job.id], [job.retryCount]]);
 
     const first = await fetch();
     expect(first.retryCount).toBe(0);
-    await putBack(first.id);
+    await putBack(first);
     expect(await state()).toEqual({ state: 'created', retries: 0, started: false });
     const again = await fetch();
     expect(again.retryCount).toBe(0); // the put back cost nothing
@@ -348,12 +348,12 @@ test("returning a fetched job undoes exactly what pg-boss's fetch did, also for 
     expect(await state()).toEqual({ state: 'retry', retries: 0, started: true });
     const retry = await fetch();
     expect(retry.retryCount).toBe(1);
-    await putBack(retry.id);
+    await putBack(retry);
     expect(await state()).toEqual({ state: 'retry', retries: 0, started: true });
     expect((await fetch()).retryCount).toBe(1); // as if the put back had never happened
     // A job no longer active (its lease expired meanwhile, or it completed) is left alone.
     await boss.complete(queue, retry.id, { result: 1 });
-    await putBack(retry.id);
+    await putBack(retry);
     expect((await state()).state).toBe('completed');
   } finally {
     await boss.stop({ graceful: false });
