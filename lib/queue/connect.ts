@@ -31,7 +31,7 @@ export function describeDatabaseError(error: unknown, url: string): string {
   if (/Connection terminated unexpectedly|unexpected message|invalid response|not.*postgres/i.test(reason)) {
     hint = ' (the server there closed the connection without speaking the Postgres protocol: is that the right host and port?)';
   } else if (/timeout|timed out/i.test(reason)) {
-    hint = ' (nothing answered in time: is the host and port right, and the server up?)';
+    hint = ' (is that host and port right, and the server up? PGCONNECT_TIMEOUT=seconds waits longer)';
   } else if (/ECONNREFUSED/.test(reason)) {
     hint = ' (nothing listens there)';
   } else if (/ENOTFOUND|EAI_AGAIN/.test(reason)) {
@@ -49,7 +49,7 @@ export async function withDeadline<T>(url: string, timeoutMs: number, steps: () 
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
-      reject(new Error(`no answer within ${Math.round(timeoutMs / 100) / 10} s (set PGCONNECT_TIMEOUT=seconds to wait longer)`));
+      reject(new Error(`no answer within ${Math.round(timeoutMs / 100) / 10} s`));
     }, timeoutMs);
   });
   try {

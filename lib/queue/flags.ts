@@ -18,16 +18,24 @@ export interface UrlFlags {
   file?: string;
 }
 
+/**
+ * The password is whatever lies between `scheme://user:` and the URL's last
+ * `@`: greedy, so that a password holding `#`, `/` or `?` (not encoded, which
+ * is exactly the URL that fails to parse and gets quoted in an error) is
+ * still hidden whole.
+ */
+const PASSWORD = /^([a-z][\w+.-]*:\/\/[^:@/]*:)(.*)@/is;
+
 /** A URL with its password replaced by `***`, for every message and log line. Works on URLs that do not parse. */
 export function redactUrl(url: string): string {
-  return url.replace(/^([a-z][\w+.-]*:\/\/[^:@/?#]*:)[^@/?#]*@/i, '$1***@');
+  return url.replace(PASSWORD, '$1***@');
 }
 
 /** The password of a URL, or undefined: to remove it from any text (an error from a library) before it is shown. */
 export function urlPassword(url: string): string | undefined {
-  const match = /^[a-z][\w+.-]*:\/\/[^:@/?#]*:([^@/?#]*)@/i.exec(url);
-  if (!match || match[1] === '') return undefined;
-  return match[1];
+  const match = PASSWORD.exec(url);
+  if (!match || match[2] === '') return undefined;
+  return match[2];
 }
 
 /** Replaces the URL's password (raw and percent-decoded) in `text` with `***`. */
@@ -59,7 +67,7 @@ export function serverOf(url: string): string {
 export function urlProblem(url: string): string | undefined {
   const shown = JSON.stringify(redactUrl(url));
   if (!/^postgres(ql)?:\/\//i.test(url)) return `the database URL must start with postgres:// or postgresql://, got ${shown}`;
-  const port = /^[a-z]+:\/\/(?:[^@/?#]*@)?(?:\[[^\]]*\]|[^:/?#]*):([^/?#]*)/i.exec(url)?.[1];
+  const port = portOf(url);
   if (port !== undefined && port !== '' && !(/^\d+$/.test(port) && Number(port) >= 1 && Number(port) <= 65535)) {
     return `the database URL's port must be a number from 1 to 65535, got ${JSON.stringify(port)} in ${shown}`;
   }
@@ -69,6 +77,15 @@ export function urlProblem(url: string): string | undefined {
     return `the database URL ${shown} is not a valid URL (postgres://user:password@host:port/database; a password with @ : / ? # must be percent-encoded)`;
   }
   return undefined;
+}
+
+/** The port as written in a URL (undefined when absent), found without parsing the rest (which may be what is wrong). */
+function portOf(url: string): string | undefined {
+  const afterScheme = url.slice(url.indexOf('//') + 2);
+  const hostPort = afterScheme.slice(afterScheme.lastIndexOf('@') + 1).split(/[/?#]/)[0];
+  const colon = hostPort.lastIndexOf(':');
+  if (colon < 0 || colon < hostPort.lastIndexOf(']')) return undefined;
+  return hostPort.slice(colon + 1);
 }
 
 /**
