@@ -21,7 +21,7 @@ describe('queue/connect', () => {
     const never = new Promise<never>(() => {});
     await expect(withDeadline(URL, 50, () => never, () => abandoned++)).rejects.toThrow('Postgres at db.internal:6000: no answer within 0.1 s');
     expect(abandoned).toBe(1);
-    await expect(withDeadline(URL, 1000, async () => 7, () => abandoned++)).resolves.toBe(7);
+    await expect(withDeadline(URL, 1000, () => Promise.resolve(7), () => abandoned++)).resolves.toBe(7);
     expect(abandoned).toBe(1);
   });
 });

@@ -7,7 +7,7 @@ describe('queue/heartbeat', () => {
   test('beats every interval while it holds jobs, at once after a fetch, and not at all once nothing is held', async () => {
     let held = 0;
     let beats = 0;
-    const heartbeat = new Heartbeat(1000, () => held > 0, async () => void beats++);
+    const heartbeat = new Heartbeat(1000, () => held > 0, () => Promise.resolve(void beats++));
     heartbeat.update(true);
     jest.advanceTimersByTime(5000);
     expect(beats).toBe(0); // nothing held: no timer at all
