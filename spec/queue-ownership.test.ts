@@ -190,3 +190,20 @@ test('--heartbeat 1, lease 1 h: a SIGKILLed host\'s job is completed elsewhere w
   // Job 7: its run on the dead host and its retry; job 8 (3 × the heartbeat, on a healthy host): once.
   expect({ 7: runsOf(7), 8: runsOf(8) }).toEqual({ 7: 2, 8: 1 });
 }, 90_000);
+
+test("--follow wakes at enqueue's NOTIFY: a job enqueued while the manager idles is done long before its --poll of 60 s", async () => {
+  const queue = newQueue();
+  await enqueue(queue, [{ n: 1 }]);
+  const manager = cli(['--queue', queue, '-w', '1', '--follow', '--poll', '60000', '--timeout', '30000', '--no-progress', HANDLER]);
+  await waitUntil(async () => (await rows(queue))[0]?.state === 'completed', 30_000, 'the first job');
+  // Idle now, and listening (its LISTEN was set up before the first fetch). The next job comes only by NOTIFY or in 60 s.
+  const sent = Date.now();
+  await enqueue(queue, [{ n: 2 }]);
+  await waitUntil(async () => (await rows(queue)).filter((r) => r.state === 'completed').length === 2, 30_000, 'the job enqueued later');
+  const wokeMs = Date.now() - sent;
+  expect(wokeMs).toBeLessThan(30_000);
+  manager.child.kill('SIGTERM');
+  const finished = await manager.done;
+  expect(finished.code).toBe(143);
+  expect(finished.stderr).not.toContain('listening for new jobs');
+}, 60_000);

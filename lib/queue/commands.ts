@@ -7,7 +7,7 @@ import { connectTimeoutMs, withDeadline } from './connect';
 import { passwordOnCommandLine, queueNameProblem, redact, resolveUrl, schemaProblem, urlProblem } from './flags';
 import { loadPgBoss, type BossApi, type BossPolicy } from './pg-boss';
 import { PgBossSource } from './pg-boss-source';
-import { resultsSql } from './sql';
+import { notifyChannel, resultsSql } from './sql';
 
 const EXIT_OK = 0;
 const EXIT_SOME_FAILED = 1;
@@ -191,6 +191,8 @@ async function enqueue(boss: BossApi, args: ReturnType<typeof parseQueueCommand>
     const jobs = batch;
     batch = [];
     await boss.insert(jobs);
+    // Wakes the queue's idle --follow managers now rather than at their next poll (wake-up.ts).
+    await boss.getDb().executeSql('SELECT pg_notify($1, $2)', [notifyChannel(args.schema), queue]);
     sent += jobs.length;
     process.stdout.write(out.splice(0).join(''));
   };

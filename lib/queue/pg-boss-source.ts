@@ -5,6 +5,7 @@ import { redact } from './flags';
 import { Heartbeat } from './heartbeat';
 import { loadPgBoss, pgBossFailSql, type BossApi, type BossJob } from './pg-boss';
 import { completeManySql, fencedFailSql, heartbeatSql, putBackSql, remainingSql } from './sql';
+import { WakeUp } from './wake-up';
 
 export interface PgBossSourceOptions {
   /** postgres://… */
@@ -64,6 +65,9 @@ export class PgBossSource implements JobSource {
   readonly #held = new Map<number, Held>();
   readonly #failSql: string;
   readonly #heartbeat: Heartbeat | undefined;
+  /** --follow: LISTEN for enqueue's NOTIFY, so a new job is fetched at once rather than at the next poll. */
+  #wakeUp: WakeUp | undefined;
+  #woken = false;
   /** The queue's lease (expireInSeconds), known after connect(). */
   leaseSeconds = 900;
   readonly #writes = new Set<Promise<void>>();
@@ -125,6 +129,11 @@ export class PgBossSource implements JobSource {
     }
     const lease = Number(queue.expireInSeconds);
     if (Number.isFinite(lease) && lease > 0) source.leaseSeconds = lease;
+    if (options.follow) {
+      const wakeUp = new WakeUp({ ...options, connectTimeoutMs: connectTimeoutMs() }, () => source.#wake(), (m) => source.#log(m));
+      source.#wakeUp = wakeUp;
+      await wakeUp.start();
+    }
     return source;
   }
 
@@ -220,6 +229,7 @@ export class PgBossSource implements JobSource {
       await sleep(1); // a finished write may start the next batch
     }
     await this.#heartbeat?.stop();
+    await this.#wakeUp?.close();
     await this.#boss.stop({ graceful: false });
     const returned = this.#returned > 0 ? `, ${this.#returned} returned to the queue unstarted` : '';
     const late = this.#notStored > 0 ? `, ${this.#notStored} runs not stored (their job had left this host: lease expired)` : '';
@@ -254,7 +264,11 @@ export class PgBossSource implements JobSource {
 
   /** The queue had nothing to fetch: end, or look again later. */
   async #idle(): Promise<void> {
-    if (this.options.follow) return this.#poll(this.options.pollMs);
+    if (this.options.follow) {
+      const again = this.#woken;
+      this.#woken = false;
+      return this.#poll(again ? 0 : this.options.pollMs);
+    }
     let remaining: number;
     try {
       const answer = await this.#sql().executeSql(remainingSql(this.options.schema), [this.options.queue]);
@@ -269,6 +283,18 @@ export class PgBossSource implements JobSource {
     // Jobs running here or elsewhere, or waiting for a retry, may still come back here (one fails, a dead host's lease expires).
     if (remaining > 0) return this.#poll(this.options.pollMs);
     this.#end();
+  }
+
+  /** enqueue notified new jobs: an idle manager looks now instead of at its next poll. */
+  #wake(): void {
+    if (!this.#pollTimer) {
+      // A fetch in flight may have looked before the new jobs were committed: if it finds nothing, it looks again at once.
+      this.#woken = true;
+      return;
+    }
+    clearTimeout(this.#pollTimer);
+    this.#pollTimer = undefined;
+    this.demand();
   }
 
   #poll(ms: number): void {

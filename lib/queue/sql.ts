@@ -107,3 +107,12 @@ export function resultsSql(schema: string, states: string[]): string {
     ) finished
     ORDER BY created_on, completed_on, id`;
 }
+
+/**
+ * The channel `enqueue` notifies and a `--follow` manager listens on: one
+ * per schema (checked by pg-boss: letters, digits, underscores), the queue's
+ * name as the payload. pg-boss 10 sends no notifications of its own.
+ */
+export function notifyChannel(schema: string): string {
+  return `prefork_ipc_${schema}`.toLowerCase();
+}
