@@ -172,7 +172,7 @@ test('--heartbeat 1, lease 1 h: a SIGKILLed host\'s job is completed elsewhere w
   const beat = (workers: number) => ['--queue', queue, '-w', String(workers), '--heartbeat', '1', '--poll', '50', '--timeout', '120000', '--no-progress', HANDLER];
   const doomed = cli(beat(1), undefined, { EFFECTS: file });
   await waitUntil(() => effects(file).length === 1, 30_000, 'the first job to start');
-  // The first beat has landed: the job now expires within seconds, not in an hour.
+  // The heartbeat's fetch gave it a short expiry: within seconds, not in an hour.
   const expiresSoon = async () => (await pg.query<{ soon: boolean }>("SELECT started_on + expire_in < now() + interval '10 seconds' AS soon FROM pgboss.job WHERE name = $1", [queue]))[0]?.soon === true;
   await waitUntil(expiresSoon, 30_000, 'the first heartbeat');
   const killedAt = Date.now();

@@ -1,16 +1,15 @@
 /**
  * The manager's heartbeat for the jobs its host holds: every `intervalMs`, one
  * statement for all of them (`heartbeatSql`), only while it holds any. A beat
- * that is still running when the next is due is not doubled; a beat right
- * after a fetch (`soon()`) shortens the new jobs' expiry at once, so a host
- * that dies a moment after fetching does not leave them for the whole lease.
- * The timer is unref'd: it never keeps the process alive.
+ * that is still running when the next is due is not doubled. (Jobs just
+ * fetched need no beat of their own: the fetch statement gives them their
+ * first short expiry, `heartbeatFetchSql`.) The timer is unref'd: it never
+ * keeps the process alive.
  */
 export class Heartbeat {
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
   #again = false;
-  #soon = false;
   #stopped = false;
 
   /**
@@ -24,8 +23,8 @@ export class Heartbeat {
     private readonly beat: () => Promise<void>,
   ) {}
 
-  /** Jobs were fetched, or settled: start or stop the timer; `now` beats at the next turn too (after a fetch). */
-  update(now = false): void {
+  /** Jobs were fetched, or settled: start or stop the timer. */
+  update(): void {
     if (this.#stopped) return;
     if (!this.holding()) {
       clearInterval(this.#timer);
@@ -35,13 +34,6 @@ export class Heartbeat {
     if (!this.#timer) {
       this.#timer = setInterval(() => this.#run(), this.intervalMs);
       this.#timer.unref();
-    }
-    if (now && !this.#soon) {
-      this.#soon = true;
-      setImmediate(() => {
-        this.#soon = false;
-        this.#run();
-      });
     }
   }
 
@@ -56,7 +48,7 @@ export class Heartbeat {
   #run(): void {
     if (this.#stopped || !this.holding()) return;
     if (this.#running) {
-      this.#again = true; // jobs fetched during a beat: one more beat once it is over
+      this.#again = true; // a beat fell due during a slow one: one more once it is over
       return;
     }
     this.#running = this.beat().finally(() => {

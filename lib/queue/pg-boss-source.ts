@@ -3,8 +3,8 @@ import type { ResultRecord } from '../cli/callbacks';
 import { connectTimeoutMs, withDeadline } from './connect';
 import { redact } from './flags';
 import { Heartbeat } from './heartbeat';
-import { loadPgBoss, pgBossFailSql, type BossApi, type BossJob } from './pg-boss';
-import { completeManySql, fencedFailSql, heartbeatSql, putBackSql, remainingSql } from './sql';
+import { loadPgBoss, pgBossFailSql, pgBossFetchSql, type BossApi, type BossJob } from './pg-boss';
+import { completeManySql, fencedFailSql, heartbeatFetchSql, heartbeatSql, putBackSql, remainingSql } from './sql';
 import { WakeUp } from './wake-up';
 
 export interface PgBossSourceOptions {
@@ -64,6 +64,8 @@ export class PgBossSource implements JobSource {
   /** Jobs fetched here and not yet settled: coordinator index → the run held. */
   readonly #held = new Map<number, Held>();
   readonly #failSql: string;
+  /** With a heartbeat: pg-boss's fetch, the fetched jobs expiring 2 beats later. */
+  readonly #fetchSql: string | undefined;
   readonly #heartbeat: Heartbeat | undefined;
   /** --follow: LISTEN for enqueue's NOTIFY, so a new job is fetched at once rather than at the next poll. */
   #wakeUp: WakeUp | undefined;
@@ -94,6 +96,7 @@ export class PgBossSource implements JobSource {
   private constructor(private readonly options: PgBossSourceOptions, Boss = loadPgBoss()) {
     this.#failSql = fencedFailSql(pgBossFailSql(options.schema));
     const { heartbeatSeconds } = options;
+    if (heartbeatSeconds !== undefined) this.#fetchSql = heartbeatFetchSql(pgBossFetchSql(options.schema));
     // With a heartbeat, a dead host's jobs expire 2 beats after its last one; maintenance every beat returns them soon after.
     const maintenance = options.maintenanceIntervalSeconds ?? heartbeatSeconds;
     this.#boss = new Boss({
@@ -244,12 +247,12 @@ export class PgBossSource implements JobSource {
     try {
       // pg-boss 10's fetch returns [] instead of throwing when the query fails (Postgres down):
       // an empty answer is therefore confirmed below by a query that does throw.
-      jobs = await this.#boss.fetch(queue, { batchSize, includeMetadata: true });
+      jobs = await this.#fetchJobs(queue, batchSize);
     } catch (error) {
       this.#logError(`fetch: ${(error as Error).message}`);
       return this.#poll(this.#backoff());
     }
-    const held = jobs.map((job): Held => ({ id: job.id, retryCount: job.retryCount, startedOn: new Date(job.startedOn) }));
+    const held = jobs.map((job): Held => ({ id: job.id, retryCount: job.retryCount, startedOn: new Date(job.fetchedOn ?? job.startedOn) }));
     if (this.#closed) return this.#putBack(held);
     if (jobs.length === 0) return this.#idle();
     this.#failures = 0;
@@ -257,9 +260,23 @@ export class PgBossSource implements JobSource {
       const index = this.#sink!.record({ line: 0, ok: true, job: job.data }, { attempt: job.retryCount + 1, id: job.id });
       this.#held.set(index, held[i]);
     });
-    this.#heartbeat?.update(true);
+    this.#heartbeat?.update();
     // The coordinator asks again (demand) as soon as the queued jobs run low.
     setImmediate(() => this.demand());
+  }
+
+  /** pg-boss's fetch; with a heartbeat, the same statement with the jobs' first expiry 2 beats away. */
+  async #fetchJobs(queue: string, batchSize: number): Promise<BossJob[]> {
+    if (this.#fetchSql === undefined) return this.#boss.fetch(queue, { batchSize, includeMetadata: true });
+    try {
+      const answer = await this.#sql().executeSql(this.#fetchSql, [queue, batchSize, 2 * this.options.heartbeatSeconds!]);
+      if (!answer) throw new Error('the database connection is closed');
+      return answer.rows as unknown as BossJob[];
+    } catch (error) {
+      // pg-boss's fetch treats a unique violation (a singleton queue's key taken) as nothing to fetch; so does this.
+      if ((error as { code?: string }).code === '23505') return [];
+      throw error;
+    }
   }
 
   /** The queue had nothing to fetch: end, or look again later. */

@@ -19,8 +19,10 @@ export interface BossJob {
   /** Seconds; numeric in SQL, so it may arrive as a string. */
   expireInSeconds: number | string;
   retryCount: number;
-  /** When this fetch started it. */
+  /** When this fetch started it (moved back by a heartbeat fetch: see fetchedOn). */
   startedOn: Date;
+  /** The fetch's time, from the heartbeat's fetch statement only. */
+  fetchedOn?: Date;
   retryLimit: number;
 }
 
@@ -81,12 +83,29 @@ export function loadPgBoss(): BossConstructor {
   return typeof loaded === 'function' ? loaded : loaded.default;
 }
 
-/** pg-boss 10's fail-by-id statement for `schema` (its src/plans.js: not a public API, hence the check in sql.ts). */
+interface Plans {
+  failJobsById?: (schema: string) => string;
+  fetchNextJob?: (schema: string) => (options: { includeMetadata: boolean }) => string;
+}
+
+/** pg-boss's statements (its src/plans.js: not a public API, hence the checks in sql.ts). */
+function plans(): Plans {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- pg-boss's own statements, from the version-checked package
+  return require(path.join(path.dirname(resolvePgBoss()), 'plans.js')) as Plans;
+}
+
+/** pg-boss 10's fail-by-id statement for `schema`. */
 export function pgBossFailSql(schema: string): string {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- pg-boss's own statement, from the version-checked package
-  const plans = require(path.join(path.dirname(resolvePgBoss()), 'plans.js')) as { failJobsById?: (schema: string) => string };
-  if (typeof plans.failJobsById !== 'function') throw new Error("this pg-boss has no failJobsById statement (pg-boss 10.x expected)");
-  return plans.failJobsById(schema);
+  const { failJobsById } = plans();
+  if (typeof failJobsById !== 'function') throw new Error('this pg-boss has no failJobsById statement (pg-boss 10.x expected)');
+  return failJobsById(schema);
+}
+
+/** pg-boss 10's fetch statement for `schema`, with every column ($1 the queue, $2 the batch size). */
+export function pgBossFetchSql(schema: string): string {
+  const { fetchNextJob } = plans();
+  if (typeof fetchNextJob !== 'function') throw new Error('this pg-boss has no fetchNextJob statement (pg-boss 10.x expected)');
+  return fetchNextJob(schema)({ includeMetadata: true });
 }
 
 /** The path of pg-boss's main file, version-checked; throws an Error that says what to install. */

@@ -64,6 +64,24 @@ export function fencedFailSql(pgBossFailSql: string): string {
 }
 
 /**
+ * pg-boss 10's own fetch, for a manager with a heartbeat: the fetched jobs
+ * expire $3 seconds from now (never later than their lease), in the fetch's
+ * own statement, so that a host that dies a moment after fetching does not
+ * keep them for the whole lease, and without one more statement per fetch
+ * (a beat right after each fetch cost about 10 % of the jobs/s). Returns the
+ * fetch's time as "fetchedOn" (the beats' cap: the lease counts from it).
+ * Throws if pg-boss's statement is not the one this was written for.
+ */
+export function heartbeatFetchSql(pgBossFetchSql: string): string {
+  if (pgBossFetchSql.split('started_on = now(),').length !== 2 || pgBossFetchSql.split('RETURNING j.').length !== 2) {
+    throw new Error("this pg-boss's fetch statement is not the one prefork-ipc was written for (pg-boss 10.x expected)");
+  }
+  return pgBossFetchSql
+    .replace('started_on = now(),', "started_on = LEAST(now(), now() + $3::int * interval '1 second' - j.expire_in),")
+    .replace('RETURNING j.', 'RETURNING now() AS "fetchedOn", j.');
+}
+
+/**
  * One heartbeat for every job this host runs: each job's expiry (pg-boss
  * expires an active job once started_on + expire_in is past) moves to
  * $3 seconds from now, never later than its own lease from its fetch

@@ -4,18 +4,19 @@ describe('queue/heartbeat', () => {
   beforeEach(() => jest.useFakeTimers());
   afterEach(() => jest.useRealTimers());
 
-  test('beats every interval while it holds jobs, at once after a fetch, and not at all once nothing is held', async () => {
+  test('beats every interval while it holds jobs, and not at all once nothing is held', async () => {
     let held = 0;
     let beats = 0;
     const heartbeat = new Heartbeat(1000, () => held > 0, () => Promise.resolve(void beats++));
-    heartbeat.update(true);
+    heartbeat.update();
     jest.advanceTimersByTime(5000);
     expect(beats).toBe(0); // nothing held: no timer at all
     held = 2;
-    heartbeat.update(true);
-    await jest.advanceTimersByTimeAsync(0);
-    expect(beats).toBe(1); // right after the fetch
-    await jest.advanceTimersByTimeAsync(3000);
+    heartbeat.update();
+    heartbeat.update(); // a second fetch starts no second timer
+    await jest.advanceTimersByTimeAsync(999);
+    expect(beats).toBe(0); // the fetch itself gave the new jobs their first expiry
+    await jest.advanceTimersByTimeAsync(3001);
     expect(beats).toBe(4);
     held = 0;
     heartbeat.update();
@@ -35,8 +36,8 @@ describe('queue/heartbeat', () => {
       most = Math.max(most, ++running);
       return new Promise<void>((resolve) => (release = () => { running--; resolve(); }));
     });
-    heartbeat.update(true);
-    await jest.advanceTimersByTimeAsync(1000); // ten intervals while the first beat hangs
+    heartbeat.update();
+    await jest.advanceTimersByTimeAsync(1000); // ten intervals, the first beat hanging from the first on
     expect(beats).toBe(1);
     release!();
     await jest.advanceTimersByTimeAsync(0);
