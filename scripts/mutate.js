@@ -539,6 +539,44 @@ const MUTATIONS = [
     specs: ['spec/unit/options.test.ts'],
     why: 'the documented default gracePeriod of 30 s is gone: a child ignoring TERM is never killed',
   },
+  // ---- the queue (issue 21; issue 23 item 7) ----
+  {
+    id: 'queue-late-completion-stored',
+    file: 'lib/queue/sql.ts',
+    search: '    WHERE j.name = $1 AND j.id = v.id AND j.retry_count = v.retry_count AND j.state = \'active\'\n    RETURNING j.id`;',
+    replace: '    WHERE j.name = $1 AND j.id = v.id AND j.state = \'active\'\n    RETURNING j.id`;',
+    specs: ['spec/queue-ownership.test.ts'],
+    name: 'has left that run',
+    why: "a run's late completion completes the job another host runs now",
+  },
+  {
+    id: 'queue-end-leaves-out-own-jobs',
+    file: 'lib/queue/sql.ts',
+    search: "    WHERE name = $1 AND state < 'completed'`;",
+    replace: "    WHERE name = $1 AND state < 'completed' AND state <> 'retry'`;",
+    specs: ['spec/queue-ownership.test.ts'],
+    name: 'waits for their retries',
+    why: 'a lone manager ends while its own failed job waits for its retry',
+  },
+  {
+    id: 'queue-no-heartbeat',
+    file: 'lib/queue/heartbeat.ts',
+    search: '    this.#running = this.beat().finally(() => {',
+    replace: '    this.#running = Promise.resolve().finally(() => {',
+    specs: ['spec/queue-ownership.test.ts'],
+    name: 'heartbeat 1',
+    unit: ['spec/unit/queue/heartbeat.test.ts'],
+    why: "the heartbeat never beats: a dead host's jobs wait for the whole lease",
+  },
+  {
+    id: 'queue-url-to-workers',
+    file: 'lib/cli/main.ts',
+    search: '  if (options.queue) preforkOptions.exec = { args: workerArgs(argv) };\n',
+    replace: '',
+    specs: ['spec/queue-connecting.test.ts'],
+    name: 'workers get it',
+    why: "the database URL is on every worker's command line",
+  },
 ];
 
 function parseArgs(argv) {
