@@ -4,7 +4,7 @@ import { start } from './support/run';
 
 type Ev = { event: string; pid: number; generation?: number; alive?: number; status?: number };
 
-test('a rolling reload of children that take 1.5 s to drain: each replacement is spawned before the old child it replaces is reaped, with more than maxWorkers alive', async () => {
+test('a rolling reload of children that take 2 s to drain: each replacement is spawned before the old child it replaces is reaped, with more than maxWorkers alive', async () => {
   const p = start(['slow-drain.js']);
   await p.waitForEvents('up', 3);
   p.child.kill('SIGHUP');
@@ -27,6 +27,13 @@ test('a rolling reload of children that take 1.5 s to drain: each replacement is
     expectBehaviour(`replacement ${i + 1} started with no more than maxWorkers (3) children alive: old children draining must not hold their slots`, () =>
       expect(replacements[i].alive).toBeGreaterThan(3),
     );
+    // The next old child is told 250 ms after this one, long before this one has drained (2 s):
+    // its replacement comes then too, not at this reap (the reap would be the first event to fill the pool).
+    if (i + 1 < old.length) {
+      expectBehaviour(`replacement ${i + 2} was spawned only at the reap of old child ${i + 1}, not when old child ${i + 2} was told to stop`, () =>
+        expect({ nextReplacementBeforeThisReap: events.indexOf(replacements[i + 1]) < reaped }).toEqual({ nextReplacementBeforeThisReap: true }),
+      );
+    }
   });
   p.child.kill('SIGTERM');
   const end = await p.done;
