@@ -1,4 +1,5 @@
 /** Corner cases a review of the manager found, each once a bug. */
+import { expectBehaviour } from './support/behaviour';
 import { run, start } from './support/run';
 
 const lifecycle = (name: string) => run(['pool-lifecycle.js'], { env: { ...process.env, CASE: name } });
@@ -24,13 +25,25 @@ test('children ended on purpose by a reload are no crash: the next generation sp
 });
 
 test('a second signal during a staggered forward merges with it; start() still resolves', async () => {
+  // TERM is ['TERM', 2000]: one child told now, the next 2 s later, the last 4 s later.
   const p = start(['pool-lifecycle.js'], { env: { ...process.env, CASE: 'stagger-twice' } });
   await p.waitForEvents('up', 3);
   p.child.kill('SIGTERM');
-  await new Promise((r) => setTimeout(r, 100));
+  await p.waitForEvents('told', 1); // the stagger has begun
   p.child.kill('SIGTERM');
   const end = await p.done;
   expect(end.code).toBe(0);
+  const told = end.events.filter((e) => e.event === 'told') as Array<{ pid: number; at: number }>;
+  const terms = end.events.filter((e) => e.event === 'manager-term') as Array<{ at: number }>;
+  expect(terms).toHaveLength(2);
+  // What this test is about: the second TERM came while the stagger still had children to tell.
+  expect(told).toHaveLength(3);
+  expect(terms[1].at).toBeLessThan(told[1].at);
+  expectBehaviour('a second signal during a staggered forward must merge with it: each child told once, still one interval apart', () => {
+    expect(new Set(told.map((t) => t.pid)).size).toBe(3);
+    expect(told[1].at - told[0].at).toBeGreaterThanOrEqual(1500);
+    expect(told[2].at - told[1].at).toBeGreaterThanOrEqual(1500);
+  });
   expect(end.events.filter((e) => e.event === 'start-resolved')).toHaveLength(1);
   expect(end.events.at(-1)).toEqual({ event: 'end', left: 0 });
 });
