@@ -496,6 +496,52 @@ const MUTATIONS = [
     specs: ['spec/unit/options.test.ts'],
     why: 'the documented default gracePeriod of 30 s is gone: a child ignoring TERM is never killed',
   },
+  // ---- issue 22: a buggy child cannot hurt the manager ----
+  {
+    id: 'message-listener-holds-nothing',
+    file: 'lib/child/runtime.ts',
+    search: '(this.#messageListeners.size > 0 || ',
+    replace: '(false || ',
+    specs: ['spec/waiting-children.test.ts'],
+    name: "only waits for the manager's send",
+    why: 'a child that only waits for send() exits 0 before the message comes',
+  },
+  {
+    id: 'abort-listener-holds-nothing',
+    file: 'lib/child/runtime.ts',
+    search: '!this.#finished && current.abortAwaited',
+    replace: '!this.#finished && false',
+    specs: ['spec/waiting-children.test.ts'],
+    name: 'abort',
+    why: 'a child that only waits for its abortSignal exits 0 at once',
+  },
+  {
+    id: 'pid-file-written-through-symlink',
+    file: 'lib/manager/pid-file.ts',
+    search: "    writeFileSync(temporary, `${process.pid}\\n`, { flag: 'wx', mode: 0o644 });\n    renameSync(temporary, file);",
+    replace: '    writeFileSync(file, `${process.pid}\\n`);',
+    specs: ['spec/pid-file.test.ts'],
+    name: 'symlink',
+    why: 'the pid file is written through a planted symlink',
+  },
+  {
+    id: 'pid-file-live-holder-ignored',
+    file: 'lib/manager/pid-file.ts',
+    search: 'holder !== process.pid && isRunning(holder)',
+    replace: 'holder !== process.pid && false',
+    specs: ['spec/pid-file.test.ts'],
+    name: 'refuses',
+    why: 'a pid file naming a running manager is overwritten',
+  },
+  {
+    id: 'pid-file-removed-unconditionally',
+    file: 'lib/manager/pid-file.ts',
+    search: '      if (pidIn(file) === process.pid) unlinkSync(file);',
+    replace: '      unlinkSync(file);',
+    specs: ['spec/pid-file.test.ts'],
+    name: 'overlapping deploy',
+    why: 'at exit a manager removes the pid file a newer manager wrote',
+  },
 ];
 
 function parseArgs(argv) {
