@@ -542,6 +542,15 @@ const MUTATIONS = [
     name: 'overlapping deploy',
     why: 'at exit a manager removes the pid file a newer manager wrote',
   },
+  {
+    id: 'error-reply-not-sized',
+    file: 'lib/protocol/codec.ts',
+    search: '  if (whole !== undefined) return whole;',
+    replace: "  if (whole !== undefined || message !== '') return JSON.stringify({ type: 'reply', id, error }) + '\\n';",
+    specs: ['spec/buggy-child.test.ts'],
+    name: 'error reply longer than maxMessageBytes',
+    why: 'a long handler error or unknown name is sent over the child\'s limit and ends the child',
+  },
 ];
 
 function parseArgs(argv) {

@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import { Channel } from '../protocol/channel';
-import { assertNever, decodeFromChild, encodeLine, isBlankLine, ProtocolError } from '../protocol/codec';
+import { assertNever, decodeFromChild, encodeLine, errorReplyLine, isBlankLine, ProtocolError } from '../protocol/codec';
 import { PROTOCOL_VERSION, type ChildToManager, type ListenerAddress, type ManagerToChild } from '../protocol/messages';
 import { exitStatus } from '../signals';
 import { warn } from '../warn';
@@ -279,17 +279,10 @@ export class ChildHandle {
         outcome = { ok: false, code: 'BAD_RESULT', message: reason };
       }
     }
-    const error = { code: outcome.code, message: outcome.message };
-    if (outcome.cause) {
-      try {
-        const reply = { type: 'reply', id, error: { ...error, cause: outcome.cause } } as const;
-        this.channel.write(encodeLine(reply, `the error of callback '${name}'`, undefined, this.host.maxMessageBytes));
-        return;
-      } catch {
-        /* a cause too large for maxMessageBytes: the error goes without it */
-      }
-    }
-    this.#send({ type: 'reply', id, error });
+    // Sized like every other line: a long error message (or a long callback name in it) is cut
+    // to fit, rather than sent over the child's limit, which would end the child.
+    const { code, message, cause } = outcome;
+    this.channel.write(errorReplyLine(id, cause ? { code, message, cause } : { code, message }, this.host.maxMessageBytes));
   }
 
   #sendHeldReplies(): void {

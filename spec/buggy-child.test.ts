@@ -1,0 +1,20 @@
+/** A child that misbehaves towards the manager costs itself, never the manager or its siblings. */
+import { expect } from '@jest/globals';
+import { run } from './support/run';
+
+jest.setTimeout(60_000);
+
+const scenarios = (names: string, env: NodeJS.ProcessEnv = {}) =>
+  run(['buggy-child.js'], { env: { ...process.env, ...env, SCENARIOS: names } });
+
+test('an error reply longer than maxMessageBytes (a long handler error, a long unknown name) fails the call with the message cut short; the child lives on', async () => {
+  const end = await scenarios('oversize');
+  expect(end.code).toBe(0);
+  const reap = end.events.find((e) => e.event === 'reap') as { status: number; payload: Record<string, Record<string, unknown>> };
+  expect(reap.status).toBe(0);
+  const { longError, longName, after } = reap.payload;
+  expect(longError).toMatchObject({ code: 'HANDLER_ERROR', message: expect.stringMatching(/^callback 'longError' failed in the manager: xxx.*cut to fit maxMessageBytes; the whole message was \d+ characters\)$/) });
+  expect(longError.length).toBeLessThan(64 * 1024);
+  expect(longName).toMatchObject({ code: 'UNKNOWN_CALLBACK', message: expect.stringMatching(/^no callback named 'nnnn.*' \(a name of 65436 characters\) in the manager \(defined: 'echo', 'longError'\)$/) });
+  expect(after).toEqual({ value: 'still here' });
+});
