@@ -551,6 +551,15 @@ const MUTATIONS = [
     name: 'error reply longer than maxMessageBytes',
     why: 'a long handler error or unknown name is sent over the child\'s limit and ends the child',
   },
+  {
+    id: 'unsent-call-waits-forever',
+    file: 'lib/child/runtime.ts',
+    search: '      if (!error || this.#pending.get(id) !== call) return;',
+    replace: '      if (error || !error) return;',
+    specs: ['spec/buggy-child.test.ts'],
+    name: 'fd 4 is closed',
+    why: 'a call that could not be written (fd 4 closed) never settles',
+  },
 ];
 
 function parseArgs(argv) {

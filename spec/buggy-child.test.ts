@@ -18,3 +18,13 @@ test('an error reply longer than maxMessageBytes (a long handler error, a long u
   expect(longName).toMatchObject({ code: 'UNKNOWN_CALLBACK', message: expect.stringMatching(/^no callback named 'nnnn.*' \(a name of 65436 characters\) in the manager \(defined: 'echo', 'longError'\)$/) });
   expect(after).toEqual({ value: 'still here' });
 });
+
+test("a child whose fd 4 is closed: callback() rejects with a CallbackError naming the closed channel, instead of hanging", async () => {
+  const end = await scenarios('closedFd4');
+  expect(end.code).toBe(0);
+  const seen = end.events.find((e) => e.event === 'closed-fd4');
+  const failure = { code: 'CHANNEL_CLOSED', message: expect.stringMatching(/^callback 'echo' was not sent: this child's channel to the manager \(fd 4\) is closed/) };
+  expect(seen).toMatchObject({ first: failure, second: failure });
+  // finish() still ended the process, with its code; the payload could not travel.
+  expect(end.events.find((e) => e.event === 'reap')).toMatchObject({ status: 7, payload: '<none>' });
+});

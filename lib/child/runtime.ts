@@ -298,11 +298,26 @@ export class ChildRuntime {
     }
   }
 
-  /** Sends a line and waits for the reply with the same id. */
+  /**
+   * Sends a line and waits for the reply with the same id. A line that cannot
+   * be written (fd 4 closed by the child's own code, or failed) fails its call
+   * at once: no reply can come for what the manager never got.
+   */
   #request(id: number, line: string, call: PendingCall): void {
     this.#pending.set(id, call);
     this.#updateRef();
-    this.#channel.write(line);
+    this.#channel.write(line, (error) => {
+      if (!error || this.#pending.get(id) !== call) return;
+      this.#pending.delete(id);
+      this.#updateRef();
+      call.reject(
+        new CallbackError(
+          'CHANNEL_CLOSED',
+          call.name,
+          `callback '${call.name}' was not sent: this child's channel to the manager (fd ${TO_MANAGER_FD}) is closed (${error.message})`,
+        ),
+      );
+    });
   }
 
   #onLine(line: Buffer): void {
