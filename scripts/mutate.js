@@ -560,6 +560,16 @@ const MUTATIONS = [
     name: 'fd 4 is closed',
     why: 'a call that could not be written (fd 4 closed) never settles',
   },
+  {
+    id: 'malformed-warnings-unlimited',
+    file: 'lib/manager/warn-limit.ts',
+    search: '    if (this.#shown < this.shownPerWindow) {',
+    replace: '    if (this.#shown >= 0) {',
+    specs: ['spec/buggy-child.test.ts'],
+    name: '100,000 malformed lines',
+    unit: ['spec/unit/manager/warn-limit.test.ts'],
+    why: 'every malformed line of a flooding child prints a warning',
+  },
 ];
 
 function parseArgs(argv) {

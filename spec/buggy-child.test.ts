@@ -28,3 +28,17 @@ test("a child whose fd 4 is closed: callback() rejects with a CallbackError nami
   // finish() still ended the process, with its code; the payload could not travel.
   expect(end.events.find((e) => e.event === 'reap')).toMatchObject({ status: 7, payload: '<none>' });
 });
+
+test('100,000 malformed lines from one child: a few warnings, then counts of the suppressed ones; the child is still served', async () => {
+  const end = await scenarios('malformed');
+  expect(end.code).toBe(0);
+  const reap = end.events.find((e) => e.event === 'reap') as { pid: number; status: number; payload: unknown };
+  expect(reap).toMatchObject({ status: 0, payload: { after: { value: 'after 100,000 bad lines' } } });
+  const shown = end.stderr.split(`child ${reap.pid} sent a malformed message, dropped: not JSON`).length - 1;
+  const counts = [...end.stderr.matchAll(new RegExp(`(\\d+) more malformed messages from child ${reap.pid} were not shown \\(at most 10 warnings per 10 s\\)`, 'g'))].map((m) => Number(m[1]));
+  // Every window shows at most 10; the suppressed are all counted, none twice.
+  expect(shown).toBeGreaterThanOrEqual(10);
+  expect(shown).toBeLessThanOrEqual(10 * (counts.length + 1));
+  expect(counts.length).toBeGreaterThanOrEqual(1);
+  expect(shown + counts.reduce((a, b) => a + b, 0)).toBe(100_000);
+});

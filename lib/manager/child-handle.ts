@@ -9,6 +9,7 @@ import type { CallOutcome } from './callback-server';
 import { Lifetime } from './lifetime';
 import type { ProcessEnd } from './reap-info';
 import type { RetireReason } from './retirement';
+import { WarnLimit } from './warn-limit';
 
 /** How long to wait for the child's pipe to close after the child exited (a grandchild may hold it). */
 const PIPE_CLOSE_GRACE_MS = 1000;
@@ -70,6 +71,8 @@ export class ChildHandle {
    */
   #heldReplies: Array<() => void> = [];
   #killTimer: NodeJS.Timeout | undefined;
+  /** Warnings about its malformed lines, rate-limited (and the notices that tell the child). */
+  readonly #malformed: WarnLimit;
 
   constructor(
     private readonly subprocess: ChildProcess & { pid: number },
@@ -79,6 +82,7 @@ export class ChildHandle {
     readonly limit: number,
   ) {
     this.pid = subprocess.pid;
+    this.#malformed = new WarnLimit(`malformed messages from child ${this.pid}`);
     const [, , , toChild, fromChild] = subprocess.stdio as unknown as [unknown, unknown, unknown, Writable, Readable];
     this.channel = new Channel(fromChild, toChild, host.maxMessageBytes, {
       line: (line) => this.#onLine(line),
@@ -198,6 +202,7 @@ export class ChildHandle {
     if (this.#ended || this.#status === undefined || !this.channel.closed) return;
     this.#ended = true;
     clearTimeout(this.#pipeCloseTimer);
+    this.#malformed.close();
     this.host.childEnded(this, this.#status, this.#end!);
   }
 
@@ -208,10 +213,11 @@ export class ChildHandle {
       message = decodeFromChild(line);
     } catch (err) {
       const reason = (err as Error).message;
-      warn(`child ${this.pid} sent a malformed message, dropped: ${reason}`);
+      const shown = this.#malformed.warn(() => `child ${this.pid} sent a malformed message, dropped: ${reason}`);
       const id = err instanceof ProtocolError ? err.id : undefined;
+      // A call with an id is answered whatever the count: its caller waits for it.
       if (id !== undefined) this.#reply(id, { ok: false, code: 'MALFORMED', message: `malformed message: ${reason}` });
-      else this.#send({ type: 'notice', message: `the manager dropped a malformed line: ${reason}` });
+      else if (shown) this.#send({ type: 'notice', message: `the manager dropped a malformed line: ${reason}` });
       return;
     }
     switch (message.type) {
