@@ -570,6 +570,14 @@ const MUTATIONS = [
     unit: ['spec/unit/manager/warn-limit.test.ts'],
     why: 'every malformed line of a flooding child prints a warning',
   },
+  {
+    id: 'wait-timeout-ignores-reap-hooks',
+    file: 'lib/manager/manager.ts',
+    search: '          resolve(this.children.size + this.#reapHooks.size);',
+    replace: '          resolve(this.children.size);',
+    specs: ['spec/wait-all-children.test.ts'],
+    why: 'waitAllChildren(timeout) resolves 0 while an onChildReap promise is still pending',
+  },
 ];
 
 function parseArgs(argv) {

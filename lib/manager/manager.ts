@@ -163,7 +163,8 @@ export class Manager implements ChildHandleHost {
       if (timeoutMs !== undefined && timeoutMs <= MAX_TIMER_MS) {
         waiter.timer = setTimeout(() => {
           this.#waiters.delete(waiter);
-          resolve(this.children.size);
+          // An onChildReap promise still pending is work not done: 0 only when all is settled.
+          resolve(this.children.size + this.#reapHooks.size);
         }, timeoutMs);
       }
       this.#waiters.add(waiter);
