@@ -578,6 +578,15 @@ const MUTATIONS = [
     specs: ['spec/wait-all-children.test.ts'],
     why: 'waitAllChildren(timeout) resolves 0 while an onChildReap promise is still pending',
   },
+  {
+    id: 'calls-in-flight-unbounded',
+    file: 'lib/manager/child-handle.ts',
+    search: '        if (++this.#callsInFlight >= this.host.maxCallsInFlight) this.channel.readPaused = true;',
+    replace: '        ++this.#callsInFlight;',
+    specs: ['spec/buggy-child.test.ts'],
+    name: 'without awaiting them',
+    why: 'a child firing calls without awaiting them grows the manager without bound',
+  },
 ];
 
 function parseArgs(argv) {

@@ -1,6 +1,7 @@
 /** A child that misbehaves towards the manager costs itself, never the manager or its siblings. */
 import { expect } from '@jest/globals';
-import { run } from './support/run';
+import path from 'node:path';
+import { FIXTURES, run } from './support/run';
 
 jest.setTimeout(60_000);
 
@@ -42,3 +43,30 @@ test('100,000 malformed lines from one child: a few warnings, then counts of the
   expect(counts.length).toBeGreaterThanOrEqual(1);
   expect(shown + counts.reduce((a, b) => a + b, 0)).toBe(100_000);
 });
+
+test('a child firing 10,000 calls without awaiting them: the manager reads no more than maxCallsInFlight at a time, its memory stays bounded, and a sibling keeps being served', async () => {
+  // maxCallsInFlight 1000 (the default is 4096), calls of 8 KB each, answered 1 s after they arrive:
+  // unbounded, the manager held all 10,000 at once (≈ 88 MB live heap, RSS +146 MB); bounded ≈ 15 MB and +55 MB.
+  const end = await run([path.join(FIXTURES, 'buggy-child.js')], {
+    command: process.execPath,
+    env: { ...process.env, SCENARIOS: 'flood,steady', FLOOD: '10000', HOLD_MS: '1000', MAX_CALLS: '1000', NODE_OPTIONS: '--expose-gc' },
+  });
+  expect(end.code).toBe(0);
+  const reaps = end.events.filter((e) => e.event === 'reap') as Array<{ status: number; payload: Record<string, number> }>;
+  expect(reaps.map((r) => r.status)).toEqual([0, 0]);
+  const flooder = reaps.find((r) => 'fulfilled' in r.payload)!;
+  const steady = reaps.find((r) => 'during' in r.payload)!;
+  // Every call was answered in the end: the bound delays calls, it never drops one.
+  expect(flooder.payload.fulfilled).toBe(10_000);
+  const manager = end.events.find((e) => e.event === 'manager') as Record<string, number>;
+  expect(manager.answered).toBe(10_000);
+  // The bound, plus at most the calls of one read already under way when reading stopped (8 KB lines: a few).
+  expect(manager.mostInFlight).toBeGreaterThanOrEqual(1000);
+  expect(manager.mostInFlight).toBeLessThan(1000 + 100);
+  expect(manager.mostLiveHeap).toBeGreaterThan(0); // sampled (after a full collection) while the flood ran
+  expect(manager.mostLiveHeap).toBeLessThan(40 * 1024 * 1024);
+  expect(manager.mostRss - manager.startRss).toBeLessThan(100 * 1024 * 1024);
+  // The sibling was answered all along, not only after the flood, and never waited long.
+  expect(steady.payload.during).toBeGreaterThan(10);
+  expect(steady.payload.slowest).toBeLessThan(10_000);
+}, 120_000);

@@ -17,6 +17,8 @@ const PIPE_CLOSE_GRACE_MS = 1000;
 /** What a ChildHandle needs from the manager. */
 export interface ChildHandleHost {
   readonly maxMessageBytes: number;
+  /** The most calls from one child waiting for their answers; past it its pipe is not read. */
+  readonly maxCallsInFlight: number;
   /** Runs the callback `name` for child `pid`; never rejects. */
   serve(name: string, pid: number, payload: unknown): Promise<CallOutcome>;
   /** The child is gone and everything it sent has been read. */
@@ -71,6 +73,8 @@ export class ChildHandle {
    */
   #heldReplies: Array<() => void> = [];
   #killTimer: NodeJS.Timeout | undefined;
+  /** Calls read from this child and not yet answered (their answer not yet written: held ones count). */
+  #callsInFlight = 0;
   /** Warnings about its malformed lines, rate-limited (and the notices that tell the child). */
   readonly #malformed: WarnLimit;
 
@@ -252,7 +256,10 @@ export class ChildHandle {
         return;
       case 'call': {
         const { id, name, payload } = message;
-        void this.host.serve(name, this.pid, payload).then((outcome) => this.#reply(id, outcome, name));
+        // Past the bound, read no further calls until answers go out: the child's callback()
+        // waits in its own process, and the manager's memory stays bounded (≈ 1.4 KB a call).
+        if (++this.#callsInFlight >= this.host.maxCallsInFlight) this.channel.readPaused = true;
+        void this.host.serve(name, this.pid, payload).then((outcome) => this.#reply(id, outcome, name, true));
         return;
       }
       default:
@@ -260,17 +267,18 @@ export class ChildHandle {
     }
   }
 
-  #reply(id: number, outcome: CallOutcome, name?: string): void {
+  #reply(id: number, outcome: CallOutcome, name?: string, call = false): void {
     // A child that died while its handler ran gets no answer, and nobody gets an error.
     if (this.channel.closed) return;
     if (this.channel.backlogged || this.#heldReplies.length > 0) {
-      this.#heldReplies.push(() => this.#writeReply(id, outcome, name));
+      this.#heldReplies.push(() => this.#writeReply(id, outcome, name, call));
       return;
     }
-    this.#writeReply(id, outcome, name);
+    this.#writeReply(id, outcome, name, call);
   }
 
-  #writeReply(id: number, outcome: CallOutcome, name?: string): void {
+  #writeReply(id: number, outcome: CallOutcome, name: string | undefined, call: boolean): void {
+    if (call && --this.#callsInFlight < this.host.maxCallsInFlight) this.channel.readPaused = false;
     if (this.channel.closed) return;
     if (outcome.ok) {
       try {

@@ -109,6 +109,10 @@ export class Manager implements ChildHandleHost {
     return this.options.maxMessageBytes;
   }
 
+  get maxCallsInFlight(): number {
+    return this.options.maxCallsInFlight;
+  }
+
   get running(): boolean {
     return this.#starting !== undefined;
   }
