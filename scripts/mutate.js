@@ -587,6 +587,16 @@ const MUTATIONS = [
     name: 'without awaiting them',
     why: 'a child firing calls without awaiting them grows the manager without bound',
   },
+  {
+    id: 'round-robin-deals-to-hung-child',
+    file: 'lib/manager/round-robin.ts',
+    search: '    for (const lane of this.#lanes) lane.rotation.leave(pid);\n    if (!seat.warned) {',
+    replace: '    if (!seat.warned) {',
+    specs: ['spec/round-robin.test.ts'],
+    name: 'hung child',
+    unit: ['spec/unit/manager/round-robin.test.ts'],
+    why: 'a child whose event loop is stuck keeps being dealt connections',
+  },
 ];
 
 function parseArgs(argv) {
