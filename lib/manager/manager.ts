@@ -116,6 +116,10 @@ export class Manager implements ChildHandleHost {
     return this.options.maxMessageBytes;
   }
 
+  get maxCallsInFlight(): number {
+    return this.options.maxCallsInFlight;
+  }
+
   get running(): boolean {
     return this.#starting !== undefined;
   }
@@ -170,7 +174,8 @@ export class Manager implements ChildHandleHost {
       if (timeoutMs !== undefined && timeoutMs <= MAX_TIMER_MS) {
         waiter.timer = setTimeout(() => {
           this.#waiters.delete(waiter);
-          resolve(this.children.size);
+          // An onChildReap promise still pending is work not done: 0 only when all is settled.
+          resolve(this.children.size + this.#reapHooks.size);
         }, timeoutMs);
       }
       this.#waiters.add(waiter);
