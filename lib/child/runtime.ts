@@ -9,9 +9,10 @@ import { Channel } from '../protocol/channel';
 import { assertNever, decodeFromManager, encodeLine, isBlankLine, ProtocolError } from '../protocol/codec';
 import { PROTOCOL_VERSION, type ChildToManager, type ManagerToChild } from '../protocol/messages';
 import type { ManagerExitPolicy } from '../options';
-import type { Listener, MessageListener, PreforkView } from '../view';
+import type { Listener, MessageListener, PreforkView, ServedInfo } from '../view';
 import { warnOnAddressInUse } from './addr-in-use';
 import { childListeners } from './listeners';
+import { watchEarlySignals } from './early-signals';
 
 /** fd 3 carries the manager's messages to us, fd 4 ours to it. */
 const FROM_MANAGER_FD = 3;
@@ -73,6 +74,8 @@ export class ChildRuntime {
   /** A start() waiting for #next. */
   #waiting: { resolve(): void; reject(error: Error): void } | undefined;
   #finishing: Promise<void> | undefined;
+  /** Settles when the serve() of this lifetime is over (servingUntil). */
+  #serving: Promise<void> | undefined;
   #finished = false;
   #reuse = false;
   #reportRss = false;
@@ -94,6 +97,8 @@ export class ChildRuntime {
           `Was this script started by hand with ${marker} set? Unset it to run the script as a manager.`,
       );
     }
+    // A stop signal swallowed by the application's own listener before serve() is not lost (early-signals.ts).
+    watchEarlySignals();
     let helloArrived!: () => void;
     let helloFailed!: (error: Error) => void;
     this.#hello = new Promise<void>((resolve, reject) => {
@@ -177,7 +182,25 @@ export class ChildRuntime {
     this.#updateRef();
   }
 
+  /**
+   * serve() runs this lifetime until `ended`. A start() meanwhile (the loop-shaped port:
+   * `while (…) { if (await ppi.start()) continue; await ppi.serve(server); }`) waits for it,
+   * so the loop goes round only when serving is over (with reuse; without, finish() exits).
+   */
+  servingUntil(ended: Promise<void>): void {
+    const mark: Promise<void> = ended.then(
+      () => {
+        if (this.#serving === mark) this.#serving = undefined;
+      },
+      () => {
+        if (this.#serving === mark) this.#serving = undefined;
+      },
+    );
+    this.#serving = mark;
+  }
+
   async start(fn?: () => unknown): Promise<false> {
+    if (this.#serving) await this.#serving;
     if (this.#waiting) throw new Error('PreforkIPC.start() is already waiting for the next lifetime in this child');
     if (this.#current && !this.#reuse) {
       throw new Error(
@@ -220,7 +243,7 @@ export class ChildRuntime {
   }
 
   /** Without reuse never resolves (the process exits); with reuse resolves once the manager holds the payload. */
-  finish(exitCode: number, payload: unknown): Promise<void> {
+  finish(exitCode: number, payload: unknown, served?: ServedInfo): Promise<void> {
     if (this.#finishing) {
       if (!this.#finished) return this.#finishing; // called twice while the first is on its way
       return Promise.reject(
@@ -233,7 +256,7 @@ export class ChildRuntime {
     const id = this.#nextId++;
     // RSS only when asked: reading it costs ≈ 10 µs (a read of /proc/self/stat), a few % of a short lifetime.
     const rss = this.#reportRss ? process.memoryUsage.rss() : undefined;
-    const line = this.#encode({ type: 'finish', id, payload, code: exitCode, rss }, payload, 'the final payload', 'finish', 'finish() sent nothing');
+    const line = this.#encode({ type: 'finish', id, payload, code: exitCode, rss, served }, payload, 'the final payload', 'finish', 'finish() sent nothing');
     if (line instanceof CallbackError) return Promise.reject(line);
     this.#finishing = (async () => {
       if (!this.#managerGone) {

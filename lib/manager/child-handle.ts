@@ -244,6 +244,7 @@ export class ChildHandle {
         if (lifetime && !lifetime.finished) {
           lifetime.finished = true;
           lifetime.code = message.code ?? 0;
+          lifetime.served = message.served;
           if ('payload' in message) {
             lifetime.payload = message.payload;
             lifetime.hasPayload = true;

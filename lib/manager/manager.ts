@@ -135,7 +135,7 @@ export class Manager implements ChildHandleHost {
     if (this.options.listen !== undefined && !this.#listening) {
       // Once, before the first spawn: a port in use fails start() before any child exists.
       this.#opening = true;
-      const opening = openListeners(this.options.listen)
+      const opening = openListeners(this.options.listen, this.options.balance !== 'round-robin')
         .then(async (listeners) => {
           this.#listeners = listeners;
           if (this.options.balance === 'round-robin') {
@@ -175,7 +175,7 @@ export class Manager implements ChildHandleHost {
         waiter.timer = setTimeout(() => {
           this.#waiters.delete(waiter);
           // An onChildReap promise still pending is work not done: 0 only when all is settled.
-          resolve(this.children.size + this.#reapHooks.size);
+          resolve(this.children.size + this.#hooks.pendingReaps);
         }, timeoutMs);
       }
       this.#waiters.add(waiter);
@@ -294,7 +294,7 @@ export class Manager implements ChildHandleHost {
   #spawnOne(): boolean {
     const begin = this.#beforeFork();
     if (!begin) return false;
-    const spawned = spawnProcess(this.options.exec, this.#listeners, this.#dealer !== undefined);
+    const spawned = spawnProcess(this.options.exec, this.#listeners, this.#dealer !== undefined, this.options.childStdout);
     if (!spawned) {
       const pause = this.#policy.spawnFailed(Date.now());
       this.#spawnTimer = setTimeout(() => this.#fill(), Math.min(pause, MAX_TIMER_MS));

@@ -1,5 +1,6 @@
 import { isAscii } from 'node:buffer';
 import type { ChildToManager, ManagerToChild, ReplyMessage } from './messages';
+import type { ServeStop } from '../view';
 
 /** A message that cannot be put on the wire or taken off it. `reason` is for people. */
 export class ProtocolError extends Error {
@@ -85,6 +86,14 @@ function isId(value: unknown): value is number {
   return Number.isSafeInteger(value);
 }
 
+const SERVE_STOPS: ReadonlySet<unknown> = new Set<ServeStop>(['signal', 'maxRequests', 'closed']);
+
+function isServedInfo(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  const served = value as Record<string, unknown>;
+  return SERVE_STOPS.has(served.stop) && isId(served.requests);
+}
+
 /**
  * One shape check per message type, for each direction. The mapped type makes
  * the table exhaustive: a message type added to messages.ts without a check
@@ -94,7 +103,8 @@ type Checks<M extends { type: string }> = { [T in M['type']]: (message: Record<s
 
 const FROM_CHILD: Checks<ChildToManager> = {
   call: (m) => isId(m.id) && typeof m.name === 'string',
-  finish: (m) => isId(m.id) && (m.code === undefined || isId(m.code)) && (m.rss === undefined || typeof m.rss === 'number'),
+  finish: (m) =>
+    isId(m.id) && (m.code === undefined || isId(m.code)) && (m.rss === undefined || typeof m.rss === 'number') && (m.served === undefined || isServedInfo(m.served)),
   crash: (m) => isId(m.lifetime) && isReportedError(m.error),
 };
 

@@ -83,6 +83,7 @@ describe('decodeFromChild', () => {
     ['call without payload', { type: 'call', id: 0, name: 'ping' }],
     ['finish with payload', { type: 'finish', id: 7, payload: { total: 1 } }],
     ['finish without payload', { type: 'finish', id: 8 }],
+    ['finish from serve(), saying why it stopped', { type: 'finish', id: 9, code: 0, served: { stop: 'maxRequests', requests: 50 } }],
   ])('%s', (_, message) => {
     expect(decodeFromChild(buf(JSON.stringify(message)))).toEqual(message);
   });
@@ -105,6 +106,8 @@ describe('decodeFromChild', () => {
     ['call with a fractional id', '{"type":"call","id":1.5,"name":"x"}'],
     ['call with a string id', '{"type":"call","id":"1","name":"x"}'],
     ['finish without an id', '{"type":"finish"}'],
+    ['finish with an unknown serve stop', '{"type":"finish","id":1,"served":{"stop":"bored","requests":1}}'],
+    ['finish with a served count that is not a number', '{"type":"finish","id":1,"served":{"stop":"signal","requests":"1"}}'],
     ['an unknown type', '{"type":"shout","id":1}'],
     ['no type', '{"id":1}'],
     ['an inherited key as type', '{"type":"constructor","id":1}'],
