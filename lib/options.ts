@@ -134,6 +134,13 @@ export interface PreforkOptions<C extends CallbackMap = CallbackMap, Final = unk
   /** A lifetime running longer than this many ms is aborted (`ppi.abortSignal`), then SIGKILLed after `gracePeriod`. Default: no limit. */
   lifetimeTimeout?: number;
   /**
+   * Manager: the most calls one child may have waiting for their answers. Past it the manager
+   * stops reading that child's pipe until answers go out (the child's `callback()` simply waits
+   * longer), so a child that fires calls without awaiting them cannot exhaust the manager's
+   * memory. Default 4096; `Infinity`: no bound.
+   */
+  maxCallsInFlight?: number;
+  /**
    * Where a child's fd 1 (its standard output) goes: `'inherit'` (default) the manager's, or
    * `'stderr'` the manager's standard error, for a manager whose own standard output is data
    * (the `prefork-ipc` command's results) that nothing a child prints may mix into.
@@ -167,6 +174,7 @@ const OPTION_NAMES: { [K in keyof Required<PreforkOptions>]: true } = {
   lifetimesJitter: true,
   maxChildMemory: true,
   lifetimeTimeout: true,
+  maxCallsInFlight: true,
   childStdout: true,
 };
 
@@ -193,10 +201,18 @@ export interface ResolvedOptions {
   lifetimesJitter?: number;
   maxChildMemory?: number;
   lifetimeTimeout?: number;
+  /** Whole number ≥ 1, or Infinity. */
+  maxCallsInFlight: number;
   childStdout: ChildStdout;
 }
 
 export const DEFAULT_MAX_MESSAGE_BYTES = 256 * 1024 * 1024;
+/**
+ * A call waiting in the manager costs ≈ 1.4 KB (its handler's promise, the
+ * payload, the pending answer): 4096 of them ≈ 6 MB per child, far more calls
+ * than a child that awaits its calls (or runs a few hundred in parallel) has.
+ */
+export const DEFAULT_MAX_CALLS_IN_FLIGHT = 4096;
 
 function fail(option: string, expected: string, got: unknown): never {
   // eslint-disable-next-line @typescript-eslint/no-base-to-string -- got is whatever the caller passed: String() shows what JSON.stringify cannot (undefined, a function, a symbol, a bigint, an object whose toJSON() gives undefined)
@@ -368,6 +384,13 @@ function wholeNumber(options: Record<string, unknown>, name: string, fallback: n
   return value as number;
 }
 
+function maxCallsInFlight(value: unknown): number {
+  if (value === undefined) return DEFAULT_MAX_CALLS_IN_FLIGHT;
+  if (value === Infinity) return Infinity;
+  if (!Number.isSafeInteger(value) || (value as number) < 1) fail('maxCallsInFlight', 'a whole number ≥ 1, or Infinity', value);
+  return value as number;
+}
+
 /** `childStdout`: where a child's fd 1 goes. */
 export type ChildStdout = 'inherit' | 'stderr';
 
@@ -442,6 +465,7 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     lifetimesJitter: options.lifetimesJitter === undefined ? undefined : wholeNumber(options, 'lifetimesJitter', 0),
     maxChildMemory: options.maxChildMemory === undefined || options.maxChildMemory === Infinity ? undefined : wholeNumber(options, 'maxChildMemory', 0, 1),
     lifetimeTimeout: limit(options, 'lifetimeTimeout', undefined),
+    maxCallsInFlight: maxCallsInFlight(options.maxCallsInFlight ?? undefined),
     childStdout: childStdoutOption(options.childStdout),
   };
 }

@@ -115,7 +115,10 @@ export class PreforkIPC<C extends CallbackMap = CallbackMap, Final = unknown, Da
     return serve(server, host, options);
   }
 
-  /** Manager: waits until every child is reaped, or `timeoutMs` passes. Resolves with the number still running. */
+  /**
+   * Manager: waits until every child is reaped and its `onChildReap` settled, or `timeoutMs` passes.
+   * Resolves with what is not done: children still running plus `onChildReap` promises pending (0 when all is done).
+   */
   waitAllChildren(timeoutMs?: number): Promise<number> {
     if (!this.#manager) return Promise.reject(managerOnly('waitAllChildren()'));
     return this.#manager.waitAllChildren(timeoutMs);

@@ -167,7 +167,7 @@ export interface PreforkView<C extends CallbackMap = CallbackMap, Final = unknow
    * (never resolves), or with `lifetimesPerChild` > 1 resolves so the loop can go round to `start()`.
    */
   finish(exitCode?: number, finalPayload?: Final): Promise<FinishResult<Lifetimes>>;
-  /** Manager: waits until every child is reaped, or `timeoutMs` passes; resolves with the number still running. */
+  /** Manager: waits until every child is reaped and its `onChildReap` settled, or `timeoutMs` passes; resolves with children still running plus `onChildReap` promises pending (0 when all is done). */
   waitAllChildren(timeoutMs?: number): Promise<number>;
   /** Manager: sends `signal` to every child; returns how many it reached. */
   signalAllChildren(signal: string): number;

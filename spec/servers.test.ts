@@ -171,7 +171,8 @@ test('pidFile: the manager writes its own pid, and removes the file when it exit
 });
 
 test('serve(): a request in flight when TERM arrives is answered, marked Connection: close; an idle keep-alive connection is closed; then the child finishes', async () => {
-  const p = pool({ delayMs: 700, options: { maxWorkers: 1 } });
+  // Answers take 2 s: the TERM, sent once the child has the request, lands while it is in flight.
+  const p = pool({ delayMs: 2000, announceRequests: true, options: { maxWorkers: 1 } });
   await p.waitForEvents('ready', 1);
   await p.waitForEvents('listening', 1);
   const port = portOf(p);
@@ -196,7 +197,7 @@ test('serve(): a request in flight when TERM arrives is answered, marked Connect
         })
         .on('error', reject);
     });
-    await new Promise((r) => setTimeout(r, 200));
+    await p.waitForEvents('request', 2); // the idle connection's request, then the slow one: in flight now
     p.child.kill('SIGTERM');
     const answer = await slow;
     expect(answer.status).toBe(200);

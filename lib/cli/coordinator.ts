@@ -179,6 +179,7 @@ export class CliCoordinator {
 
   #killRunning(signal: string): void {
     this.#stopSignal ??= signal;
+    this.source?.abandon?.();
     this.#scheduler!.abandonRunning(`interrupted: the worker was killed by a second SIG${signal}`);
     this.#ppi!.signalAllChildren('KILL');
   }

@@ -116,7 +116,9 @@ export type FailureCode =
   | 'BAD_RESULT'
   | 'MALFORMED'
   | 'MANAGER_GONE'
-  | 'BAD_PAYLOAD';
+  | 'BAD_PAYLOAD'
+  /** Never on the wire: the child's own channel to the manager (fd 4) is closed or failed, so the call could not be sent. */
+  | 'CHANNEL_CLOSED';
 
 /** Manager → child: the answer to a call or finish with the same id. */
 export interface ReplyMessage {

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { checkMaxWorkers, DEFAULT_MAX_MESSAGE_BYTES, MAX_TIMER_MS, resolveOptions } from '../../lib/options';
+import { checkMaxWorkers, DEFAULT_MAX_CALLS_IN_FLIGHT, DEFAULT_MAX_MESSAGE_BYTES, MAX_TIMER_MS, resolveOptions } from '../../lib/options';
 
 test('defaults', () => {
   const resolved = resolveOptions(undefined);
@@ -18,9 +18,11 @@ test('defaults', () => {
     gracePeriod: 30_000,
     exec: {},
     balance: 'kernel',
+    maxCallsInFlight: DEFAULT_MAX_CALLS_IN_FLIGHT,
     childStdout: 'inherit',
   });
   expect(DEFAULT_MAX_MESSAGE_BYTES).toBe(256 * 1024 * 1024);
+  expect(DEFAULT_MAX_CALLS_IN_FLIGHT).toBe(4096);
   expect(resolveOptions({})).toEqual(resolved);
 });
 
@@ -203,6 +205,20 @@ describe('callbacks and hooks', () => {
 describe('maxMessageBytes', () => {
   test.each([[63], [0], [64.5], ['1024'], [Infinity]])('%j is refused', (value) => {
     expect(() => resolveOptions({ maxMessageBytes: value })).toThrow("'maxMessageBytes' must be a whole number of bytes ≥ 64");
+  });
+});
+
+describe('maxCallsInFlight', () => {
+  test.each([[1], [100_000], [Infinity]])('%j is kept', (value) => {
+    expect(resolveOptions({ maxCallsInFlight: value }).maxCallsInFlight).toBe(value);
+  });
+
+  test('null means the default', () => {
+    expect(resolveOptions({ maxCallsInFlight: null }).maxCallsInFlight).toBe(4096);
+  });
+
+  test.each([[0], [-1], [2.5], ['100'], [NaN]])('%j is refused, naming the option', (value) => {
+    expect(() => resolveOptions({ maxCallsInFlight: value })).toThrow("PreforkIPC option 'maxCallsInFlight' must be a whole number ≥ 1, or Infinity");
   });
 });
 
