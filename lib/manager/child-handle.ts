@@ -7,6 +7,7 @@ import { exitStatus } from '../signals';
 import { warn } from '../warn';
 import type { CallOutcome } from './callback-server';
 import { Lifetime } from './lifetime';
+import type { ChildState } from './policy';
 import type { ProcessEnd } from './reap-info';
 import type { RetireReason } from './retirement';
 
@@ -103,6 +104,19 @@ export class ChildHandle {
 
   get alive(): boolean {
     return this.#status === undefined;
+  }
+
+  /** What the sizing policy sees of this child (policy.ts). */
+  get state(): ChildState {
+    return {
+      pid: this.pid,
+      generation: this.generation,
+      phase: this.slotReleased || this.stopSent !== undefined ? 'stopping' : 'ready',
+      counted: !this.slotReleased,
+      betweenLifetimes: !this.retired && this.lifetime === undefined,
+      served: this.served,
+      limit: this.limit,
+    };
   }
 
   hello(generation: number, workerData: unknown, extras: HelloExtras): void {
