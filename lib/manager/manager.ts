@@ -116,6 +116,10 @@ export class Manager implements ChildHandleHost {
     return this.options.maxMessageBytes;
   }
 
+  get maxCallsInFlight(): number {
+    return this.options.maxCallsInFlight;
+  }
+
   get running(): boolean {
     return this.#starting !== undefined;
   }
@@ -131,7 +135,7 @@ export class Manager implements ChildHandleHost {
     if (this.options.listen !== undefined && !this.#listening) {
       // Once, before the first spawn: a port in use fails start() before any child exists.
       this.#opening = true;
-      const opening = openListeners(this.options.listen)
+      const opening = openListeners(this.options.listen, this.options.balance !== 'round-robin')
         .then(async (listeners) => {
           this.#listeners = listeners;
           if (this.options.balance === 'round-robin') {
@@ -170,7 +174,8 @@ export class Manager implements ChildHandleHost {
       if (timeoutMs !== undefined && timeoutMs <= MAX_TIMER_MS) {
         waiter.timer = setTimeout(() => {
           this.#waiters.delete(waiter);
-          resolve(this.children.size);
+          // An onChildReap promise still pending is work not done: 0 only when all is settled.
+          resolve(this.children.size + this.#hooks.pendingReaps);
         }, timeoutMs);
       }
       this.#waiters.add(waiter);
@@ -289,7 +294,7 @@ export class Manager implements ChildHandleHost {
   #spawnOne(): boolean {
     const begin = this.#beforeFork();
     if (!begin) return false;
-    const spawned = spawnProcess(this.options.exec, this.#listeners, this.#dealer !== undefined);
+    const spawned = spawnProcess(this.options.exec, this.#listeners, this.#dealer !== undefined, this.options.childStdout);
     if (!spawned) {
       const pause = this.#policy.spawnFailed(Date.now());
       this.#spawnTimer = setTimeout(() => this.#fill(), Math.min(pause, MAX_TIMER_MS));

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { reexecCommand } from '../launch/command';
 import { childStdio } from '../launch/stdio';
-import type { ExecSettings } from '../options';
+import type { ChildStdout, ExecSettings } from '../options';
 import { CHILD_MARKER } from '../role';
 import { warn } from '../warn';
 import type { OpenListener } from './listeners';
@@ -17,11 +17,12 @@ export function spawnProcess(
   exec: ExecSettings,
   listeners: readonly OpenListener[],
   roundRobin: boolean,
+  stdout: ChildStdout = 'inherit',
 ): (ChildProcess & { pid: number }) | undefined {
   const command = reexecCommand(exec);
   const spawned = spawn(command.file, command.args, {
     // Round-robin: the manager alone accepts, so a child holds no listening socket, only the IPC channel.
-    stdio: roundRobin ? childStdio([], true) : childStdio(listeners),
+    stdio: roundRobin ? childStdio([], true, stdout) : childStdio(listeners, false, stdout),
     // LISTEN_PID names this process: a child must find its sockets in ppi.listeners, not there.
     env: { ...process.env, ...command.env, LISTEN_FDS: undefined, LISTEN_PID: undefined, [CHILD_MARKER]: '1' },
   });
