@@ -150,7 +150,7 @@ const MUTATIONS = [
   {
     id: 'wait-timeout-says-0',
     file: 'lib/manager/manager.ts',
-    search: '          resolve(this.children.size);',
+    search: '          resolve(this.children.size + this.#hooks.pendingReaps);',
     replace: '          resolve(0);',
     specs: ['spec/signals.test.ts'],
     why: 'waitAllChildren(timeout) resolves 0 however many children are left',
@@ -279,8 +279,8 @@ const MUTATIONS = [
   {
     id: 'malformed-with-id-gets-no-reply',
     file: 'lib/manager/child-handle.ts',
-    search: "      if (id !== undefined) this.#reply(id, { ok: false, code: 'MALFORMED', message: `malformed message: ${reason}` });\n      else this.#send",
-    replace: '      this.#send',
+    search: "      if (id !== undefined) this.#reply(id, { ok: false, code: 'MALFORMED', message: `malformed message: ${reason}` });\n      else if (shown) this.#send",
+    replace: '      if (shown) this.#send',
     specs: ['spec/callbacks.test.ts'],
     why: 'a malformed call with an id is never answered (the child would wait forever)',
   },
@@ -306,7 +306,7 @@ const MUTATIONS = [
   {
     id: 'child-always-holds-event-loop',
     file: 'lib/child/runtime.ts',
-    search: 'this.#channel.setRef(!this.#helloReceived || this.#waiting !== undefined || this.#pending.size > 0);',
+    search: 'this.#channel.setRef(!this.#helloReceived || this.#waiting !== undefined || this.#pending.size > 0 || listening);',
     replace: 'this.#channel.setRef(true);',
     specs: ['spec/finish.test.ts'],
     name: 'falsy',
@@ -697,7 +697,7 @@ const MUTATIONS = [
   {
     id: 'wait-timeout-ignores-reap-hooks',
     file: 'lib/manager/manager.ts',
-    search: '          resolve(this.children.size + this.#reapHooks.size);',
+    search: '          resolve(this.children.size + this.#hooks.pendingReaps);',
     replace: '          resolve(this.children.size);',
     specs: ['spec/wait-all-children.test.ts'],
     why: 'waitAllChildren(timeout) resolves 0 while an onChildReap promise is still pending',

@@ -175,7 +175,7 @@ export class Manager implements ChildHandleHost {
         waiter.timer = setTimeout(() => {
           this.#waiters.delete(waiter);
           // An onChildReap promise still pending is work not done: 0 only when all is settled.
-          resolve(this.children.size + this.#reapHooks.size);
+          resolve(this.children.size + this.#hooks.pendingReaps);
         }, timeoutMs);
       }
       this.#waiters.add(waiter);
