@@ -512,7 +512,7 @@ const MUTATIONS = [
     search: '    if (remaining > 0) return this.#poll(this.options.pollMs);',
     replace: '    if (remaining > this.#held.size) return this.#poll(this.options.pollMs);',
     specs: ['spec/queue-ownership.test.ts'],
-    name: 'waits for their retries',
+    name: 'waits for its retry',
     why: 'a lone manager ends while its own failed job waits for its retry',
   },
   {

@@ -70,19 +70,19 @@ async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs: num
 
 const summary = (finished: Finished) => /queue \S+: .*/.exec(finished.stderr)?.[0] ?? finished.stderr;
 
-test('a lone manager whose jobs fail once (a throw, a --timeout) waits for their retries and runs them: both end completed, and results lists them', async () => {
-  const queue = newQueue();
-  await enqueue(queue, [{ n: 3, throwOnce: true }, { n: 4, firstMs: 60_000 }], ['--retry-limit', '2']);
-  const finished = await cli(['--queue', queue, '-w', '1', '--poll', '50', '--timeout', '2000', '--no-progress', HANDLER]).done;
-  expect(summary(finished)).toMatch(/2 completed, 2 failed here/);
-  const jobs = (await rows(queue)).sort((a, b) => a.data.n - b.data.n);
-  expect(jobs.map((job) => ({ state: job.state, retries: job.retry_count, square: job.output?.result?.square }))).toEqual([
-    { state: 'completed', retries: 1, square: 9 },
-    { state: 'completed', retries: 1, square: 16 },
-  ]);
-  const listed = await cli(['results', '--queue', queue, '--all']).done;
-  expect(listed.code).toBe(0);
-  expect(listed.stdout.trim().split('\n').map((line) => (JSON.parse(line) as { id: string }).id).sort()).toEqual(jobs.map((job) => job.id).sort());
+test('a lone manager whose one job fails once (a throw, a --timeout) waits for its retry and runs it: the job ends completed, and results lists it', async () => {
+  // One job each: the manager holds the only job not yet over when it finds the queue otherwise empty.
+  for (const job of [{ n: 3, throwOnce: true }, { n: 4, firstMs: 60_000 }]) {
+    const queue = newQueue();
+    await enqueue(queue, [job], ['--retry-limit', '2']);
+    const finished = await cli(['--queue', queue, '-w', '1', '--poll', '50', '--timeout', '2000', '--no-progress', HANDLER]).done;
+    expect(summary(finished)).toMatch(/1 completed, 1 failed here/);
+    const [row] = await rows(queue);
+    expect({ state: row.state, retries: row.retry_count, square: row.output?.result?.square }).toEqual({ state: 'completed', retries: 1, square: job.n * job.n });
+    const listed = await cli(['results', '--queue', queue, '--all']).done;
+    expect(listed.code).toBe(0);
+    expect(JSON.parse(listed.stdout)).toMatchObject({ id: row.id, ok: true, result: { square: job.n * job.n } });
+  }
 }, 60_000);
 
 test('a job longer than its lease on one healthy manager runs again once it is taken back; the late run is not counted', async () => {
