@@ -611,11 +611,11 @@ const MUTATIONS = [
   },
   {
     id: 'queue-end-leaves-out-own-jobs',
-    file: 'lib/queue/sql.ts',
-    search: "    WHERE name = $1 AND state < 'completed'`;",
-    replace: "    WHERE name = $1 AND state < 'completed' AND state <> 'retry'`;",
+    file: 'lib/queue/pg-boss-source.ts',
+    search: '    if (remaining > 0) return this.#poll(this.options.pollMs);',
+    replace: '    if (remaining > this.#held.size) return this.#poll(this.options.pollMs);',
     specs: ['spec/queue-ownership.test.ts'],
-    name: 'waits for their retries',
+    name: 'waits for its retry',
     why: 'a lone manager ends while its own failed job waits for its retry',
   },
   {
