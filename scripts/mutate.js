@@ -223,8 +223,8 @@ const MUTATIONS = [
   {
     id: 'reap-event-needs-hook',
     file: 'lib/manager/manager.ts',
-    search: '    if (!this.#hooks.reaps && !seen) return;',
-    replace: '    if (!this.#hooks.reaps) return;',
+    search: "    if (observed('reap')) publish('reap',",
+    replace: "    if (observed('reap') && this.#hooks.reaps) publish('reap',",
     specs: ['spec/events.test.ts'],
     why: 'the reap event is published only when an onChildReap hook is set',
   },
