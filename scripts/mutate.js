@@ -223,8 +223,8 @@ const MUTATIONS = [
   {
     id: 'reap-event-needs-hook',
     file: 'lib/manager/manager.ts',
-    search: '    if (!this.#hooks.reaps && !seen) return;',
-    replace: '    if (!this.#hooks.reaps) return;',
+    search: "    if (observed('reap')) publish('reap',",
+    replace: "    if (observed('reap') && this.#hooks.reaps) publish('reap',",
     specs: ['spec/events.test.ts'],
     why: 'the reap event is published only when an onChildReap hook is set',
   },
@@ -725,8 +725,9 @@ const MUTATIONS = [
   {
     id: 'unsent-call-waits-forever',
     file: 'lib/child/runtime.ts',
-    search: '      if (!error || this.#pending.get(id) !== call) return;',
-    replace: '      if (error || !error) return;',
+    search: '    this.#channel.write(line, (error) => {\n',
+    // The line is written without a callback: the function that would fail the call is never called.
+    replace: '    this.#channel.write(line);\n    [].forEach((error?: Error | null) => {\n',
     specs: ['spec/buggy-child.test.ts'],
     name: 'fd 4 is closed',
     why: 'a call that could not be written (fd 4 closed) never settles',
