@@ -133,6 +133,13 @@ export interface PreforkOptions<C extends CallbackMap = CallbackMap, Final = unk
   maxChildMemory?: number;
   /** A lifetime running longer than this many ms is aborted (`ppi.abortSignal`), then SIGKILLed after `gracePeriod`. Default: no limit. */
   lifetimeTimeout?: number;
+  /**
+   * A child whose beat has not arrived for this many ms (counted from its spawn until the
+   * first) is hung: its event loop is stuck. The manager reads its JavaScript stack over the
+   * inspector (loopback, about 1 s at most), SIGKILLs it, and reaps it with reason `'hung'`.
+   * Default: none (no child is ever called hung, and no inspector is ever opened).
+   */
+  hangTimeout?: number;
 }
 
 /**
@@ -161,6 +168,7 @@ const OPTION_NAMES: { [K in keyof Required<PreforkOptions>]: true } = {
   lifetimesJitter: true,
   maxChildMemory: true,
   lifetimeTimeout: true,
+  hangTimeout: true,
 };
 
 export interface ResolvedOptions {
@@ -186,6 +194,7 @@ export interface ResolvedOptions {
   lifetimesJitter?: number;
   maxChildMemory?: number;
   lifetimeTimeout?: number;
+  hangTimeout?: number;
 }
 
 export const DEFAULT_MAX_MESSAGE_BYTES = 256 * 1024 * 1024;
@@ -353,6 +362,15 @@ function lifetimesPerChild(value: unknown): number | undefined {
   return value as number;
 }
 
+/** Least hangTimeout: under it, a child on a busy machine would be called hung between two healthy beats. */
+export const MIN_HANG_TIMEOUT_MS = 100;
+
+function hangTimeout(options: Record<string, unknown>): number | undefined {
+  const ms = limit(options, 'hangTimeout', undefined);
+  if (ms !== undefined && ms < MIN_HANG_TIMEOUT_MS) fail('hangTimeout', `a number of milliseconds ≥ ${MIN_HANG_TIMEOUT_MS} (or Infinity: none)`, ms);
+  return ms;
+}
+
 export function resolveOptions(input: unknown): ResolvedOptions {
   if (input === undefined) input = {};
   if (typeof input !== 'object' || input === null) fail('options', 'an object', input);
@@ -411,5 +429,6 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     lifetimesJitter: options.lifetimesJitter === undefined ? undefined : wholeNumber(options, 'lifetimesJitter', 0),
     maxChildMemory: options.maxChildMemory === undefined || options.maxChildMemory === Infinity ? undefined : wholeNumber(options, 'maxChildMemory', 0, 1),
     lifetimeTimeout: limit(options, 'lifetimeTimeout', undefined),
+    hangTimeout: hangTimeout(options),
   };
 }

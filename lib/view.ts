@@ -108,7 +108,7 @@ export interface StackFrame {
 /** What the manager could read of a hung child's stack before killing it (`ReapInfo.stack`). */
 export interface HungStack {
   /** Innermost first; empty when no stack could be taken (then `note` says why). */
-  frames: StackFrame[];
+  frames: readonly StackFrame[];
   /** Why there are no frames: the child listens for SIGUSR1, its inspector port was taken, it is blocked in a native call… */
   note?: string;
   /** How long the capture took, in ms. */

@@ -50,6 +50,8 @@ export class ChildHandle {
   /** Lifetimes ended with finish() (reused children). */
   served = 0;
   retired = false;
+  /** The loopback port its inspector opens on SIGUSR1 (hangTimeout only): where its stack is read if it hangs. */
+  inspectPort: number | undefined;
   #reuse = false;
   #overflowed = false;
   /** The stop signal (TERM, INT, QUIT) the manager sent it, if any: it is draining. */

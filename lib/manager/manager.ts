@@ -10,6 +10,7 @@ import { CallbackServer, type CallOutcome } from './callback-server';
 import { ChildHandle, type ChildHandleHost } from './child-handle';
 import { EarlyExitWatch } from './early-exit-watch';
 import { guardChild } from './exit-guard';
+import { HangWatch } from './hang-watch';
 import { callHook, isThenable, settleHook, THREW } from './hook-guard';
 import { openListeners, type OpenListener } from './listeners';
 import { writePidFile } from './pid-file';
@@ -66,6 +67,8 @@ export class Manager implements ChildHandleHost {
   readonly #earlyExits: EarlyExitWatch;
   /** lifetimesPerChild > 1 (or a jitter): finish() resolves in the child and the manager hands it further lifetimes. */
   readonly #reuse: boolean;
+  /** hangTimeout: the watchdog on the children's beats (hang-watch.ts); undefined without the option. */
+  readonly #hangs: HangWatch | undefined;
 
   constructor(
     private readonly owner: PreforkView,
@@ -78,6 +81,7 @@ export class Manager implements ChildHandleHost {
     // With jitter, even lifetimesPerChild 1 gives some processes a limit above 1.
     this.#reuse = (options.lifetimesPerChild ?? 1) > 1 || (options.lifetimesJitter ?? 0) > 0;
     this.#earlyExits = new EarlyExitWatch(this.#reuse);
+    this.#hangs = options.hangTimeout === undefined ? undefined : new HangWatch(options.hangTimeout);
     for (const name of options.trapSignals.keys()) {
       // A listener also keeps Node from its default action, e.g. opening the inspector on SIGUSR1.
       process.on(nodeSignal(name), () => this.#onSignal(name));
@@ -194,6 +198,7 @@ export class Manager implements ChildHandleHost {
 
   childEnded(child: ChildHandle, status: number, end: ProcessEnd): void {
     this.children.delete(child.pid);
+    this.#hangs?.forget(child.pid);
     this.#dealer?.detach(child.pid);
     const lifetime = child.lifetime;
     // A retired child (or one between lifetimes) ended no lifetime: nothing to reap, only a place to fill.
@@ -345,7 +350,7 @@ export class Manager implements ChildHandleHost {
     if (!begin) return false;
     const fail = (err: unknown): void => this.#fail(err);
 
-    const command = reexecCommand(this.options.exec);
+    const command = reexecCommand(this.options.exec, undefined, undefined, undefined, this.#hangs !== undefined);
     const spawned = spawn(command.file, command.args, {
       // Round-robin: the manager alone accepts, so a child holds no listening socket, only the IPC channel.
       stdio: this.#dealer ? childStdio([], true) : childStdio(this.#listeners),
@@ -361,7 +366,9 @@ export class Manager implements ChildHandleHost {
     }
     const limit = this.#retirement.limitForNewChild();
     const child = new ChildHandle(spawned as typeof spawned & { pid: number }, this.generation, this, limit);
+    child.inspectPort = command.inspectPort;
     spawned.once('exit', guardChild(child));
+    this.#hangs?.watch(child);
     this.children.set(child.pid, child);
     this.#dealer?.attach(child.pid, spawned, this.generation);
     try {

@@ -12,18 +12,20 @@ export interface ProcessEnd {
 /** onChildReap's `info` for a lifetime. */
 export function reapInfo(lifetime: Lifetime, end: ProcessEnd | undefined): ReapInfo {
   if (!end) return { reason: 'finished', exitCode: lifetime.code, signal: null, lifetime: lifetime.number };
-  const reason: ReapReason = end.overflowed
-    ? 'overflow'
-    : lifetime.timedOut && !lifetime.finished
-      ? 'timeout'
-      : lifetime.error && !lifetime.finished
-        ? 'crashed'
-        : end.signal !== null
-          ? 'killed'
-          : lifetime.finished
-            ? 'finished'
-            : 'exited';
+  const reason = reasonOf(lifetime, end);
   const info: ReapInfo = { reason, exitCode: end.code, signal: end.signal, lifetime: lifetime.number };
   if (reason === 'crashed') info.error = lifetime.error;
+  if (reason === 'hung') info.stack = lifetime.hung;
   return info;
+}
+
+function reasonOf(lifetime: Lifetime, end: ProcessEnd): ReapReason {
+  if (end.overflowed) return 'overflow';
+  if (!lifetime.finished) {
+    if (lifetime.hung) return 'hung';
+    if (lifetime.timedOut) return 'timeout';
+    if (lifetime.error) return 'crashed';
+  }
+  if (end.signal !== null) return 'killed';
+  return lifetime.finished ? 'finished' : 'exited';
 }

@@ -262,3 +262,11 @@ describe('listen, pidFile and pool actions (issue 11)', () => {
     expect(trapSignals).toEqual(new Map([['TTIN', { resize: 1 }], ['TTOU', { resize: -1 }]]));
   });
 });
+
+test('hangTimeout: ms ≥ 100, Infinity (or nothing) for none', () => {
+  expect(resolveOptions({}).hangTimeout).toBeUndefined();
+  expect(resolveOptions({ hangTimeout: 5000 }).hangTimeout).toBe(5000);
+  expect(resolveOptions({ hangTimeout: Infinity }).hangTimeout).toBeUndefined();
+  expect(() => resolveOptions({ hangTimeout: 50 })).toThrow("PreforkIPC option 'hangTimeout' must be a number of milliseconds ≥ 100 (or Infinity: none), got 50");
+  expect(() => resolveOptions({ hangTimeout: '1s' })).toThrow(/hangTimeout' must be a number of milliseconds ≥ 0, got "1s"/);
+});
