@@ -140,6 +140,16 @@ export interface PreforkOptions<C extends CallbackMap = CallbackMap, Final = unk
    * Default: none (no child is ever called hung, and no inspector is ever opened).
    */
   hangTimeout?: number;
+  /**
+   * ms between each child's beat (its status, counters, event-loop utilisation and memory, for
+   * `ppi.status()` and `ppi.metrics()`; docs/observability.md). `null`: no beat. Default 1000.
+   */
+  beatInterval?: number | null;
+  /**
+   * A Unix socket the manager listens on for `prefork-ipc ctl` (NDJSON requests; docs/observability.md),
+   * made with mode 0600 at the first start(). An existing path is replaced only when it is a stale socket.
+   */
+  controlSocket?: string;
 }
 
 /**
@@ -169,6 +179,8 @@ const OPTION_NAMES: { [K in keyof Required<PreforkOptions>]: true } = {
   maxChildMemory: true,
   lifetimeTimeout: true,
   hangTimeout: true,
+  beatInterval: true,
+  controlSocket: true,
 };
 
 export interface ResolvedOptions {
@@ -195,6 +207,29 @@ export interface ResolvedOptions {
   maxChildMemory?: number;
   lifetimeTimeout?: number;
   hangTimeout?: number;
+  /** null: no beat. */
+  beatInterval: number | null;
+  controlSocket: string | undefined;
+}
+
+/** The beat's default period, in ms. */
+export const DEFAULT_BEAT_INTERVAL_MS = 1000;
+/** The shortest beat accepted: a beat is periodic bookkeeping, not a busy loop. */
+const MIN_BEAT_INTERVAL_MS = 10;
+
+function beatIntervalOption(value: unknown): number | null {
+  if (value === undefined) return DEFAULT_BEAT_INTERVAL_MS;
+  if (value === null) return null;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < MIN_BEAT_INTERVAL_MS || value > MAX_TIMER_MS) {
+    fail('beatInterval', `a number of milliseconds from ${MIN_BEAT_INTERVAL_MS} to ${MAX_TIMER_MS}, or null (no beat)`, value);
+  }
+  return value;
+}
+
+function socketPathOption(name: string, value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value === '') fail(name, 'a non-empty path', value);
+  return path.resolve(value);
 }
 
 export const DEFAULT_MAX_MESSAGE_BYTES = 256 * 1024 * 1024;
@@ -371,6 +406,30 @@ function hangTimeout(options: Record<string, unknown>): number | undefined {
   return ms;
 }
 
+/**
+ * hangTimeout watches the beat, so the two are settled together. Left out, the
+ * beat comes 4 times per hangTimeout (at most every 1000 ms): one late beat on a
+ * busy machine is not a hang. Given, beatInterval must leave that room itself.
+ */
+function hangAndBeat(options: Record<string, unknown>): Pick<ResolvedOptions, 'hangTimeout' | 'beatInterval'> {
+  const hang = hangTimeout(options);
+  if (hang === undefined) return { hangTimeout: undefined, beatInterval: beatIntervalOption(options.beatInterval) };
+  if (options.beatInterval === undefined) {
+    return { hangTimeout: hang, beatInterval: Math.min(DEFAULT_BEAT_INTERVAL_MS, Math.max(MIN_BEAT_INTERVAL_MS, Math.floor(hang / 4))) };
+  }
+  const beat = beatIntervalOption(options.beatInterval);
+  if (beat === null) {
+    throw new TypeError("PreforkIPC option 'hangTimeout' watches the children's beat, and 'beatInterval' is null (no beat)");
+  }
+  if (hang < 2 * beat) {
+    throw new TypeError(
+      `PreforkIPC option 'hangTimeout' (${hang} ms) must be at least twice 'beatInterval' (${beat} ms): ` +
+        'a child one beat late would be called hung',
+    );
+  }
+  return { hangTimeout: hang, beatInterval: beat };
+}
+
 export function resolveOptions(input: unknown): ResolvedOptions {
   if (input === undefined) input = {};
   if (typeof input !== 'object' || input === null) fail('options', 'an object', input);
@@ -429,6 +488,7 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     lifetimesJitter: options.lifetimesJitter === undefined ? undefined : wholeNumber(options, 'lifetimesJitter', 0),
     maxChildMemory: options.maxChildMemory === undefined || options.maxChildMemory === Infinity ? undefined : wholeNumber(options, 'maxChildMemory', 0, 1),
     lifetimeTimeout: limit(options, 'lifetimeTimeout', undefined),
-    hangTimeout: hangTimeout(options),
+    ...hangAndBeat(options),
+    controlSocket: socketPathOption('controlSocket', options.controlSocket),
   };
 }

@@ -12,6 +12,7 @@ import type { ManagerExitPolicy } from '../options';
 import type { Listener, MessageListener, PreforkView } from '../view';
 import { warnOnAddressInUse } from './addr-in-use';
 import { childListeners } from './listeners';
+import { ChildBeat, type MetricsSource } from './beat';
 
 /** fd 3 carries the manager's messages to us, fd 4 ours to it. */
 const FROM_MANAGER_FD = 3;
@@ -57,6 +58,8 @@ export class ChildRuntime {
   /** `balance: 'round-robin'` (from the hello): serve() takes connections from the manager instead of accepting. */
   roundRobin = false;
 
+  /** The status and the periodic beat (beat.ts); the beat starts when the hello asks for it. */
+  readonly beat = new ChildBeat((message) => this.#sendExtra(message));
   readonly #channel: Channel;
   readonly #pending = new Map<number, PendingCall>();
   readonly #messageListeners = new Set<MessageListener>();
@@ -248,6 +251,34 @@ export class ChildRuntime {
     return this.#finishing;
   }
 
+  /** `ppi.setStatus(state, note)`. */
+  setStatus(state: unknown, note: unknown): void {
+    this.beat.setStatus(state, note);
+  }
+
+  /** `ppi.exportMetrics(registry)`: the registry goes with every beat. */
+  exportMetrics(source: MetricsSource): void {
+    this.beat.exportMetrics(source);
+  }
+
+  /** A beat or status line: nothing waits for an answer, and nothing is sent once the manager is gone. */
+  #sendExtra(message: ChildToManager): void {
+    if (this.#managerGone || this.#exiting) return;
+    let line: string;
+    try {
+      line = encodeLine(message, 'the beat', undefined, this.maxMessageBytes);
+    } catch (err) {
+      if (!('metrics' in message) || !(err instanceof ProtocolError)) throw err;
+      // Metrics over maxMessageBytes: the beat goes without them rather than not at all.
+      if (!this.#metricsTooLarge) warn(`the metrics exported with the beat were not sent: ${err.message}`);
+      this.#metricsTooLarge = true;
+      line = JSON.stringify({ ...message, metrics: undefined }) + '\n';
+    }
+    this.#channel.write(line);
+  }
+
+  #metricsTooLarge = false;
+
   /** Resolves once a lifetime is there for start() to begin; never, when this child is retired (it exits). */
   #nextLifetime(): Promise<void> {
     if (this.#next) return Promise.resolve();
@@ -322,6 +353,7 @@ export class ChildRuntime {
         this.#next = new ChildLifetime(1, message.workerData, message.maxWorkers ?? this.configuredMaxWorkers);
         this.#helloReceived = true;
         this.#updateRef();
+        if (message.beatInterval !== undefined) this.beat.start(message.beatInterval);
         this.#helloArrived();
         this.#wake();
         return;

@@ -34,6 +34,7 @@ import type { ServerResponse } from 'node:http';
 import { normalizeSignal, nodeSignal } from '../signals';
 import type { Listener, ServeOptions } from '../view';
 import { takeConnections } from './round-robin';
+import type { ChildBeat } from './beat';
 
 export interface ServeHost {
   /** Resolves once the manager's hello (and so the listeners) arrived. */
@@ -42,6 +43,8 @@ export interface ServeHost {
   /** `balance: 'round-robin'`: connections come from the manager (round-robin.ts); the server does not listen. */
   readonly roundRobin: boolean;
   finish(exitCode: number, payload: unknown): Promise<void>;
+  /** The child's scoreboard entry: serve() keeps its state (busy while a request is in progress) and counters. */
+  readonly beat?: ChildBeat;
 }
 
 const DEFAULT_IDLE_CLOSE_MS = 250;
@@ -129,7 +132,27 @@ export async function serve(server: net.Server, host: ServeHost, options: ServeO
       res.on('close', responseClosed);
     }
   };
-  server.prependListener('request', (req: { socket: net.Socket }, res: ServerResponse) => {
+  // The scoreboard, at the cost of three stores per request: the request count, the latest
+  // request line and its time. What is in progress is counted only when someone looks (the
+  // beat, or the status check a busy child gets every 100 ms; beat.ts), by walking the
+  // connections' response lists, which the stop keeps anyway.
+  let requests = 0;
+  let lastMethod: string | undefined;
+  let lastUrl: string | undefined;
+  let lastAt = 0;
+  const beat = host.beat;
+  beat?.setProbe(() => {
+    let inflight = 0;
+    for (const state of connections.values()) for (const res of state.responses) if (!isDone(res)) inflight++;
+    const note = lastMethod === undefined ? undefined : `${lastMethod} ${lastUrl ?? ''}`.slice(0, 200);
+    return { inflight, served: requests - inflight, note, since: lastAt };
+  });
+  server.prependListener('request', (req: { socket: net.Socket; method?: string; url?: string }, res: ServerResponse) => {
+    requests++;
+    lastMethod = req.method;
+    lastUrl = req.url;
+    lastAt = Date.now();
+    beat?.requestStarted();
     const state = track(req.socket);
     if (state.idleTimer) {
       clearTimeout(state.idleTimer);

@@ -1,4 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
+import { performance } from 'node:perf_hooks';
 import type { Readable, Writable } from 'node:stream';
 import { Channel } from '../protocol/channel';
 import { assertNever, decodeFromChild, encodeLine, isBlankLine, ProtocolError } from '../protocol/codec';
@@ -9,6 +10,8 @@ import type { CallOutcome } from './callback-server';
 import { Lifetime } from './lifetime';
 import type { ProcessEnd } from './reap-info';
 import type { RetireReason } from './retirement';
+import { observed, publish } from './events';
+import type { ChildBoard, Scoreboard } from './scoreboard';
 
 /** How long to wait for the child's pipe to close after the child exited (a grandchild may hold it). */
 const PIPE_CLOSE_GRACE_MS = 1000;
@@ -22,6 +25,12 @@ export interface ChildHandleHost {
   childEnded(handle: ChildHandle, status: number, end: ProcessEnd): void;
   /** A reused child's lifetime ended with finish() (and was acknowledged); `rss` when asked for. */
   lifetimeFinished(handle: ChildHandle, lifetime: Lifetime, rss: number | undefined): void;
+  /** A beat or status line arrived: the child's event loop turns (the hangTimeout watchdog). */
+  childBeat?(handle: ChildHandle): void;
+  /** This manager's scoreboard: the handle keeps its child's board there. */
+  readonly scoreboard: Scoreboard;
+  /** A call to one of the library's own callbacks (`prefork-ipc:status`…), or undefined for the user's. */
+  builtinCall?(name: string): Promise<CallOutcome> | undefined;
 }
 
 /** What the hello tells a child besides who and which generation. */
@@ -33,6 +42,8 @@ export interface HelloExtras {
   reportRss: boolean;
   /** `balance: 'round-robin'`: the child takes connections from the manager on its IPC channel. */
   roundRobin: boolean;
+  /** ms between the child's beats; undefined: no beat. */
+  beatInterval?: number;
 }
 
 /**
@@ -54,8 +65,9 @@ export class ChildHandle {
   inspectPort: number | undefined;
   #reuse = false;
   #overflowed = false;
-  /** The stop signal (TERM, INT, QUIT) the manager sent it, if any: it is draining. */
-  stopSent: string | undefined;
+  /** This child on the scoreboard (its phase, status and last beat). */
+  readonly board: ChildBoard;
+  #stopSent: string | undefined;
   /**
    * It no longer counts towards maxWorkers: it was told to stop by a rolling
    * forward or a shrink, and its replacement may start while it drains.
@@ -81,6 +93,7 @@ export class ChildHandle {
     readonly limit: number,
   ) {
     this.pid = subprocess.pid;
+    this.board = host.scoreboard.add(this.pid, generation);
     const [, , , toChild, fromChild] = subprocess.stdio as unknown as [unknown, unknown, unknown, Writable, Readable];
     this.channel = new Channel(fromChild, toChild, host.maxMessageBytes, {
       line: (line) => this.#onLine(line),
@@ -103,12 +116,27 @@ export class ChildHandle {
     });
   }
 
+  /** The stop signal (TERM, INT, QUIT) the manager sent it, if any: it is draining. */
+  get stopSent(): string | undefined {
+    return this.#stopSent;
+  }
+
+  set stopSent(signal: string | undefined) {
+    this.#stopSent = signal;
+    if (signal !== undefined) this.host.scoreboard.setPhase(this.board, 'stopping');
+  }
+
+  /** Its scoreboard slot, when the pool numbers them. */
+  get slot(): number | undefined {
+    return this.board.slot;
+  }
+
   get alive(): boolean {
     return this.#status === undefined;
   }
 
   hello(generation: number, workerData: unknown, extras: HelloExtras): void {
-    const { maxWorkers, reuse, reportRss, listeners, roundRobin } = extras;
+    const { maxWorkers, reuse, reportRss, listeners, roundRobin, beatInterval } = extras;
     // reuse and reportRss only when on, so a default hello stays as it was.
     const hello = {
       type: 'hello',
@@ -121,6 +149,7 @@ export class ChildHandle {
       ...(reuse ? { reuse } : {}),
       ...(reportRss ? { reportRss } : {}),
       ...(roundRobin ? { balance: 'round-robin' as const } : {}),
+      ...(beatInterval === undefined ? {} : { beatInterval }),
     } as const;
     this.#reuse = reuse;
     this.channel.write(encodeLine(hello, 'beforeFork() result (workerData)', workerData, this.host.maxMessageBytes));
@@ -137,11 +166,13 @@ export class ChildHandle {
   #openLifetime(): void {
     this.lifetimesBegun++;
     this.lifetime = new Lifetime(this.lifetimesBegun);
+    this.host.scoreboard.lifetimeBegun(this.board);
   }
 
   /** No further lifetime: the child's pending start() never resolves, and it exits 0. */
   retire(reason: RetireReason): void {
     this.retired = true;
+    this.host.scoreboard.setPhase(this.board, 'stopping');
     // Its replacement starts at once rather than after its exit: with lifetimesPerChild 100,
     // waiting for each exit left a slot empty for a whole process start-up.
     this.slotReleased = true;
@@ -200,6 +231,7 @@ export class ChildHandle {
     if (this.#ended || this.#status === undefined || !this.channel.closed) return;
     this.#ended = true;
     clearTimeout(this.#pipeCloseTimer);
+    this.host.scoreboard.end(this.board);
     this.host.childEnded(this, this.#status, this.#end!);
   }
 
@@ -216,7 +248,21 @@ export class ChildHandle {
       else this.#send({ type: 'notice', message: `the manager dropped a malformed line: ${reason}` });
       return;
     }
+    // Until readiness proper exists, a child is ready once it has spoken (its first beat goes out at the hello).
+    if (this.board.phase === 'starting') this.host.scoreboard.setPhase(this.board, 'ready');
     switch (message.type) {
+      case 'beat':
+      case 'status': {
+        const at = Date.now();
+        this.board.update(message, at);
+        this.host.childBeat?.(this);
+        if (message.type === 'beat') {
+          if (observed('beat')) publish('beat', { pid: this.pid, at, beat: { ...message } });
+        } else if (observed('status')) {
+          publish('status', { pid: this.pid, state: message.state, ...(message.note === undefined ? {} : { note: message.note }), at });
+        }
+        return;
+      }
       case 'finish': {
         const lifetime = this.lifetime;
         if (lifetime && !lifetime.finished) {
@@ -248,7 +294,12 @@ export class ChildHandle {
         return;
       case 'call': {
         const { id, name, payload } = message;
-        void this.host.serve(name, this.pid, payload).then((outcome) => this.#reply(id, outcome, name));
+        const started = performance.now();
+        const serving = this.host.builtinCall?.(name) ?? this.host.serve(name, this.pid, payload);
+        void serving.then((outcome) => {
+          this.host.scoreboard.callbackDone(name, outcome.ok, (performance.now() - started) / 1000);
+          this.#reply(id, outcome, name);
+        });
         return;
       }
       default:

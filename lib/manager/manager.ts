@@ -19,6 +19,8 @@ import { reapInfo, type ProcessEnd } from './reap-info';
 import { Retirement } from './retirement';
 import type { RoundRobin } from './round-robin';
 import { Stagger } from './stagger';
+import { Observability } from './observe';
+import type { Scoreboard } from './scoreboard';
 
 /** Forwarding one of these means "stop": a child that ignores it is killed after `gracePeriod`. */
 const STOP_SIGNALS = new Set(['TERM', 'INT', 'QUIT']);
@@ -63,6 +65,8 @@ export class Manager implements ChildHandleHost {
   /** Children of this generation are dying without calling finish(): spawn one per errRespawnInterval. */
   #crashing = false;
   readonly #callbacks: CallbackServer;
+  /** status(), metrics(), the control socket (observe.ts). */
+  readonly observe: Observability;
   readonly #retirement: Retirement;
   readonly #earlyExits: EarlyExitWatch;
   /** lifetimesPerChild > 1 (or a jitter): finish() resolves in the child and the manager hands it further lifetimes. */
@@ -82,6 +86,7 @@ export class Manager implements ChildHandleHost {
     this.#reuse = (options.lifetimesPerChild ?? 1) > 1 || (options.lifetimesJitter ?? 0) > 0;
     this.#earlyExits = new EarlyExitWatch(this.#reuse);
     this.#hangs = options.hangTimeout === undefined ? undefined : new HangWatch(options.hangTimeout);
+    this.observe = new Observability(this, options);
     for (const name of options.trapSignals.keys()) {
       // A listener also keeps Node from its default action, e.g. opening the inspector on SIGUSR1.
       process.on(nodeSignal(name), () => this.#onSignal(name));
@@ -125,6 +130,8 @@ export class Manager implements ChildHandleHost {
       // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- assertReexecutable's own Error, passed on as a rejection
       return Promise.reject(err);
     }
+    const control = this.observe.openControl();
+    if (control) return control.then(() => this.start());
     if (this.options.listen !== undefined && !this.#listening) {
       // Once, before the first spawn: a port in use fails start() before any child exists.
       this.#opening = true;
@@ -192,8 +199,20 @@ export class Manager implements ChildHandleHost {
 
   // ---- ChildHandleHost: what a ChildHandle needs from us ----
 
+  get scoreboard(): Scoreboard {
+    return this.observe.scoreboard;
+  }
+
+  builtinCall(name: string): Promise<CallOutcome> | undefined {
+    return this.observe.builtinCall(name);
+  }
+
   serve(name: string, pid: number, payload: unknown): Promise<CallOutcome> {
     return this.#callbacks.serve(name, pid, payload);
+  }
+
+  childBeat(child: ChildHandle): void {
+    this.#hangs?.beat(child.pid);
   }
 
   childEnded(child: ChildHandle, status: number, end: ProcessEnd): void {
@@ -250,10 +269,11 @@ export class Manager implements ChildHandleHost {
 
   /** onChildReap for one lifetime; `end` is undefined when a reused child's lifetime ended with finish(). */
   #reap(child: ChildHandle, lifetime: Lifetime, status: number, end: ProcessEnd | undefined): void {
+    const info = reapInfo(lifetime, end);
+    this.observe.scoreboard.reaped(info.reason);
     const { onChildReap } = this.options;
     if (!onChildReap) return;
     const payload = lifetime.hasPayload ? lifetime.payload : undefined;
-    const info = reapInfo(lifetime, end);
     const fail = (err: unknown): void => this.#fail(err);
     const result = callHook(() => onChildReap(this.owner, child.pid, status, payload, info), fail);
     const done = result === THREW ? undefined : settleHook(result, fail);
@@ -378,6 +398,7 @@ export class Manager implements ChildHandleHost {
         reportRss: this.#reuse && this.options.maxChildMemory !== undefined,
         listeners: this.#listeners.map((listener) => listener.info),
         roundRobin: this.#dealer !== undefined,
+        beatInterval: this.options.beatInterval ?? undefined,
       });
     } catch (err) {
       child.kill('SIGKILL');

@@ -66,10 +66,34 @@ const FROM_CHILD: Checks<ChildToManager> = {
   call: (m) => isId(m.id) && typeof m.name === 'string',
   finish: (m) => isId(m.id) && (m.code === undefined || isId(m.code)) && (m.rss === undefined || typeof m.rss === 'number'),
   crash: (m) => isId(m.lifetime) && isReportedError(m.error),
+  beat: (m) =>
+    isId(m.seq) && isStatus(m) && isNumber(m.elu) && isNumber(m.rss) && isNumber(m.heapUsed) && (m.metrics === undefined || Array.isArray(m.metrics)),
+  status: (m) => isStatus(m),
 };
 
+const OPTIONAL_FROM_CHILD = new Set(['crash', 'beat', 'status']);
+
+function isNumber(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value);
+}
+
+/** The fields a beat and a status message share. */
+function isStatus(m: Record<string, unknown>): boolean {
+  return (
+    typeof m.state === 'string' &&
+    (m.note === undefined || typeof m.note === 'string') &&
+    isNumber(m.since) &&
+    isNumber(m.served) &&
+    isNumber(m.inflight)
+  );
+}
+
 const FROM_MANAGER: Checks<ManagerToChild> = {
-  hello: (m) => isId(m.managerPid) && isId(m.generation) && (m.listeners === undefined || Array.isArray(m.listeners)),
+  hello: (m) =>
+    isId(m.managerPid) &&
+    isId(m.generation) &&
+    (m.listeners === undefined || Array.isArray(m.listeners)) &&
+    (m.beatInterval === undefined || (isNumber(m.beatInterval) && m.beatInterval > 0)),
   reply: (m) => isId(m.id),
   notice: (m) => typeof m.message === 'string',
   'next-lifetime': (m) => isId(m.lifetime) && isId(m.maxWorkers),
@@ -89,9 +113,10 @@ function decode<M extends { type: string }>(line: Buffer, checks: Checks<M>): M 
   if (typeof type === 'string' && Object.hasOwn(checks, type) && checks[type as M['type']](message)) {
     return message as unknown as M;
   }
-  // A child's crash report is its last words, not part of the conversation a
-  // child author implements: the message names what a peer is expected to send.
-  const names = Object.keys(checks).filter((name) => name !== 'crash');
+  // A child's crash report is its last words, and its beat and status are optional extras,
+  // not part of the conversation a child author must implement: the message names what a
+  // peer is expected to send.
+  const names = Object.keys(checks).filter((name) => !OPTIONAL_FROM_CHILD.has(name));
   const error = new ProtocolError(`not a ${alternatives(names)} message: ${preview(line)}`);
   if (isId(message.id)) error.id = message.id;
   throw error;

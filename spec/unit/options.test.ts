@@ -1,3 +1,4 @@
+import { resolve as resolvePath } from 'node:path';
 import path from 'node:path';
 import { checkMaxWorkers, DEFAULT_MAX_MESSAGE_BYTES, MAX_TIMER_MS, resolveOptions } from '../../lib/options';
 
@@ -18,6 +19,7 @@ test('defaults', () => {
     gracePeriod: 30_000,
     exec: {},
     balance: 'kernel',
+    beatInterval: 1000,
   });
   expect(DEFAULT_MAX_MESSAGE_BYTES).toBe(256 * 1024 * 1024);
   expect(resolveOptions({})).toEqual(resolved);
@@ -269,4 +271,30 @@ test('hangTimeout: ms ≥ 100, Infinity (or nothing) for none', () => {
   expect(resolveOptions({ hangTimeout: Infinity }).hangTimeout).toBeUndefined();
   expect(() => resolveOptions({ hangTimeout: 50 })).toThrow("PreforkIPC option 'hangTimeout' must be a number of milliseconds ≥ 100 (or Infinity: none), got 50");
   expect(() => resolveOptions({ hangTimeout: '1s' })).toThrow(/hangTimeout' must be a number of milliseconds ≥ 0, got "1s"/);
+});
+
+test('beatInterval: default 1000 ms, null turns the beat off, anything else is refused by name', () => {
+  expect(resolveOptions({}).beatInterval).toBe(1000);
+  expect(resolveOptions({ beatInterval: null }).beatInterval).toBeNull();
+  expect(resolveOptions({ beatInterval: 250 }).beatInterval).toBe(250);
+  for (const bad of [0, 5, -1, NaN, Infinity, '1000', 2 ** 31]) {
+    expect(() => resolveOptions({ beatInterval: bad })).toThrow(/option 'beatInterval' must be a number of milliseconds from 10 to \d+, or null/);
+  }
+});
+
+test('controlSocket: a non-empty path, resolved', () => {
+  expect(resolveOptions({ controlSocket: 'app.ctl' }).controlSocket).toBe(resolvePath('app.ctl'));
+  expect(() => resolveOptions({ controlSocket: '' })).toThrow(/option 'controlSocket' must be a non-empty path/);
+  expect(() => resolveOptions({ controlSocket: 3 })).toThrow(/option 'controlSocket' must be a non-empty path, got 3/);
+});
+
+test('hangTimeout settles the beat: 4 beats per hangTimeout unless beatInterval is given, and then room for one late beat', () => {
+  expect(resolveOptions({ hangTimeout: 1000 })).toMatchObject({ hangTimeout: 1000, beatInterval: 250 });
+  expect(resolveOptions({ hangTimeout: 60_000 })).toMatchObject({ hangTimeout: 60_000, beatInterval: 1000 });
+  expect(resolveOptions({ hangTimeout: 100 })).toMatchObject({ beatInterval: 25 });
+  expect(resolveOptions({ hangTimeout: 2000, beatInterval: 1000 })).toMatchObject({ hangTimeout: 2000, beatInterval: 1000 });
+  expect(() => resolveOptions({ hangTimeout: 1500, beatInterval: 1000 })).toThrow(
+    "PreforkIPC option 'hangTimeout' (1500 ms) must be at least twice 'beatInterval' (1000 ms): a child one beat late would be called hung",
+  );
+  expect(() => resolveOptions({ hangTimeout: 5000, beatInterval: null })).toThrow(/'hangTimeout' watches the children's beat, and 'beatInterval' is null/);
 });
