@@ -8,6 +8,7 @@ import { exitStatus } from '../signals';
 import { warn } from '../warn';
 import type { CallOutcome } from './callback-server';
 import { Lifetime } from './lifetime';
+import type { ChildState } from './policy';
 import type { ProcessEnd } from './reap-info';
 import type { RetireReason } from './retirement';
 import { observed, publish } from './events';
@@ -25,6 +26,8 @@ export interface ChildHandleHost {
   childEnded(handle: ChildHandle, status: number, end: ProcessEnd): void;
   /** A reused child's lifetime ended with finish() (and was acknowledged); `rss` when asked for. */
   lifetimeFinished(handle: ChildHandle, lifetime: Lifetime, rss: number | undefined): void;
+  /** This manager's id on the event channel (the `manager` field of each event). */
+  readonly eventId: number;
   /** A beat or status line arrived: the child's event loop turns (the hangTimeout watchdog). */
   childBeat?(handle: ChildHandle): void;
   /** This manager's scoreboard: the handle keeps its child's board there. */
@@ -133,6 +136,19 @@ export class ChildHandle {
 
   get alive(): boolean {
     return this.#status === undefined;
+  }
+
+  /** What the sizing policy sees of this child (policy.ts). */
+  get state(): ChildState {
+    return {
+      pid: this.pid,
+      generation: this.generation,
+      phase: this.slotReleased || this.stopSent !== undefined ? 'stopping' : 'ready',
+      counted: !this.slotReleased,
+      betweenLifetimes: !this.retired && this.lifetime === undefined,
+      served: this.served,
+      limit: this.limit,
+    };
   }
 
   hello(generation: number, workerData: unknown, extras: HelloExtras): void {
@@ -257,9 +273,9 @@ export class ChildHandle {
         this.board.update(message, at);
         this.host.childBeat?.(this);
         if (message.type === 'beat') {
-          if (observed('beat')) publish('beat', { pid: this.pid, at, beat: { ...message } });
+          if (observed('beat')) publish('beat', { pid: this.pid, manager: this.host.eventId, at, beat: { ...message } });
         } else if (observed('status')) {
-          publish('status', { pid: this.pid, state: message.state, ...(message.note === undefined ? {} : { note: message.note }), at });
+          publish('status', { pid: this.pid, manager: this.host.eventId, state: message.state, ...(message.note === undefined ? {} : { note: message.note }), at });
         }
         return;
       }

@@ -34,6 +34,7 @@ import type { ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import { listenerOf } from '../protocol/connections';
 import { warn } from '../warn';
+import { observed, publish } from './events';
 import type { OpenListener } from './listeners';
 import { Rotation } from './rotation';
 
@@ -68,14 +69,18 @@ export class RoundRobin {
   readonly #seats = new Map<number, Seat>();
   #overflowWarned = false;
 
-  private constructor(lanes: Lane[]) {
+  private constructor(
+    lanes: Lane[],
+    /** The manager's id on the event channel (`backlog`). */
+    private readonly manager: number,
+  ) {
     this.#lanes = lanes;
   }
 
   /** Starts accepting on every socket. The servers are unref'd: they never keep the manager alive by themselves. */
-  static async open(listeners: readonly OpenListener[]): Promise<RoundRobin> {
+  static async open(listeners: readonly OpenListener[], manager = 0): Promise<RoundRobin> {
     const lanes: Lane[] = [];
-    const dealer = new RoundRobin(lanes);
+    const dealer = new RoundRobin(lanes, manager);
     for (const [index, listener] of listeners.entries()) {
       const server = net.createServer({ pauseOnConnect: true });
       const limit = listener.info.backlog ?? DEFAULT_BACKLOG;
@@ -175,10 +180,18 @@ export class RoundRobin {
       return;
     }
     lane.waiting.push(socket);
+    this.#backlog(lane);
   }
 
   /** A child began serving: the queued connections go out, in arrival order. */
   #drain(lane: Lane): void {
+    const before = lane.waiting.length;
     while (lane.waiting.length > 0 && lane.rotation.size > 0) this.#deal(lane, lane.waiting.shift()!);
+    if (lane.waiting.length !== before) this.#backlog(lane);
+  }
+
+  /** The `backlog` event: the lane's waiting count changed. */
+  #backlog(lane: Lane): void {
+    if (observed('backlog')) publish('backlog', { waiting: lane.waiting.length, listener: lane.index, manager: this.manager, at: Date.now() });
   }
 }
