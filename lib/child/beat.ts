@@ -96,6 +96,39 @@ export class ChildBeat {
     this.#metrics = source;
   }
 
+  /**
+   * The process is about to exit: with exported metrics, one last beat carries what they counted
+   * since the previous one, so a child that ends normally loses nothing (only a SIGKILL loses up
+   * to one beat's worth). Without metrics nothing is sent: a lifetime's end costs no extra read.
+   */
+  async last(): Promise<void> {
+    const source = this.#metrics;
+    if (!source || !this.#beatTimer) return;
+    clearInterval(this.#beatTimer);
+    let metrics: unknown[] | undefined;
+    try {
+      metrics = await source.getMetricsAsJSON();
+    } catch {
+      return;
+    }
+    this.#refresh();
+    const memory = process.memoryUsage();
+    const elu = this.#elu ? performance.eventLoopUtilization(performance.eventLoopUtilization(), this.#elu).utilization : 0;
+    this.send({
+      type: 'beat',
+      seq: this.#seq++,
+      state: this.state,
+      note: this.note,
+      since: this.since,
+      served: this.served,
+      inflight: this.inflight,
+      elu: Number.isFinite(elu) ? Math.round(elu * 1000) / 1000 : 0,
+      rss: memory.rss,
+      heapUsed: memory.heapUsed,
+      metrics,
+    });
+  }
+
   #refresh(): void {
     if (!this.#probe) return;
     const { inflight, served, note, since } = this.#probe();

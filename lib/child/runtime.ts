@@ -244,6 +244,7 @@ export class ChildRuntime {
         this.#finished = true;
         return;
       }
+      await this.beat.last();
       this.#exiting = true;
       await flushStdio();
       process.exit(exitCode);
@@ -298,8 +299,13 @@ export class ChildRuntime {
 
   /** Retired: flush what was printed, exit 0, and leave start() pending for good. */
   #exitRetired(): Promise<never> {
-    this.#exiting = true;
-    void flushStdio().then(() => process.exit(0));
+    void this.beat
+      .last()
+      .then(() => {
+        this.#exiting = true;
+        return flushStdio();
+      })
+      .then(() => process.exit(0));
     return new Promise<never>(() => {});
   }
 

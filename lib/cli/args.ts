@@ -42,6 +42,7 @@ export const USAGE = `Usage: prefork-ipc [options] HANDLER [JOBS]
        prefork-ipc --pg-boss URL --queue NAME [options] HANDLER
        prefork-ipc enqueue --pg-boss URL --queue NAME [JOBS]
        prefork-ipc results --pg-boss URL --queue NAME [--failed | --all]
+       prefork-ipc ctl --socket PATH [--json] COMMAND   (prefork-ipc ctl --help)
 
 Runs HANDLER over every job in JOBS (NDJSON: one JSON value per line; standard
 input when JOBS is absent or '-') with a pool of preforked worker processes,

@@ -90,7 +90,7 @@ function reloadOutcome(context: ControlContext, before: number): Promise<Reply> 
     };
     stops.push(
       subscribe('reload', (event) => {
-        if (event.generation <= before) return;
+        if (event.generation < before) return;
         if (event.step === 'done') settle({ ok: true, result: { reloaded: true, generation: event.generation } });
         else if (event.step === 'failed') settle({ ok: false, error: `reload failed${event.reason ? `: ${event.reason}` : ''}` });
       }),

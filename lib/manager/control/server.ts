@@ -22,6 +22,8 @@ import { runCommand, type ControlContext, type Reply } from './commands';
 export const MAX_LINE_BYTES = 1024 * 1024;
 export const MAX_CLIENTS = 32;
 export const IDLE_MS = 30_000;
+/** After an oversized line: how long the rest of it is read (and dropped) before the connection is cut. */
+const OVERSIZED_GRACE_MS = 1000;
 
 function replyLine(id: unknown, reply: Reply): string {
   return JSON.stringify(id === undefined ? reply : { id, ...reply }) + '\n';
@@ -111,7 +113,9 @@ function serveClient(socket: net.Socket, context: ControlContext): void {
     (bytes) => {
       write(replyLine(undefined, { ok: false, error: `request line longer than ${MAX_LINE_BYTES} bytes (after ${bytes}); closing` }));
       socket.end();
-      socket.pause();
+      // What it still sends is read and dropped (the splitter holds nothing once over), so the
+      // client can finish its write and see the reply; one that keeps sending is cut off.
+      setTimeout(() => socket.destroy(), OVERSIZED_GRACE_MS).unref();
     },
   );
   socket.setTimeout(IDLE_MS, () => {
