@@ -141,6 +141,17 @@ export interface PreforkOptions<C extends CallbackMap = CallbackMap, Final = unk
    */
   hangTimeout?: number;
   /**
+   * Spare workers (Perl's Parallel::Prefork::SpareWorkers, Apache's MinSpareServers): the pool
+   * spawns, up to `maxWorkers`, while fewer than this many children are idle (by `ppi.setStatus()`,
+   * or `ppi.serve()`'s requests in flight). Setting it or `maxSpareWorkers` turns sizing by idle
+   * children on; without either the pool keeps `maxWorkers` alive, as before. Default 1 then.
+   */
+  minSpareWorkers?: number;
+  /** Spare workers: above this many idle children, the one idle the longest is retired. Default `minSpareWorkers` (at least 1). */
+  maxSpareWorkers?: number;
+  /** Spare workers: the pool never shrinks below this many children. Default 0. */
+  minWorkers?: number;
+  /**
    * ms between each child's beat (its status, counters, event-loop utilisation and memory, for
    * `ppi.status()` and `ppi.metrics()`; docs/observability.md). `null`: no beat. Default 1000.
    */
@@ -179,6 +190,9 @@ const OPTION_NAMES: { [K in keyof Required<PreforkOptions>]: true } = {
   maxChildMemory: true,
   lifetimeTimeout: true,
   hangTimeout: true,
+  minSpareWorkers: true,
+  maxSpareWorkers: true,
+  minWorkers: true,
   beatInterval: true,
   controlSocket: true,
 };
@@ -207,6 +221,8 @@ export interface ResolvedOptions {
   maxChildMemory?: number;
   lifetimeTimeout?: number;
   hangTimeout?: number;
+  /** Spare workers, when `minSpareWorkers` or `maxSpareWorkers` is given (spare-workers.ts). */
+  spare: SpareSettings | undefined;
   /** null: no beat. */
   beatInterval: number | null;
   controlSocket: string | undefined;
@@ -406,6 +422,32 @@ function hangTimeout(options: Record<string, unknown>): number | undefined {
   return ms;
 }
 
+/** The spare-worker bounds, checked against each other and maxWorkers. */
+export interface SpareSettings {
+  minSpareWorkers: number;
+  maxSpareWorkers: number;
+  minWorkers: number;
+}
+
+function spareSettings(options: Record<string, unknown>, maxWorkers: number): SpareSettings | undefined {
+  if (options.minSpareWorkers === undefined && options.maxSpareWorkers === undefined) {
+    if (options.minWorkers !== undefined) {
+      throw new TypeError("PreforkIPC option 'minWorkers' is a floor for spare workers: give 'minSpareWorkers' or 'maxSpareWorkers' too");
+    }
+    return undefined;
+  }
+  const minSpareWorkers = wholeNumber(options, 'minSpareWorkers', 1);
+  const maxSpareWorkers = wholeNumber(options, 'maxSpareWorkers', Math.max(minSpareWorkers, 1), 1);
+  const minWorkers = wholeNumber(options, 'minWorkers', 0);
+  if (minSpareWorkers > maxSpareWorkers) {
+    throw new TypeError(`PreforkIPC option 'minSpareWorkers' (${minSpareWorkers}) must not be above 'maxSpareWorkers' (${maxSpareWorkers})`);
+  }
+  if (minWorkers > maxWorkers) {
+    throw new TypeError(`PreforkIPC option 'minWorkers' (${minWorkers}) must not be above 'maxWorkers' (${maxWorkers}), the ceiling`);
+  }
+  return { minSpareWorkers, maxSpareWorkers, minWorkers };
+}
+
 /**
  * hangTimeout watches the beat, so the two are settled together. Left out, the
  * beat comes 4 times per hangTimeout (at most every 1000 ms): one late beat on a
@@ -489,6 +531,7 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     maxChildMemory: options.maxChildMemory === undefined || options.maxChildMemory === Infinity ? undefined : wholeNumber(options, 'maxChildMemory', 0, 1),
     lifetimeTimeout: limit(options, 'lifetimeTimeout', undefined),
     ...hangAndBeat(options),
+    spare: spareSettings(options, checkMaxWorkers(options.maxWorkers ?? 10)),
     controlSocket: socketPathOption('controlSocket', options.controlSocket),
   };
 }

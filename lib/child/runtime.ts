@@ -196,6 +196,7 @@ export class ChildRuntime {
     this.#next = undefined;
     this.#finished = false;
     this.#finishing = undefined;
+    if (this.#reuse) this.beat.lifetime(true);
     if (fn) {
       await fn();
       // fn may have finished the lifetime itself (finish(code, payload)); with reuse that resolved.
@@ -242,6 +243,7 @@ export class ChildRuntime {
       }
       if (this.#reuse) {
         this.#finished = true;
+        this.beat.lifetime(false);
         return;
       }
       await this.beat.last();

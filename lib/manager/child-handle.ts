@@ -28,8 +28,8 @@ export interface ChildHandleHost {
   lifetimeFinished(handle: ChildHandle, lifetime: Lifetime, rss: number | undefined): void;
   /** This manager's id on the event channel (the `manager` field of each event). */
   readonly eventId: number;
-  /** A beat or status line arrived: the child's event loop turns (the hangTimeout watchdog). */
-  childBeat?(handle: ChildHandle): void;
+  /** A beat or status line arrived: the child's event loop turns (hangTimeout); `stateChanged`: busy/idle flipped (spare workers). */
+  childBeat?(handle: ChildHandle, stateChanged: boolean): void;
   /** This manager's scoreboard: the handle keeps its child's board there. */
   readonly scoreboard: Scoreboard;
   /** A call to one of the library's own callbacks (`prefork-ipc:status`…), or undefined for the user's. */
@@ -143,11 +143,13 @@ export class ChildHandle {
     return {
       pid: this.pid,
       generation: this.generation,
-      phase: this.slotReleased || this.stopSent !== undefined ? 'stopping' : 'ready',
+      phase: this.slotReleased || this.stopSent !== undefined ? 'stopping' : this.board.phase === 'starting' ? 'starting' : 'ready',
       counted: !this.slotReleased,
       betweenLifetimes: !this.retired && this.lifetime === undefined,
       served: this.served,
       limit: this.limit,
+      // Busy or idle by the child's own status (setStatus, serve()): spare workers size the pool by it.
+      ...(this.board.phase === 'ready' && this.board.state === 'idle' ? { idleSince: this.board.since } : {}),
     };
   }
 
@@ -265,13 +267,15 @@ export class ChildHandle {
       return;
     }
     // Until readiness proper exists, a child is ready once it has spoken (its first beat goes out at the hello).
-    if (this.board.phase === 'starting') this.host.scoreboard.setPhase(this.board, 'ready');
+    const starting = this.board.phase === 'starting';
+    if (starting) this.host.scoreboard.setPhase(this.board, 'ready');
     switch (message.type) {
       case 'beat':
       case 'status': {
         const at = Date.now();
+        const before = this.board.state;
         this.board.update(message, at);
-        this.host.childBeat?.(this);
+        this.host.childBeat?.(this, starting || this.board.state !== before);
         if (message.type === 'beat') {
           if (observed('beat')) publish('beat', { pid: this.pid, manager: this.host.eventId, at, beat: { ...message } });
         } else if (observed('status')) {

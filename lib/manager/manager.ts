@@ -12,12 +12,13 @@ import { HangWatch } from './hang-watch';
 import { openListeners, type OpenListener } from './listeners';
 import { writePidFile } from './pid-file';
 import type { Lifetime } from './lifetime';
-import { SizingPolicy, type PoolState, type SizingAction } from './policy';
+import type { PoolState, SizingAction, SizingPolicy } from './policy';
 import { reapInfo, type ProcessEnd } from './reap-info';
 import { ReloadEvents } from './reload-events';
 import { spawnProcess } from './spawn-process';
 import type { RetireReason } from './retirement';
 import type { RoundRobin } from './round-robin';
+import { sizingPolicyFor } from './spare-workers';
 import { Stagger } from './stagger';
 import { Observability } from './observe';
 import type { Scoreboard } from './scoreboard';
@@ -87,7 +88,7 @@ export class Manager implements ChildHandleHost {
     this.#maxWorkers = options.maxWorkers;
     this.#callbacks = new CallbackServer(options.callbacks, owner, options.callbackTimeout, this.#id);
     if (options.pidFile !== undefined) writePidFile(options.pidFile);
-    this.#policy = new SizingPolicy(options);
+    this.#policy = sizingPolicyFor(options, this.#id);
     this.#hooks = new UserHooks(owner, options, (err) => this.#fail(err), () => this.#checkWaiters());
     // With jitter, even lifetimesPerChild 1 gives some processes a limit above 1.
     this.#reuse = (options.lifetimesPerChild ?? 1) > 1 || (options.lifetimesJitter ?? 0) > 0;
@@ -223,8 +224,10 @@ export class Manager implements ChildHandleHost {
     return this.#id;
   }
 
-  childBeat(child: ChildHandle): void {
+  childBeat(child: ChildHandle, stateChanged: boolean): void {
     this.#hangs?.beat(child.pid);
+    // A child turned busy or idle: the policy may size the pool by it (spare workers).
+    if (stateChanged && this.running) this.#fill();
   }
 
   childEnded(child: ChildHandle, status: number, end: ProcessEnd): void {
@@ -324,6 +327,11 @@ export class Manager implements ChildHandleHost {
 
   #retire(child: ChildHandle, reason: RetireReason): void {
     if (observed('retire')) publish('retire', { pid: child.pid, generation: child.generation, reason, manager: this.#id, at: Date.now() });
+    if (this.#reuse && child.lifetime && !child.lifetime.finished && reason === 'idle') {
+      // Never mid-lifetime: its slot is free now, and its finish() gets `retire` instead of a next lifetime.
+      child.slotReleased = true;
+      return;
+    }
     if (child.state.betweenLifetimes) {
       this.#dealer?.withdraw(child.pid);
       child.retire(reason);

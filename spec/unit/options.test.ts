@@ -298,3 +298,15 @@ test('hangTimeout settles the beat: 4 beats per hangTimeout unless beatInterval 
   );
   expect(() => resolveOptions({ hangTimeout: 5000, beatInterval: null })).toThrow(/'hangTimeout' watches the children's beat, and 'beatInterval' is null/);
 });
+
+test('spare workers: off unless minSpareWorkers or maxSpareWorkers is given; bounds checked against each other and maxWorkers', () => {
+  expect(resolveOptions({}).spare).toBeUndefined();
+  expect(resolveOptions({ minSpareWorkers: 2 }).spare).toEqual({ minSpareWorkers: 2, maxSpareWorkers: 2, minWorkers: 0 });
+  expect(resolveOptions({ maxSpareWorkers: 5 }).spare).toEqual({ minSpareWorkers: 1, maxSpareWorkers: 5, minWorkers: 0 });
+  expect(resolveOptions({ minSpareWorkers: 1, maxSpareWorkers: 3, minWorkers: 2, maxWorkers: 8 }).spare).toEqual({ minSpareWorkers: 1, maxSpareWorkers: 3, minWorkers: 2 });
+  expect(() => resolveOptions({ minSpareWorkers: 4, maxSpareWorkers: 2 })).toThrow("PreforkIPC option 'minSpareWorkers' (4) must not be above 'maxSpareWorkers' (2)");
+  expect(() => resolveOptions({ minSpareWorkers: 1, minWorkers: 11 })).toThrow("PreforkIPC option 'minWorkers' (11) must not be above 'maxWorkers' (10), the ceiling");
+  expect(() => resolveOptions({ minWorkers: 2 })).toThrow(/'minWorkers' is a floor for spare workers: give 'minSpareWorkers' or 'maxSpareWorkers' too/);
+  expect(() => resolveOptions({ maxSpareWorkers: 0 })).toThrow(/'maxSpareWorkers' must be a whole number ≥ 1, got 0/);
+  expect(() => resolveOptions({ minSpareWorkers: -1 })).toThrow(/'minSpareWorkers' must be a whole number ≥ 0/);
+});
