@@ -79,6 +79,7 @@ export const EVENT_NAMES: readonly PoolEventName[] = Object.freeze([
   'backlog',
   'beat',
   'status',
+  'sizing',
 ] satisfies Array<keyof PoolEvents>);
 
 /** A message on channel `N`. */

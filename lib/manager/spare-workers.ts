@@ -4,9 +4,10 @@
  * its idle children instead of being kept at `maxWorkers`.
  *
  * - Fewer than `minSpareWorkers` idle, and fewer than `maxWorkers` alive:
- *   spawn, with Apache's doubling ramp: up to 1 child in the first check with
- *   a shortage, 2 in the next, 4, … capped at MAX_RAMP, back to 1 after a
- *   check with no shortage. `spawnInterval` and the crash pacing still apply.
+ *   spawn, with Apache's doubling ramp: 1 child in the first check with a
+ *   shortage, 2 in the next, 4, … capped at MAX_RAMP (each check spawns its
+ *   whole allowance, as Apache does), back to 1 after a check with no
+ *   shortage. `spawnInterval` and the crash pacing still apply.
  * - More than `maxSpareWorkers` idle, and more than `minWorkers` alive: retire
  *   the child idle the longest (Perl retires any idle one), one per check,
  *   through the usual retirement path (the stop signal and `gracePeriod`; a
@@ -34,6 +35,9 @@ import { SizingPolicy, type ChildState, type PoolState, type SizingAction } from
  * before the next doubles it.
  */
 export const SPARE_CHECK_MS = 100;
+
+/** A child idle for less than this is not retired (see #retire). */
+export const MIN_IDLE_MS = 2 * SPARE_CHECK_MS;
 
 /** Most spawns in one check (Apache's MAX_SPAWN_RATE). */
 export const MAX_RAMP = 32;
@@ -87,11 +91,21 @@ export class SpareWorkersPolicy extends SizingPolicy {
     let idle = 0;
     for (const child of children) if (isIdle(child)) idle++;
     const ceiling = pool.maxWorkers;
-    const { minSpareWorkers, maxSpareWorkers, minWorkers } = this.#spare;
+    const { minSpareWorkers, minWorkers } = this.#spare;
     const short = (idle < minSpareWorkers && alive < ceiling) || alive < Math.min(minWorkers, ceiling);
     if (short) return this.#spawn(pool, { idle, busy: alive - idle, alive });
+    // The rest of this check's allowance, as Apache spawns its whole idle_spawn_rate: the children
+    // just spawned count as idle already, but a burst needs them all.
+    if (this.#budget > 0 && pool.now < this.#nextCheckAt && alive < ceiling) return this.#spendBudget();
+    // Not short when the check's time comes round again: the ramp starts from 1 next time.
+    if (pool.now < this.#nextCheckAt && this.#budget === 0 && this.#ramp > 1) return this.#surplus(pool, children, idle, alive);
     this.#ramp = 1;
     this.#budget = 0;
+    return this.#surplus(pool, children, idle, alive);
+  }
+
+  #surplus(pool: PoolState, children: ChildState[], idle: number, alive: number): SizingAction {
+    const { maxSpareWorkers, minWorkers } = this.#spare;
     if (idle > maxSpareWorkers && alive > minWorkers) return this.#retire(pool, children, { idle, busy: alive - idle, alive });
     return { kind: 'steady' };
   }
@@ -101,26 +115,33 @@ export class SpareWorkersPolicy extends SizingPolicy {
     if (delay > 0) return { kind: 'wait', until: pool.now + delay };
     if (this.#budget === 0) {
       if (pool.now < this.#nextCheckAt) return { kind: 'wait', until: this.#nextCheckAt };
-      // A new check: this many spawns now, twice as many in the next one if still short.
-      this.#budget = this.#ramp;
-      this.#checked({ action: 'spawn', count: this.#ramp, ...counts }, pool.now);
+      // A new check: this many spawns now (never past the ceiling), twice as many in the next one if still short.
+      this.#budget = Math.min(this.#ramp, pool.maxWorkers - counts.alive);
+      this.#checked({ action: 'spawn', count: this.#budget, ...counts }, pool.now);
       this.#ramp = Math.min(this.#ramp * 2, MAX_RAMP);
       this.#nextCheckAt = pool.now + SPARE_CHECK_MS;
     }
+    return this.#spendBudget();
+  }
+
+  /** One spawn of the check's allowance (the manager spawns one and asks again). */
+  #spendBudget(): SizingAction {
     this.#budget--;
-    // One at a time: the spawned child counts as idle (starting) when the manager asks again.
     return { kind: 'spawn', count: 1 };
   }
 
   #retire(pool: PoolState, children: ChildState[], counts: Omit<SpareCheck, 'action' | 'count'>): SizingAction {
     if (pool.now < this.#nextCheckAt) return { kind: 'wait', until: this.#nextCheckAt };
-    // The child idle the longest; never a starting one (no status yet) and never a busy one.
+    // The child idle the longest; never a starting one (no status yet), never a busy one, and never one
+    // idle for less than MIN_IDLE_MS: its report of going busy again may be on its way (status.ts sends
+    // at most one per 100 ms).
     let oldest: ChildState | undefined;
     for (const child of children) {
-      if (child.phase === 'starting' || child.idleSince === undefined) continue;
+      if (child.phase === 'starting' || child.idleSince === undefined || pool.now - child.idleSince < MIN_IDLE_MS) continue;
       if (!oldest || child.idleSince < oldest.idleSince!) oldest = child;
     }
-    if (!oldest) return { kind: 'steady' };
+    // Idle ones too fresh to retire: look again when the oldest of them is old enough.
+    if (!oldest) return { kind: 'wait', until: pool.now + MIN_IDLE_MS };
     this.#nextCheckAt = pool.now + SPARE_CHECK_MS;
     this.#checked({ action: 'retire', count: 1, ...counts }, pool.now);
     return { kind: 'retire', pids: [oldest.pid], reason: 'idle' };

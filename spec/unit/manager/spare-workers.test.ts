@@ -1,6 +1,6 @@
 import { subscribe } from '../../../lib/manager/events';
 import type { ChildState, PoolState } from '../../../lib/manager/policy';
-import { MAX_RAMP, SPARE_CHECK_MS, SpareWorkersPolicy, sizingPolicyFor } from '../../../lib/manager/spare-workers';
+import { MAX_RAMP, MIN_IDLE_MS, SPARE_CHECK_MS, SpareWorkersPolicy, sizingPolicyFor } from '../../../lib/manager/spare-workers';
 import { resolveOptions } from '../../../lib/options';
 
 const options = { spawnInterval: 0, errRespawnInterval: 0 };
@@ -112,4 +112,20 @@ test('not running: steady; the sizing event says what each check did', () => {
 test('sizingPolicyFor: spare workers only when asked for', () => {
   expect(sizingPolicyFor(resolveOptions({}), 1)).not.toBeInstanceOf(SpareWorkersPolicy);
   expect(sizingPolicyFor(resolveOptions({ minSpareWorkers: 1, maxSpareWorkers: 3 }), 1)).toBeInstanceOf(SpareWorkersPolicy);
+});
+
+test('a child idle for less than MIN_IDLE_MS is not retired yet (its busy report may be on its way): the policy looks again then', () => {
+  const policy = new SpareWorkersPolicy(options, { minSpareWorkers: 0, maxSpareWorkers: 1, minWorkers: 0 });
+  const now = 10_000;
+  const fresh = [idle(1, now - 10), idle(2, now - 20)];
+  expect(policy.decide(pool(fresh, now))).toEqual({ kind: 'wait', until: now + MIN_IDLE_MS });
+  expect(policy.decide(pool(fresh, now + MIN_IDLE_MS))).toEqual({ kind: 'retire', pids: [2], reason: 'idle' });
+});
+
+test('each check spawns its whole allowance, even once the children just spawned cover the shortage (Apache)', () => {
+  const policy = new SpareWorkersPolicy(options, { minSpareWorkers: 1, maxSpareWorkers: 10, minWorkers: 0 });
+  const children = [busy(1)];
+  expect(check(policy, children, 10_000).spawned).toBe(1);
+  for (let j = 0; j < children.length; j++) children[j] = busy(children[j].pid);
+  expect(check(policy, children, 10_000 + SPARE_CHECK_MS).spawned).toBe(2);
 });
