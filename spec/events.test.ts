@@ -45,7 +45,7 @@ test('a rolling HUP publishes reload begin, a step per old child, and done once 
   p.child.kill('SIGTERM');
   const done = await p.done;
   expect(done.events.at(-1)).toEqual({ event: 'end', left: 0 });
-  const evs = done.events.filter((e) => e.event === 'ev') as Ev[];
+  const evs = (done.events.filter((e) => e.event === 'ev') as Ev[]).filter((e) => e.channel !== 'beat' && e.channel !== 'status'); // the periodic beat comes whenever its timer fires
   const reload = evs.filter((e) => e.channel === 'reload');
   // The final TERM is no reload: begin, two steps, done, and nothing after.
   expect(reload.map((e) => e.step)).toEqual(['begin', 'step', 'step', 'done']);
@@ -62,4 +62,40 @@ test('a rolling HUP publishes reload begin, a step per old child, and done once 
   const spawns2 = evs.filter((e) => e.channel === 'spawn' && e.generation === 2);
   expect(spawns2).toHaveLength(2);
   for (const s of spawns2) expect(evs.some((e) => e.channel === 'lifetime' && e.pid === s.pid && e.lifetime === 1)).toBe(true);
+});
+
+test('a shrink (removeWorker) publishes retire for the oldest child, reason maxWorkers, then its exit', async () => {
+  const p = pool('shrink');
+  await p.waitForEvents('up', 2, 30_000);
+  p.child.kill('SIGTTOU');
+  await p.waitFor((out) => out.includes('"channel":"retire"') && /"channel":"exit"/.test(out), 30_000, 'retire and exit');
+  p.child.kill('SIGTERM');
+  const done = await p.done;
+  expect(done.events.at(-1)).toEqual({ event: 'end', left: 0 });
+  const evs = (done.events.filter((e) => e.event === 'ev') as Ev[]).filter((e) => e.channel !== 'beat' && e.channel !== 'status'); // the periodic beat comes whenever its timer fires
+  const oldest = evs.find((e) => e.channel === 'spawn')!.pid;
+  const retires = evs.filter((e) => e.channel === 'retire');
+  // The final TERM stops the other child with no retire: only the shrink is the pool's own doing.
+  expect(retires).toEqual([expect.objectContaining({ pid: oldest, generation: 1, reason: 'maxWorkers', manager: 1 })]);
+  const exits = evs.filter((e) => e.channel === 'exit');
+  expect(exits[0]).toMatchObject({ pid: oldest, code: null, signal: 'SIGTERM' });
+  expect(evs.indexOf(retires[0])).toBeLessThan(evs.indexOf(exits[0]));
+});
+
+test('a reused child: a lifetime event for each lifetime, a reap per finish(), retire (served) and one exit', async () => {
+  const p = pool('reuse');
+  await p.waitFor((out) => out.includes('"channel":"exit"'), 30_000, 'the exit event');
+  p.child.kill('SIGTERM');
+  const done = await p.done;
+  expect(done.events.at(-1)).toEqual({ event: 'end', left: 0 });
+  const evs = (done.events.filter((e) => e.event === 'ev') as Ev[]).filter((e) => e.channel !== 'beat' && e.channel !== 'status'); // the periodic beat comes whenever its timer fires
+  expect(evs.map((e) => e.channel)).toEqual(['spawn', 'lifetime', 'reap', 'lifetime', 'reap', 'retire', 'exit']);
+  expect(evs.filter((e) => e.channel === 'lifetime').map((e) => e.lifetime)).toEqual([1, 2]);
+  expect(evs.filter((e) => e.channel === 'reap').map((e) => (e.info as { reason: string; lifetime: number }))).toEqual([
+    expect.objectContaining({ reason: 'finished', lifetime: 1 }),
+    expect.objectContaining({ reason: 'finished', lifetime: 2 }),
+  ]);
+  expect(evs[5]).toMatchObject({ reason: 'served' });
+  expect(evs[6]).toMatchObject({ code: 0, signal: null });
+  expect(new Set(evs.map((e) => e.pid)).size).toBe(1);
 });

@@ -2,7 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import type { Readable, Writable } from 'node:stream';
 import { Channel } from '../protocol/channel';
-import { assertNever, decodeFromChild, encodeLine, isBlankLine, ProtocolError } from '../protocol/codec';
+import { assertNever, decodeFromChild, encodeLine, errorReplyLine, isBlankLine, ProtocolError } from '../protocol/codec';
 import { PROTOCOL_VERSION, type ChildToManager, type ListenerAddress, type ManagerToChild } from '../protocol/messages';
 import { exitStatus } from '../signals';
 import { warn } from '../warn';
@@ -13,6 +13,7 @@ import type { ProcessEnd } from './reap-info';
 import type { RetireReason } from './retirement';
 import { observed, publish } from './events';
 import type { ChildBoard, Scoreboard } from './scoreboard';
+import { WarnLimit } from './warn-limit';
 
 /** How long to wait for the child's pipe to close after the child exited (a grandchild may hold it). */
 const PIPE_CLOSE_GRACE_MS = 1000;
@@ -20,6 +21,8 @@ const PIPE_CLOSE_GRACE_MS = 1000;
 /** What a ChildHandle needs from the manager. */
 export interface ChildHandleHost {
   readonly maxMessageBytes: number;
+  /** The most calls from one child waiting for their answers; past it its pipe is not read. */
+  readonly maxCallsInFlight: number;
   /** Runs the callback `name` for child `pid`; never rejects. */
   serve(name: string, pid: number, payload: unknown): Promise<CallOutcome>;
   /** The child is gone and everything it sent has been read. */
@@ -87,6 +90,10 @@ export class ChildHandle {
    */
   #heldReplies: Array<() => void> = [];
   #killTimer: NodeJS.Timeout | undefined;
+  /** Calls read from this child and not yet answered (their answer not yet written: held ones count). */
+  #callsInFlight = 0;
+  /** Warnings about its malformed lines, rate-limited (and the notices that tell the child). */
+  readonly #malformed: WarnLimit;
 
   constructor(
     private readonly subprocess: ChildProcess & { pid: number },
@@ -97,6 +104,7 @@ export class ChildHandle {
   ) {
     this.pid = subprocess.pid;
     this.board = host.scoreboard.add(this.pid, generation);
+    this.#malformed = new WarnLimit(`malformed messages from child ${this.pid}`);
     const [, , , toChild, fromChild] = subprocess.stdio as unknown as [unknown, unknown, unknown, Writable, Readable];
     this.channel = new Channel(fromChild, toChild, host.maxMessageBytes, {
       line: (line) => this.#onLine(line),
@@ -250,6 +258,7 @@ export class ChildHandle {
     this.#ended = true;
     clearTimeout(this.#pipeCloseTimer);
     this.host.scoreboard.end(this.board);
+    this.#malformed.close();
     this.host.childEnded(this, this.#status, this.#end!);
   }
 
@@ -260,10 +269,11 @@ export class ChildHandle {
       message = decodeFromChild(line);
     } catch (err) {
       const reason = (err as Error).message;
-      warn(`child ${this.pid} sent a malformed message, dropped: ${reason}`);
+      const shown = this.#malformed.warn(() => `child ${this.pid} sent a malformed message, dropped: ${reason}`);
       const id = err instanceof ProtocolError ? err.id : undefined;
+      // A call with an id is answered whatever the count: its caller waits for it.
       if (id !== undefined) this.#reply(id, { ok: false, code: 'MALFORMED', message: `malformed message: ${reason}` });
-      else this.#send({ type: 'notice', message: `the manager dropped a malformed line: ${reason}` });
+      else if (shown) this.#send({ type: 'notice', message: `the manager dropped a malformed line: ${reason}` });
       return;
     }
     // Until readiness proper exists, a child is ready once it has spoken (its first beat goes out at the hello).
@@ -288,6 +298,7 @@ export class ChildHandle {
         if (lifetime && !lifetime.finished) {
           lifetime.finished = true;
           lifetime.code = message.code ?? 0;
+          lifetime.served = message.served;
           if ('payload' in message) {
             lifetime.payload = message.payload;
             lifetime.hasPayload = true;
@@ -314,11 +325,14 @@ export class ChildHandle {
         return;
       case 'call': {
         const { id, name, payload } = message;
+        // Past the bound, read no further calls until answers go out: the child's callback()
+        // waits in its own process, and the manager's memory stays bounded (≈ 1.4 KB a call).
+        if (++this.#callsInFlight >= this.host.maxCallsInFlight) this.channel.readPaused = true;
         const started = performance.now();
         const serving = this.host.builtinCall?.(name) ?? this.host.serve(name, this.pid, payload);
         void serving.then((outcome) => {
           this.host.scoreboard.callbackDone(name, outcome.ok, (performance.now() - started) / 1000);
-          this.#reply(id, outcome, name);
+          this.#reply(id, outcome, name, true);
         });
         return;
       }
@@ -327,17 +341,18 @@ export class ChildHandle {
     }
   }
 
-  #reply(id: number, outcome: CallOutcome, name?: string): void {
+  #reply(id: number, outcome: CallOutcome, name?: string, call = false): void {
     // A child that died while its handler ran gets no answer, and nobody gets an error.
     if (this.channel.closed) return;
     if (this.channel.backlogged || this.#heldReplies.length > 0) {
-      this.#heldReplies.push(() => this.#writeReply(id, outcome, name));
+      this.#heldReplies.push(() => this.#writeReply(id, outcome, name, call));
       return;
     }
-    this.#writeReply(id, outcome, name);
+    this.#writeReply(id, outcome, name, call);
   }
 
-  #writeReply(id: number, outcome: CallOutcome, name?: string): void {
+  #writeReply(id: number, outcome: CallOutcome, name: string | undefined, call: boolean): void {
+    if (call && --this.#callsInFlight < this.host.maxCallsInFlight) this.channel.readPaused = false;
     if (this.channel.closed) return;
     if (outcome.ok) {
       try {
@@ -352,17 +367,10 @@ export class ChildHandle {
         outcome = { ok: false, code: 'BAD_RESULT', message: reason };
       }
     }
-    const error = { code: outcome.code, message: outcome.message };
-    if (outcome.cause) {
-      try {
-        const reply = { type: 'reply', id, error: { ...error, cause: outcome.cause } } as const;
-        this.channel.write(encodeLine(reply, `the error of callback '${name}'`, undefined, this.host.maxMessageBytes));
-        return;
-      } catch {
-        /* a cause too large for maxMessageBytes: the error goes without it */
-      }
-    }
-    this.#send({ type: 'reply', id, error });
+    // Sized like every other line: a long error message (or a long callback name in it) is cut
+    // to fit, rather than sent over the child's limit, which would end the child.
+    const { code, message, cause } = outcome;
+    this.channel.write(errorReplyLine(id, cause ? { code, message, cause } : { code, message }, this.host.maxMessageBytes));
   }
 
   #sendHeldReplies(): void {

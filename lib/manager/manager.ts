@@ -126,6 +126,10 @@ export class Manager implements ChildHandleHost {
     return this.options.maxMessageBytes;
   }
 
+  get maxCallsInFlight(): number {
+    return this.options.maxCallsInFlight;
+  }
+
   get running(): boolean {
     return this.#starting !== undefined;
   }
@@ -143,7 +147,7 @@ export class Manager implements ChildHandleHost {
     if (this.options.listen !== undefined && !this.#listening) {
       // Once, before the first spawn: a port in use fails start() before any child exists.
       this.#opening = true;
-      const opening = openListeners(this.options.listen)
+      const opening = openListeners(this.options.listen, this.options.balance !== 'round-robin')
         .then(async (listeners) => {
           this.#listeners = listeners;
           if (this.options.balance === 'round-robin') {
@@ -182,7 +186,8 @@ export class Manager implements ChildHandleHost {
       if (timeoutMs !== undefined && timeoutMs <= MAX_TIMER_MS) {
         waiter.timer = setTimeout(() => {
           this.#waiters.delete(waiter);
-          resolve(this.children.size);
+          // An onChildReap promise still pending is work not done: 0 only when all is settled.
+          resolve(this.children.size + this.#hooks.pendingReaps);
         }, timeoutMs);
       }
       this.#waiters.add(waiter);
@@ -205,7 +210,138 @@ export class Manager implements ChildHandleHost {
     return reached;
   }
 
-  // ---- ChildHandleHost: what a ChildHandle needs from us ----
+  // ---- the prefork loop ----
+
+  /** The loop: asks the policy and executes its answer until it says wait or steady (or a spawn fails). */
+  #fill(): void {
+    clearTimeout(this.#spawnTimer);
+    this.#spawnTimer = undefined;
+    while (this.#execute(this.#policy.decide(this.#pool()))) {
+      /* asks again: a spawn or a retirement changed the pool */
+    }
+  }
+
+  /** What the policy sees: the pool now, children oldest first (a Map keeps insertion order). */
+  #pool(): PoolState {
+    return {
+      now: Date.now(),
+      running: this.running,
+      generation: this.generation,
+      maxWorkers: this.#maxWorkers,
+      children: Array.from(this.children.values(), (child) => child.state),
+    };
+  }
+
+  /**
+   * Carries out the policy's answer; true when the pool changed and the policy
+   * should be asked again. A spawn spawns one child (the policy paces the
+   * rest); a retirement retires a reused child between lifetimes and tells any
+   * other one to stop with TERM's mapping, releasing its slot.
+   */
+  #execute(action: SizingAction): boolean {
+    switch (action.kind) {
+      case 'spawn':
+        this.#policy.spawned(Date.now());
+        return this.#spawnOne();
+      case 'wait':
+        this.#spawnTimer = setTimeout(() => this.#fill(), Math.min(Math.max(0, action.until - Date.now()), MAX_TIMER_MS));
+        return false;
+      case 'retire':
+        for (const pid of action.pids) {
+          const child = this.children.get(pid);
+          if (child) this.#retire(child, action.reason);
+        }
+        return action.pids.length > 0;
+      case 'steady':
+        return false;
+    }
+  }
+
+  #retire(child: ChildHandle, reason: RetireReason): void {
+    if (observed('retire')) publish('retire', { pid: child.pid, generation: child.generation, reason, manager: this.#id, at: Date.now() });
+    if (this.#reuse && child.lifetime && !child.lifetime.finished && reason === 'idle') {
+      // Never mid-lifetime: its slot is free now, and its finish() gets `retire` instead of a next lifetime.
+      child.slotReleased = true;
+      return;
+    }
+    if (child.state.betweenLifetimes) {
+      this.#dealer?.withdraw(child.pid);
+      child.retire(reason);
+      return;
+    }
+    child.slotReleased = true;
+    this.#tell(child, this.#stopSignal(), false, false);
+  }
+
+  #beforeFork(): { workerData: unknown } | undefined {
+    return this.#hooks.beforeFork(() => this.#starting !== undefined);
+  }
+
+  /** A lifetime was handed over: its event, its timeout, afterFork; false when afterFork threw. */
+  #lifetimeBegun(child: ChildHandle): boolean {
+    const { pid, generation, lifetimesBegun, lifetime } = child;
+    if (observed('lifetime')) publish('lifetime', { pid, generation, lifetime: lifetimesBegun, manager: this.#id, at: Date.now() });
+    const { lifetimeTimeout } = this.options;
+    if (lifetimeTimeout !== undefined && lifetime) {
+      lifetime.later(lifetimeTimeout, () => child.abortLifetime('timeout', true, this.options.gracePeriod));
+    }
+    return this.#hooks.afterFork(pid);
+  }
+
+  /**
+   * A reused child finished a lifetime and is not retired: its next one, with
+   * the hooks around it as around a spawn. Handed over now rather than when its
+   * start() asks: the acknowledgement and the next lifetime leave in one write,
+   * and the child's start() resolves without a round trip of its own.
+   */
+  #nextLifetime(child: ChildHandle): void {
+    const begin = this.#beforeFork();
+    if (!begin) return this.#retire(child, 'stopping');
+    try {
+      child.beginLifetime(begin.workerData, this.#maxWorkers);
+    } catch (err) {
+      this.#retire(child, 'stopping');
+      this.#fail(err);
+      return;
+    }
+    this.#lifetimeBegun(child);
+  }
+
+  /** Spawns one child; false when spawning failed or a hook threw, so the loop stops for now. */
+  #spawnOne(): boolean {
+    const begin = this.#beforeFork();
+    if (!begin) return false;
+    const spawned = spawnProcess(this.options.exec, this.#listeners, this.#dealer !== undefined, this.options.childStdout, this.#hangs !== undefined);
+    if (!spawned) {
+      const pause = this.#policy.spawnFailed(Date.now());
+      this.#spawnTimer = setTimeout(() => this.#fill(), Math.min(pause, MAX_TIMER_MS));
+      return false;
+    }
+    const child = new ChildHandle(spawned.process, this.generation, this, this.#policy.limitForNewChild());
+    child.inspectPort = spawned.inspectPort;
+    spawned.process.once('exit', guardChild(child));
+    this.#hangs?.watch(child);
+    this.children.set(child.pid, child);
+    this.#dealer?.attach(child.pid, spawned.process, this.generation);
+    if (observed('spawn')) publish('spawn', { pid: child.pid, generation: child.generation, manager: this.#id, at: Date.now() });
+    try {
+      child.hello(this.generation, begin.workerData, {
+        maxWorkers: this.#maxWorkers,
+        reuse: this.#reuse,
+        reportRss: this.#reuse && this.options.maxChildMemory !== undefined,
+        listeners: this.#listeners.map((listener) => listener.info),
+        roundRobin: this.#dealer !== undefined,
+        beatInterval: this.options.beatInterval ?? undefined,
+      });
+    } catch (err) {
+      child.kill('SIGKILL');
+      this.#fail(err);
+      return false;
+    }
+    return this.#lifetimeBegun(child);
+  }
+
+  // ---- the reaps, and the rest of what a ChildHandle needs from us (ChildHandleHost) ----
 
   get scoreboard(): Scoreboard {
     return this.observe.scoreboard;
@@ -278,137 +414,6 @@ export class Manager implements ChildHandleHost {
     if (this.#hooks.reaps) this.#hooks.onChildReap(child.pid, status, lifetime.hasPayload ? lifetime.payload : undefined, info);
   }
 
-  // ---- the prefork loop ----
-
-  /** The loop: asks the policy and executes its answer until it says wait or steady (or a spawn fails). */
-  #fill(): void {
-    clearTimeout(this.#spawnTimer);
-    this.#spawnTimer = undefined;
-    while (this.#execute(this.#policy.decide(this.#pool()))) {
-      /* asks again: a spawn or a retirement changed the pool */
-    }
-  }
-
-  /** What the policy sees: the pool now, children oldest first (a Map keeps insertion order). */
-  #pool(): PoolState {
-    return {
-      now: Date.now(),
-      running: this.running,
-      generation: this.generation,
-      maxWorkers: this.#maxWorkers,
-      children: Array.from(this.children.values(), (child) => child.state),
-    };
-  }
-
-  /**
-   * Carries out the policy's answer; true when the pool changed and the policy
-   * should be asked again. A spawn spawns one child (the policy paces the
-   * rest); a retirement retires a reused child between lifetimes and tells any
-   * other one to stop with TERM's mapping, releasing its slot.
-   */
-  #execute(action: SizingAction): boolean {
-    switch (action.kind) {
-      case 'spawn':
-        this.#policy.spawned(Date.now());
-        return this.#spawnOne();
-      case 'wait':
-        this.#spawnTimer = setTimeout(() => this.#fill(), Math.min(Math.max(0, action.until - Date.now()), MAX_TIMER_MS));
-        return false;
-      case 'retire':
-        for (const pid of action.pids) {
-          const child = this.children.get(pid);
-          if (child) this.#retire(child, action.reason);
-        }
-        return action.pids.length > 0;
-      case 'steady':
-        return false;
-    }
-  }
-
-  #retire(child: ChildHandle, reason: RetireReason): void {
-    if (observed('retire')) publish('retire', { pid: child.pid, generation: child.generation, reason, manager: this.#id, at: Date.now() });
-    if (this.#reuse && child.lifetime && !child.lifetime.finished && reason === 'idle') {
-      // Never mid-lifetime: its slot is free now, and its finish() gets `retire` instead of a next lifetime.
-      child.slotReleased = true;
-      return;
-    }
-    if (child.state.betweenLifetimes) {
-      this.#dealer?.withdraw(child.pid);
-      child.retire(reason);
-      return;
-    }
-    child.slotReleased = true;
-    this.#tell(child, this.#stopSignal(), false);
-  }
-
-  #beforeFork(): { workerData: unknown } | undefined {
-    return this.#hooks.beforeFork(() => this.#starting !== undefined);
-  }
-
-  /** A lifetime was handed over: its event, its timeout, afterFork; false when afterFork threw. */
-  #lifetimeBegun(child: ChildHandle): boolean {
-    const { pid, generation, lifetimesBegun, lifetime } = child;
-    if (observed('lifetime')) publish('lifetime', { pid, generation, lifetime: lifetimesBegun, manager: this.#id, at: Date.now() });
-    const { lifetimeTimeout } = this.options;
-    if (lifetimeTimeout !== undefined && lifetime) {
-      lifetime.later(lifetimeTimeout, () => child.abortLifetime('timeout', true, this.options.gracePeriod));
-    }
-    return this.#hooks.afterFork(pid);
-  }
-
-  /**
-   * A reused child finished a lifetime and is not retired: its next one, with
-   * the hooks around it as around a spawn. Handed over now rather than when its
-   * start() asks: the acknowledgement and the next lifetime leave in one write,
-   * and the child's start() resolves without a round trip of its own.
-   */
-  #nextLifetime(child: ChildHandle): void {
-    const begin = this.#beforeFork();
-    if (!begin) return this.#retire(child, 'stopping');
-    try {
-      child.beginLifetime(begin.workerData, this.#maxWorkers);
-    } catch (err) {
-      this.#retire(child, 'stopping');
-      this.#fail(err);
-      return;
-    }
-    this.#lifetimeBegun(child);
-  }
-
-  /** Spawns one child; false when spawning failed or a hook threw, so the loop stops for now. */
-  #spawnOne(): boolean {
-    const begin = this.#beforeFork();
-    if (!begin) return false;
-    const spawned = spawnProcess(this.options.exec, this.#listeners, this.#dealer !== undefined, this.#hangs !== undefined);
-    if (!spawned) {
-      const pause = this.#policy.spawnFailed(Date.now());
-      this.#spawnTimer = setTimeout(() => this.#fill(), Math.min(pause, MAX_TIMER_MS));
-      return false;
-    }
-    const child = new ChildHandle(spawned.process, this.generation, this, this.#policy.limitForNewChild());
-    child.inspectPort = spawned.inspectPort;
-    spawned.process.once('exit', guardChild(child));
-    this.#hangs?.watch(child);
-    this.children.set(child.pid, child);
-    this.#dealer?.attach(child.pid, spawned.process, this.generation);
-    if (observed('spawn')) publish('spawn', { pid: child.pid, generation: child.generation, manager: this.#id, at: Date.now() });
-    try {
-      child.hello(this.generation, begin.workerData, {
-        maxWorkers: this.#maxWorkers,
-        reuse: this.#reuse,
-        reportRss: this.#reuse && this.options.maxChildMemory !== undefined,
-        listeners: this.#listeners.map((listener) => listener.info),
-        roundRobin: this.#dealer !== undefined,
-        beatInterval: this.options.beatInterval ?? undefined,
-      });
-    } catch (err) {
-      child.kill('SIGKILL');
-      this.#fail(err);
-      return false;
-    }
-    return this.#lifetimeBegun(child);
-  }
-
   // ---- signals ----
 
   #onSignal(name: SignalName): void {
@@ -462,10 +467,13 @@ export class Manager implements ChildHandleHost {
     stagger.run();
   }
 
-  /** Sends `signal`; a stop signal arms the gracePeriod, and with `release` frees the child's slot. */
-  #tell(child: ChildHandle, signal: SignalName, release: boolean): void {
+  /**
+   * Sends `signal`; a stop signal arms the gracePeriod, and with `release` frees the child's slot.
+   * A forwarded signal is a reload's step when a reload is being watched (a shrink's is not).
+   */
+  #tell(child: ChildHandle, signal: SignalName, release: boolean, forwarded = true): void {
     if (!child.kill(nodeSignal(signal))) return;
-    this.#reloads.step(child.pid, child.generation);
+    if (forwarded) this.#reloads.step(child.pid, child.generation);
     if (!STOP_SIGNALS.has(signal)) return;
     child.stopSent = signal;
     this.#dealer?.withdraw(child.pid); // from now on new connections go to its siblings or successors

@@ -31,7 +31,11 @@ import { Retirement, type RetireReason } from './retirement';
  *   or `{ kind: 'retire', pids, reason: 'idle' }` above the maximum of idle ones.
  * - crash-loop backoff: another pacing function of `PacingState`.
  * The manager executes every kind wherever it asks `decide`, so a policy that
- * answers with a new combination needs no change there.
+ * answers with a new combination needs no change there. An input that changes
+ * outside today's triggers (a child's readiness or busy/idle status) only has
+ * to ask again: the manager's loop (`#fill`) is that one call.
+ * Cost: a snapshot is one small object per child, built per question (after a
+ * spawn, an exit, a lifetime's end); nothing is asked on a timer but `wait`'s.
  */
 
 /** Where a child is in its life, as far as sizing cares. */

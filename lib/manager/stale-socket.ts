@@ -1,44 +1,125 @@
 /**
- * The one rule for taking a Unix socket path that may already exist (the
- * control socket; meant for the `listen` option's socket files too): replace
- * only a *stale socket*, i.e. `lstat` says it is a socket (not a file, a
- * directory or a symlink, which are never followed or removed) AND a connect
- * to it fails with ECONNREFUSED (nobody listens: its server died without
- * removing it). Anything else is refused with an error naming what is there.
+ * The one rule for a Unix socket path that is already taken when we want to
+ * bind it: remove it only when it is provably a dead server's leftover.
+ *
+ * "Any connect error means nobody listens" (the rule this replaces) deleted a
+ * regular file at a mistyped path, and the socket of a live server whose accept
+ * queue was momentarily full (connect answers EAGAIN on a Unix socket, it does
+ * not wait). So a path is removed only when
+ * - `lstat` says it is a socket (not a file, a directory, or a symbolic link,
+ *   which bind() would refuse anyway and which we must never follow), and
+ * - a connect to it fails with ECONNREFUSED (nothing listens on it), and
+ * - it is still the same socket (device and inode) just before the unlink:
+ *   a server that replaced it meanwhile keeps its file.
+ * ENOENT at any step means the path went away by itself: it is free.
+ * Everything else is a refusal, in words that say what is there.
+ *
+ * Used by the `listen` option (listeners.ts) and meant for any other socket
+ * the manager binds (a control socket): one rule, one place.
  */
-import { lstatSync, unlinkSync } from 'node:fs';
+import { lstatSync, unlinkSync, type Stats } from 'node:fs';
 import net from 'node:net';
 
-/** What a connect to `path` says: 'answers', or the error code ('ECONNREFUSED' for a stale socket). */
-export function probeSocket(path: string): Promise<string> {
+/** What a non-socket at the path is, for the error. */
+function kind(stats: Stats): string {
+  if (stats.isFile()) return 'a regular file';
+  if (stats.isDirectory()) return 'a directory';
+  if (stats.isSymbolicLink()) return 'a symbolic link';
+  if (stats.isFIFO()) return 'a named pipe (FIFO)';
+  if (stats.isCharacterDevice() || stats.isBlockDevice()) return 'a device file';
+  return 'a file that is not a socket';
+}
+
+function lstatOrNull(path: string): Stats | null {
+  try {
+    return lstatSync(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+}
+
+/** The connect's outcome: 'connected', or the error's code. */
+function probe(path: string): Promise<string> {
   return new Promise((resolve) => {
-    const probe = net.connect(path);
-    probe.once('connect', () => {
-      probe.destroy();
-      resolve('answers');
+    const socket = net.connect(path);
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve('connected');
     });
-    probe.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
+    socket.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
   });
 }
 
 /**
- * Makes `path` free for a new socket: nothing there, or a stale socket (removed).
- * Throws an Error starting with `what` otherwise.
+ * Makes `path` free for a Unix socket bind if what is there is a stale socket
+ * (removing it), and says why not otherwise. Resolves `undefined` when the
+ * path is free now (nothing was there, it went away, or a stale socket was
+ * removed), or a reason naming what is there ('a regular file is there, not a
+ * socket: remove it or choose another path', 'a server is answering on it', …).
+ * Never removes anything but a socket nobody listens on.
+ */
+export async function removeStaleSocket(path: string): Promise<string | undefined> {
+  let stats: Stats | null;
+  try {
+    stats = lstatOrNull(path);
+  } catch (err) {
+    return `cannot inspect it: ${(err as Error).message}`;
+  }
+  if (!stats) return undefined;
+  if (!stats.isSocket()) return `${kind(stats)} is there, not a socket: remove it or choose another path`;
+  const outcome = await probe(path);
+  switch (outcome) {
+    case 'ENOENT':
+      return undefined; // removed by its owner meanwhile
+    case 'connected':
+      return 'a server is answering on it';
+    case 'EAGAIN':
+    case 'EWOULDBLOCK':
+      return 'a server is listening on it (its accept queue is full: connect answered EAGAIN)';
+    case 'ECONNREFUSED':
+      break;
+    default:
+      return `it is a socket, but a connect to it failed with ${outcome}, so it may still be in use`;
+  }
+  // Nobody listens: remove it, unless it was replaced since the lstat.
+  let now: Stats | null;
+  try {
+    now = lstatOrNull(path);
+  } catch (err) {
+    return `cannot inspect it: ${(err as Error).message}`;
+  }
+  if (!now) return undefined;
+  if (!now.isSocket() || now.ino !== stats.ino || now.dev !== stats.dev) return 'it was replaced while being checked (another process is starting on it?)';
+  try {
+    unlinkSync(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT') return `a stale socket nobody listens on, which cannot be removed: ${code ?? (err as Error).message}`;
+  }
+  return undefined;
+}
+
+/**
+ * The control socket's form of the same rule (issue 19): throws an Error starting
+ * with `what` instead of returning a reason. Nothing but a stale socket is removed.
  */
 export async function clearStaleSocket(path: string, what: string): Promise<void> {
-  let stat;
+  let stats: Stats | null;
   try {
-    stat = lstatSync(path);
+    stats = lstatOrNull(path);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
     throw new Error(`${what}: cannot look at ${path}: ${(err as Error).message}`);
   }
-  if (!stat.isSocket()) {
-    const kind = stat.isSymbolicLink() ? 'a symbolic link' : stat.isDirectory() ? 'a directory' : stat.isFile() ? 'a file' : 'not a socket';
-    throw new Error(`${what}: ${path} exists and is ${kind}; only a stale socket is replaced`);
+  if (!stats) return;
+  if (!stats.isSocket()) {
+    const what2 = stats.isSymbolicLink() ? 'a symbolic link' : stats.isDirectory() ? 'a directory' : stats.isFile() ? 'a file' : 'not a socket';
+    throw new Error(`${what}: ${path} exists and is ${what2}; only a stale socket is replaced`);
   }
-  const answer = await probeSocket(path);
-  if (answer === 'answers') throw new Error(`${what}: ${path}: a server is answering on it (another manager?)`);
-  if (answer !== 'ECONNREFUSED') throw new Error(`${what}: ${path} is a socket that cannot be told stale (connect: ${answer}); not replacing it`);
-  unlinkSync(path);
+  const outcome = await probe(path);
+  if (outcome === 'ENOENT') return;
+  if (outcome === 'connected') throw new Error(`${what}: ${path}: a server is answering on it (another manager?)`);
+  if (outcome !== 'ECONNREFUSED') throw new Error(`${what}: ${path} is a socket that cannot be told stale (connect: ${outcome}); not replacing it`);
+  const problem = await removeStaleSocket(path);
+  if (problem !== undefined) throw new Error(`${what}: ${path}: ${problem}`);
 }

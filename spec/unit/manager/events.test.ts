@@ -1,6 +1,11 @@
+import type { ChildProcess } from 'node:child_process';
 import diagnostics from 'node:diagnostics_channel';
+import { EventEmitter } from 'node:events';
+import net from 'node:net';
 import { CallbackServer } from '../../../lib/manager/callback-server';
 import { channelOf, EVENT_PREFIX, observed, publish, subscribe, type PoolEvents } from '../../../lib/manager/events';
+import { openListeners } from '../../../lib/manager/listeners';
+import { RoundRobin } from '../../../lib/manager/round-robin';
 import type { PreforkView } from '../../../lib/view';
 
 const owner = {} as PreforkView;
@@ -100,5 +105,63 @@ describe('callback:start / callback:end from the CallbackServer', () => {
   test('unobserved, serve answers the same', async () => {
     const server = new CallbackServer(handlers, owner, undefined, 1);
     await expect(server.serve('double', 5, 21)).resolves.toEqual({ ok: true, result: 42 });
+  });
+});
+
+describe('backlog from the round-robin dealer', () => {
+  const clients: net.Socket[] = [];
+  afterAll(() => {
+    for (const client of clients) client.destroy();
+  });
+
+  /** Collects backlog messages; `reached(n)` resolves once n have arrived (rejects after 20 s). */
+  function backlogs(): { seen: Array<PoolEvents['backlog']>; reached: (n: number) => Promise<void>; off: () => void } {
+    const seen: Array<PoolEvents['backlog']> = [];
+    const waiting: Array<{ n: number; resolve: () => void }> = [];
+    const off = subscribe('backlog', (message) => {
+      seen.push(message);
+      for (const w of waiting.filter((w) => seen.length >= w.n)) w.resolve();
+    });
+    const reached = (n: number): Promise<void> =>
+      new Promise<void>((resolve, reject) => {
+        if (seen.length >= n) return resolve();
+        const timer = setTimeout(() => reject(new Error(`${seen.length} of ${n} backlog messages within 20 s`)), 20_000);
+        waiting.push({ n, resolve: () => (clearTimeout(timer), resolve()) });
+      });
+    return { seen, reached, off };
+  }
+
+  test('the waiting count, each time it changes: up as connections queue, down to 0 when a child serves', async () => {
+    const listeners = await openListeners([{ port: 0, host: '127.0.0.1' }]);
+    const rr = await RoundRobin.open(listeners, 3);
+    const child = Object.assign(new EventEmitter(), {
+      connected: true,
+      send: (_message: unknown, _socket: unknown, _options: unknown, callback?: (error: Error | null) => void) => {
+        process.nextTick(() => callback?.(null));
+        return true;
+      },
+    });
+    rr.attach(1, child as unknown as ChildProcess, 1);
+    const watch = backlogs();
+    try {
+      for (let i = 0; i < 2; i++) {
+        await new Promise<void>((resolve, reject) => {
+          const client = net.connect(listeners[0].info.port!, '127.0.0.1', resolve);
+          client.on('error', reject);
+          clients.push(client);
+        });
+      }
+      // Nobody serves yet: the manager accepted both, and they wait. Then the child serves.
+      await watch.reached(2);
+      child.emit('message', { ppiServing: 0 });
+      await watch.reached(3);
+    } finally {
+      watch.off();
+    }
+    expect(watch.seen.map((m) => [m.waiting, m.listener, m.manager])).toEqual([
+      [1, 0, 3],
+      [2, 0, 3],
+      [0, 0, 3],
+    ]);
   });
 });
