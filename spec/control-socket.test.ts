@@ -3,7 +3,7 @@ import { lstatSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ROOT, run, start, type Finished, type Running } from './support/run';
+import { FIXTURES, ROOT, run, start, type Finished, type Running } from './support/run';
 import { ask, askUntil, parseExposition, valueOf } from './support/control';
 import type { PoolStatus } from '../lib/view';
 
@@ -230,4 +230,24 @@ test('controlSocket: a stale socket is replaced; a file, or a socket someone ans
   const refused = await run(['observe.js'], { env: { ...process.env, CONFIG: JSON.stringify({ socket: file, mode: 'states', states: [['idle']] }) } });
   expect(refused.events.find((e) => e.event === 'error')).toMatchObject({ message: `PreforkIPC option 'controlSocket': ${file} exists and is a file; only a stale socket is replaced` });
   expect(readFileSync(file, 'utf8')).toBe('keep me');
+});
+
+test('prefork-ipc --control-socket: ctl status shows which job each worker runs, ctl metrics the pool', async () => {
+  const socket = path.join(dir, 'cli.sock');
+  const jobs = path.join(dir, 'slow.ndjson');
+  writeFileSync(jobs, [{ sleep: 60_000, ok: 1 }, { sleep: 60_000, ok: 2 }].map((j) => JSON.stringify(j)).join('\n') + '\n');
+  const p = start([BIN, '--workers', '2', '--no-progress', '--control-socket', socket, path.join(FIXTURES, 'cli', 'behave.js'), jobs], { command: process.execPath });
+  const running = await askUntil(socket, { command: 'status' }, (r) => {
+    const s = r.ok === true ? statusOf(r) : undefined;
+    return s && s.busy === 2 ? s : undefined;
+  }).catch((err: Error) => {
+    throw new Error(`${err.message}\nstderr: ${p.stderr()}`);
+  });
+  expect(running.children.map((c) => c.note).sort()).toEqual(['job 0', 'job 1']);
+  const table = await ctl('--socket', socket, 'status');
+  expect(table.stdout).toMatch(/ready +busy +job 0/);
+  const metrics = parseExposition((await ctl('--socket', socket, 'metrics')).stdout);
+  expect(valueOf(metrics, 'prefork_workers', { state: 'busy' })).toBe(2);
+  p.child.kill('SIGKILL');
+  await p.done;
 });

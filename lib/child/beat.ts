@@ -14,6 +14,7 @@
  * the state is still not what the manager last heard): a child switching
  * busy/idle per HTTP request sends at most 10 a second, never one per request.
  * Counters (served, in flight) ride on the status messages and the beat.
+ * With `beatInterval: null` the child sends neither: the scoreboard is off.
  */
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import type { BeatMessage, StatusMessage } from '../protocol/messages';
@@ -53,12 +54,15 @@ export class ChildBeat {
   #probe: StatusProbe | undefined;
   #metrics: MetricsSource | undefined;
   #collecting = false;
+  /** The hello asked for beats: without them (`beatInterval: null`) nothing is sent, status messages included. */
+  #enabled = false;
 
   constructor(private readonly send: (message: BeatMessage | StatusMessage) => void) {}
 
   /** Starts the beat (at the hello): one now, then one per `intervalMs`. */
   start(intervalMs: number): void {
     if (this.#beatTimer) return;
+    this.#enabled = true;
     this.#elu = performance.eventLoopUtilization();
     this.#beat();
     this.#beatTimer = setInterval(() => this.#beat(), intervalMs);
@@ -162,7 +166,7 @@ export class ChildBeat {
   }
 
   #flipped(): void {
-    if (this.#statusTimer) return;
+    if (this.#statusTimer || !this.#enabled) return;
     const wait = this.#lastStatusAt + STATUS_INTERVAL_MS - Date.now();
     if (wait <= 0 && !this.#probe) return this.#sendStatus();
     // Under serve() the state is only known to be idle again once a probe sees no request in

@@ -34,7 +34,14 @@ export async function askUntil<T>(socketPath: string, request: unknown, check: (
   const deadline = Date.now() + timeoutMs;
   let last: Record<string, unknown> | undefined;
   while (Date.now() < deadline) {
-    last = await ask(socketPath, request);
+    try {
+      last = await ask(socketPath, request);
+    } catch (err) {
+      // Not listening yet (the socket is made at the first start()): wait and ask again.
+      if (!['ENOENT', 'ECONNREFUSED'].includes((err as NodeJS.ErrnoException).code ?? '')) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      continue;
+    }
     const result = check(last);
     if (result !== undefined) return result;
     await new Promise((resolve) => setTimeout(resolve, 50));
