@@ -150,7 +150,7 @@ const MUTATIONS = [
   {
     id: 'wait-timeout-says-0',
     file: 'lib/manager/manager.ts',
-    search: '          resolve(this.children.size);',
+    search: '          resolve(this.children.size + this.#hooks.pendingReaps);',
     replace: '          resolve(0);',
     specs: ['spec/signals.test.ts'],
     why: 'waitAllChildren(timeout) resolves 0 however many children are left',
@@ -279,8 +279,8 @@ const MUTATIONS = [
   {
     id: 'malformed-with-id-gets-no-reply',
     file: 'lib/manager/child-handle.ts',
-    search: "      if (id !== undefined) this.#reply(id, { ok: false, code: 'MALFORMED', message: `malformed message: ${reason}` });\n      else this.#send",
-    replace: '      this.#send',
+    search: "      if (id !== undefined) this.#reply(id, { ok: false, code: 'MALFORMED', message: `malformed message: ${reason}` });\n      else if (shown) this.#send",
+    replace: '      if (shown) this.#send',
     specs: ['spec/callbacks.test.ts'],
     why: 'a malformed call with an id is never answered (the child would wait forever)',
   },
@@ -306,7 +306,7 @@ const MUTATIONS = [
   {
     id: 'child-always-holds-event-loop',
     file: 'lib/child/runtime.ts',
-    search: 'this.#channel.setRef(!this.#helloReceived || this.#waiting !== undefined || this.#pending.size > 0);',
+    search: 'this.#channel.setRef(!this.#helloReceived || this.#waiting !== undefined || this.#pending.size > 0 || listening);',
     replace: 'this.#channel.setRef(true);',
     specs: ['spec/finish.test.ts'],
     name: 'falsy',
@@ -467,8 +467,8 @@ const MUTATIONS = [
   },
   {
     id: 'cli-handler-log-into-results',
-    file: 'lib/cli/job-loop.ts',
-    search: '  process.stdout.write = process.stderr.write.bind(process.stderr);\n',
+    file: 'lib/cli/coordinator.ts',
+    search: "      childStdout: 'stderr',\n",
     replace: '',
     specs: ['spec/cli.test.ts'],
     name: 'malformed lines',
@@ -548,6 +548,23 @@ const MUTATIONS = [
     why: "a handler error's nested causes reach the child as plain objects, not Errors",
   },
   {
+    id: 'serve-closes-every-connection',
+    file: 'lib/child/serve.ts',
+    search: "    if (perConnection > 0 && state.requests >= perConnection) res.setHeader('Connection', 'close');\n",
+    replace: "    res.setHeader('Connection', 'close');\n",
+    specs: ['spec/serve-keep-alive.test.ts'],
+    why: 'serve() ends every keep-alive connection after one response (clients just reconnect, so other server tests pass)',
+  },
+  {
+    id: 'serve-max-requests-per-connection-ignored',
+    file: 'lib/child/serve.ts',
+    search: "    if (perConnection > 0 && state.requests >= perConnection) res.setHeader('Connection', 'close');\n",
+    replace: '',
+    specs: ['spec/serve-keep-alive.test.ts'],
+    name: 'maxRequestsPerConnection',
+    why: 'serve({ maxRequestsPerConnection }) never closes a connection',
+  },
+  {
     id: 'rolling-slot-freed-at-exit',
     file: 'lib/manager/manager.ts',
     search: '    if (release && !child.slotReleased) {\n      child.slotReleased = true;\n      this.#fill();\n    }\n',
@@ -594,11 +611,11 @@ const MUTATIONS = [
   },
   {
     id: 'queue-end-leaves-out-own-jobs',
-    file: 'lib/queue/sql.ts',
-    search: "    WHERE name = $1 AND state < 'completed'`;",
-    replace: "    WHERE name = $1 AND state < 'completed' AND state <> 'retry'`;",
+    file: 'lib/queue/pg-boss-source.ts',
+    search: '    if (remaining > 0) return this.#poll(this.options.pollMs);',
+    replace: '    if (remaining > this.#held.size) return this.#poll(this.options.pollMs);',
     specs: ['spec/queue-ownership.test.ts'],
-    name: 'waits for their retries',
+    name: 'waits for its retry',
     why: 'a lone manager ends while its own failed job waits for its retry',
   },
   {
@@ -697,7 +714,7 @@ const MUTATIONS = [
   {
     id: 'wait-timeout-ignores-reap-hooks',
     file: 'lib/manager/manager.ts',
-    search: '          resolve(this.children.size + this.#reapHooks.size);',
+    search: '          resolve(this.children.size + this.#hooks.pendingReaps);',
     replace: '          resolve(this.children.size);',
     specs: ['spec/wait-all-children.test.ts'],
     why: 'waitAllChildren(timeout) resolves 0 while an onChildReap promise is still pending',
