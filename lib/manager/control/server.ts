@@ -40,10 +40,11 @@ export class ControlServer {
   }
 
   /** Listens on `path` (see the top of this file for the rules); rejects with an error naming the problem. */
-  static async open(path: string, context: ControlContext): Promise<ControlServer> {
+  static async open(path: string, context: ControlContext, limits: { idleMs?: number } = {}): Promise<ControlServer> {
     const what = "PreforkIPC option 'controlSocket'";
     await clearStaleSocket(path, what);
-    const server = net.createServer({ allowHalfOpen: true }, (socket) => serveClient(socket, context));
+    const idleMs = limits.idleMs ?? IDLE_MS;
+    const server = net.createServer({ allowHalfOpen: true }, (socket) => serveClient(socket, context, idleMs));
     server.maxConnections = MAX_CLIENTS;
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err) => reject(new Error(`${what}: cannot listen on ${path}: ${err.message}`)));
@@ -74,7 +75,7 @@ export class ControlServer {
   }
 }
 
-function serveClient(socket: net.Socket, context: ControlContext): void {
+function serveClient(socket: net.Socket, context: ControlContext, idleMs: number): void {
   socket.unref();
   let closed = false;
   let pending = 0;
@@ -118,9 +119,9 @@ function serveClient(socket: net.Socket, context: ControlContext): void {
       setTimeout(() => socket.destroy(), OVERSIZED_GRACE_MS).unref();
     },
   );
-  socket.setTimeout(IDLE_MS, () => {
+  socket.setTimeout(idleMs, () => {
     if (pending > 0) return; // a --wait in progress: its answer comes when it comes
-    write(replyLine(undefined, { ok: false, error: `no request within ${IDLE_MS / 1000} s; closing` }));
+    write(replyLine(undefined, { ok: false, error: `no request within ${idleMs / 1000} s; closing` }));
     socket.end();
   });
   socket.on('data', (chunk: Buffer) => splitter.push(chunk));
