@@ -13,7 +13,7 @@
  * nothing), one blocked inside a synchronous native call (execSync: neither
  * runs), or a port another process took gives a note saying why instead of
  * frames. Measured with scripts/hang-capture-probe.js on Node 20.20, 22.23 and
- * 24.22: 60–145 ms for `while (true) {}`, a catastrophic regular expression or
+ * 24.22: 60–260 ms (a quiet, then a loaded machine) for `while (true) {}`, a catastrophic regular expression or
  * Atomics.wait (V8's interrupt wakes it); the full budget and a note for
  * execFileSync('sleep') or a SIGUSR1 listener. Loaded only when a child hangs.
  */
