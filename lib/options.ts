@@ -152,16 +152,6 @@ export interface PreforkOptions<C extends CallbackMap = CallbackMap, Final = unk
   /** Spare workers: the pool never shrinks below this many children. Default 0. */
   minWorkers?: number;
   /**
-   * ms between each child's beat (its status, counters, event-loop utilisation and memory, for
-   * `ppi.status()` and `ppi.metrics()`; docs/observability.md). `null`: no beat. Default 1000.
-   */
-  beatInterval?: number | null;
-  /**
-   * A Unix socket the manager listens on for `prefork-ipc ctl` (NDJSON requests; docs/observability.md),
-   * made with mode 0600 at the first start(). An existing path is replaced only when it is a stale socket.
-   */
-  controlSocket?: string;
-  /**
    * Manager: the most calls one child may have waiting for their answers. Past it the manager
    * stops reading that child's pipe until answers go out (the child's `callback()` simply waits
    * longer), so a child that fires calls without awaiting them cannot exhaust the manager's
@@ -174,6 +164,16 @@ export interface PreforkOptions<C extends CallbackMap = CallbackMap, Final = unk
    * (the `prefork-ipc` command's results) that nothing a child prints may mix into.
    */
   childStdout?: ChildStdout;
+  /**
+   * ms between each child's beat (its status, counters, event-loop utilisation and memory, for
+   * `ppi.status()` and `ppi.metrics()`; docs/observability.md). `null`: no beat. Default 1000.
+   */
+  beatInterval?: number | null;
+  /**
+   * A Unix socket the manager listens on for `prefork-ipc ctl` (NDJSON requests; docs/observability.md),
+   * made with mode 0600 at the first start(). An existing path is replaced only when it is a stale socket.
+   */
+  controlSocket?: string;
 }
 
 /**
@@ -206,10 +206,10 @@ const OPTION_NAMES: { [K in keyof Required<PreforkOptions>]: true } = {
   minSpareWorkers: true,
   maxSpareWorkers: true,
   minWorkers: true,
-  beatInterval: true,
-  controlSocket: true,
   maxCallsInFlight: true,
   childStdout: true,
+  beatInterval: true,
+  controlSocket: true,
 };
 
 export interface ResolvedOptions {
@@ -238,12 +238,12 @@ export interface ResolvedOptions {
   hangTimeout?: number;
   /** Spare workers, when `minSpareWorkers` or `maxSpareWorkers` is given (spare-workers.ts). */
   spare: SpareSettings | undefined;
-  /** null: no beat. */
-  beatInterval: number | null;
-  controlSocket: string | undefined;
   /** Whole number ≥ 1, or Infinity. */
   maxCallsInFlight: number;
   childStdout: ChildStdout;
+  /** null: no beat. */
+  beatInterval: number | null;
+  controlSocket: string | undefined;
 }
 
 /** The beat's default period, in ms. */
@@ -584,10 +584,10 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     lifetimesJitter: options.lifetimesJitter === undefined ? undefined : wholeNumber(options, 'lifetimesJitter', 0),
     maxChildMemory: options.maxChildMemory === undefined || options.maxChildMemory === Infinity ? undefined : wholeNumber(options, 'maxChildMemory', 0, 1),
     lifetimeTimeout: limit(options, 'lifetimeTimeout', undefined),
+    maxCallsInFlight: maxCallsInFlight(options.maxCallsInFlight ?? undefined),
+    childStdout: childStdoutOption(options.childStdout),
     ...hangAndBeat(options),
     spare: spareSettings(options, checkMaxWorkers(options.maxWorkers ?? 10)),
     controlSocket: socketPathOption('controlSocket', options.controlSocket),
-    maxCallsInFlight: maxCallsInFlight(options.maxCallsInFlight ?? undefined),
-    childStdout: childStdoutOption(options.childStdout),
   };
 }

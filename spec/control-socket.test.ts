@@ -219,7 +219,7 @@ test('controlSocket: a stale socket is replaced; a file, or a socket someone ans
 
   // Someone answers on it: refused, and the running manager is undisturbed.
   const second = await run(['observe.js'], { env: { ...process.env, CONFIG: config } });
-  expect(second.events.find((e) => e.event === 'error')).toMatchObject({ message: `PreforkIPC option 'controlSocket': ${sock}: a server is answering on it (another manager?)` });
+  expect(second.events.find((e) => e.event === 'error')).toMatchObject({ message: `PreforkIPC option 'controlSocket': cannot listen on ${sock}: a server is answering on it` });
   expect((await ask(sock, { command: 'status' })).ok).toBe(true);
   reuse.child.kill('SIGTERM');
   await reuse.done;
@@ -228,7 +228,7 @@ test('controlSocket: a stale socket is replaced; a file, or a socket someone ans
   const file = path.join(dir, 'notes.txt');
   writeFileSync(file, 'keep me');
   const refused = await run(['observe.js'], { env: { ...process.env, CONFIG: JSON.stringify({ socket: file, mode: 'states', states: [['idle']] }) } });
-  expect(refused.events.find((e) => e.event === 'error')).toMatchObject({ message: `PreforkIPC option 'controlSocket': ${file} exists and is a file; only a stale socket is replaced` });
+  expect(refused.events.find((e) => e.event === 'error')).toMatchObject({ message: `PreforkIPC option 'controlSocket': cannot listen on ${file}: a regular file is there, not a socket: remove it or choose another path` });
   expect(readFileSync(file, 'utf8')).toBe('keep me');
 });
 

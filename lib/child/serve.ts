@@ -188,9 +188,9 @@ export async function serve(server: net.Server, host: ServeHost, options: ServeO
       res.on('close', responseClosed);
     }
   };
-  // The scoreboard, at the cost of three stores per request: the latest request line and its
-  // time (the count is main's `requests`). What is in progress is counted only when someone looks
-  // (the beat, or the status check a busy child gets every 100 ms; beat.ts), by walking the
+  // The scoreboard, at the cost of three stores per request: the request count, the latest
+  // request line and its time. What is in progress is counted only when someone looks (the
+  // beat, or the status check a busy child gets every 100 ms; beat.ts), by walking the
   // connections' response lists, which the stop keeps anyway.
   let lastMethod: string | undefined;
   let lastUrl: string | undefined;

@@ -29,7 +29,7 @@ export interface ChildHandleHost {
   childEnded(handle: ChildHandle, status: number, end: ProcessEnd): void;
   /** A reused child's lifetime ended with finish() (and was acknowledged); `rss` when asked for. */
   lifetimeFinished(handle: ChildHandle, lifetime: Lifetime, rss: number | undefined): void;
-  /** This manager's id on the event channel (the `manager` field of each event). */
+  /** The manager's id on the event channel (events.ts). */
   readonly eventId: number;
   /** A beat or status line arrived: the child's event loop turns (hangTimeout); `stateChanged`: busy/idle flipped (spare workers). */
   childBeat?(handle: ChildHandle, stateChanged: boolean): void;
@@ -289,7 +289,7 @@ export class ChildHandle {
         if (message.type === 'beat') {
           if (observed('beat')) publish('beat', { pid: this.pid, manager: this.host.eventId, at, beat: { ...message } });
         } else if (observed('status')) {
-          publish('status', { pid: this.pid, manager: this.host.eventId, state: message.state, ...(message.note === undefined ? {} : { note: message.note }), at });
+          publish('status', { pid: this.pid, state: message.state, ...(message.note === undefined ? {} : { note: message.note }), manager: this.host.eventId, at });
         }
         return;
       }

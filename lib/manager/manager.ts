@@ -20,9 +20,9 @@ import type { RetireReason } from './retirement';
 import type { RoundRobin } from './round-robin';
 import { sizingPolicyFor } from './spare-workers';
 import { Stagger } from './stagger';
+import { UserHooks } from './user-hooks';
 import { Observability } from './observe';
 import type { Scoreboard } from './scoreboard';
-import { UserHooks } from './user-hooks';
 
 /** Forwarding one of these means "stop": a child that ignores it is killed after `gracePeriod`. */
 const STOP_SIGNALS = new Set(['TERM', 'INT', 'QUIT']);
@@ -72,9 +72,9 @@ export class Manager implements ChildHandleHost {
   readonly #policy: SizingPolicy;
   readonly #reloads = new ReloadEvents(this.#id);
   readonly #callbacks: CallbackServer;
+  readonly #hooks: UserHooks;
   /** status(), metrics(), the control socket (observe.ts). */
   readonly observe: Observability;
-  readonly #hooks: UserHooks;
   readonly #earlyExits: EarlyExitWatch;
   /** lifetimesPerChild > 1 (or a jitter): finish() resolves in the child and the manager hands it further lifetimes. */
   readonly #reuse: boolean;
@@ -94,7 +94,7 @@ export class Manager implements ChildHandleHost {
     this.#reuse = (options.lifetimesPerChild ?? 1) > 1 || (options.lifetimesJitter ?? 0) > 0;
     this.#earlyExits = new EarlyExitWatch(this.#reuse);
     this.#hangs = options.hangTimeout === undefined ? undefined : new HangWatch(options.hangTimeout);
-    this.observe = new Observability(this, options);
+    this.observe = new Observability(this, options, this.#id);
     for (const name of options.trapSignals.keys()) {
       // A listener also keeps Node from its default action, e.g. opening the inspector on SIGUSR1.
       process.on(nodeSignal(name), () => this.#onSignal(name));
@@ -343,6 +343,10 @@ export class Manager implements ChildHandleHost {
 
   // ---- the reaps, and the rest of what a ChildHandle needs from us (ChildHandleHost) ----
 
+  get eventId(): number {
+    return this.#id;
+  }
+
   get scoreboard(): Scoreboard {
     return this.observe.scoreboard;
   }
@@ -353,11 +357,6 @@ export class Manager implements ChildHandleHost {
 
   serve(name: string, pid: number, payload: unknown): Promise<CallOutcome> {
     return this.#callbacks.serve(name, pid, payload);
-  }
-
-  /** This manager's id on the event channel. */
-  get eventId(): number {
-    return this.#id;
   }
 
   childBeat(child: ChildHandle, stateChanged: boolean): void {
@@ -411,7 +410,8 @@ export class Manager implements ChildHandleHost {
     const info = reapInfo(lifetime, end);
     this.observe.scoreboard.reaped(info.reason);
     if (observed('reap')) publish('reap', { pid: child.pid, generation: child.generation, status, info: { ...info }, manager: this.#id, at: Date.now() });
-    if (this.#hooks.reaps) this.#hooks.onChildReap(child.pid, status, lifetime.hasPayload ? lifetime.payload : undefined, info);
+    if (!this.#hooks.reaps) return;
+    this.#hooks.onChildReap(child.pid, status, lifetime.hasPayload ? lifetime.payload : undefined, info);
   }
 
   // ---- signals ----

@@ -22,9 +22,12 @@ export class Observability {
   constructor(
     private readonly pool: ControlledPool,
     private readonly options: ResolvedOptions,
+    /** This manager's id on the event channel: the events of another manager in the process are not ours. */
+    private readonly eventId: number,
   ) {
-    // Reloads are counted from the reload event (published by the pool's reload steps).
+    // Reloads are counted from the reload event (published by the pool's reload steps, reload-events.ts).
     subscribe('reload', (event) => {
+      if (event.manager !== eventId) return;
       if (event.step === 'done' || event.step === 'failed') this.scoreboard.reloaded(event.step);
     });
   }
@@ -82,6 +85,8 @@ export class Observability {
       metrics: () => this.metrics(),
       watch: (fn) => this.scoreboard.watch(fn),
       reloadable: options.trapSignals.get('HUP') != null,
+      eventId: this.eventId,
+      beats: options.beatInterval !== null,
       config: () => ({
         maxWorkers: this.pool.maxWorkers,
         spawnInterval: options.spawnInterval,

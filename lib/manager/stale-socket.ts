@@ -99,27 +99,3 @@ export async function removeStaleSocket(path: string): Promise<string | undefine
   }
   return undefined;
 }
-
-/**
- * The control socket's form of the same rule (issue 19): throws an Error starting
- * with `what` instead of returning a reason. Nothing but a stale socket is removed.
- */
-export async function clearStaleSocket(path: string, what: string): Promise<void> {
-  let stats: Stats | null;
-  try {
-    stats = lstatOrNull(path);
-  } catch (err) {
-    throw new Error(`${what}: cannot look at ${path}: ${(err as Error).message}`);
-  }
-  if (!stats) return;
-  if (!stats.isSocket()) {
-    const what2 = stats.isSymbolicLink() ? 'a symbolic link' : stats.isDirectory() ? 'a directory' : stats.isFile() ? 'a file' : 'not a socket';
-    throw new Error(`${what}: ${path} exists and is ${what2}; only a stale socket is replaced`);
-  }
-  const outcome = await probe(path);
-  if (outcome === 'ENOENT') return;
-  if (outcome === 'connected') throw new Error(`${what}: ${path}: a server is answering on it (another manager?)`);
-  if (outcome !== 'ECONNREFUSED') throw new Error(`${what}: ${path} is a socket that cannot be told stale (connect: ${outcome}); not replacing it`);
-  const problem = await removeStaleSocket(path);
-  if (problem !== undefined) throw new Error(`${what}: ${path}: ${problem}`);
-}

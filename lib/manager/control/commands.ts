@@ -32,6 +32,10 @@ export interface ControlContext {
   watch(fn: () => void): () => void;
   /** Whether HUP is trapped (a reload is something this manager does). */
   reloadable: boolean;
+  /** The manager's id on the event channel: whose `reload` events to read. */
+  eventId: number;
+  /** Children beat (`beatInterval` not null), so their readiness is known. */
+  beats: boolean;
   config(): Record<string, unknown>;
 }
 
@@ -64,9 +68,10 @@ function flag(request: Record<string, unknown>, name: string): boolean {
 }
 
 /**
- * Waits for the reload begun at generation `before` to end: a `reload` event saying `done` or
- * `failed` (published by the manager's reload steps), or, without one, the new generation's
- * children all ready and none of the old ones left.
+ * Waits for the reload begun at generation `before` to end: `failed` when a `reload` event says
+ * so (a rollback); done when none of the old generation's children is left and the new
+ * generation's are all ready (their first beat). The `reload` event's `done` says only the first
+ * half, so with beats off (nothing tells readiness) it is taken as the answer.
  */
 function reloadOutcome(context: ControlContext, before: number): Promise<Reply> {
   return new Promise((resolve) => {
@@ -90,9 +95,9 @@ function reloadOutcome(context: ControlContext, before: number): Promise<Reply> 
     };
     stops.push(
       subscribe('reload', (event) => {
-        if (event.generation < before) return;
-        if (event.step === 'done') settle({ ok: true, result: { reloaded: true, generation: event.generation } });
-        else if (event.step === 'failed') settle({ ok: false, error: `reload failed${event.reason ? `: ${event.reason}` : ''}` });
+        if (event.manager !== context.eventId || event.generation < before) return;
+        if (event.step === 'failed') settle({ ok: false, error: `reload failed${event.reason ? `: ${event.reason}` : ''}` });
+        else if (event.step === 'done' && !context.beats) settle({ ok: true, result: { reloaded: true, generation: context.pool.generation } });
       }),
     );
     stops.push(context.watch(check));

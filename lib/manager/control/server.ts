@@ -15,7 +15,7 @@ import net from 'node:net';
 import { onExit } from 'signal-exit';
 import { LineSplitter } from '../../protocol/line-splitter';
 import { isBlankLine } from '../../protocol/codec';
-import { clearStaleSocket } from '../stale-socket';
+import { removeStaleSocket } from '../stale-socket';
 import { runCommand, type ControlContext, type Reply } from './commands';
 
 /** A request is a few hundred bytes; `send`'s message may be more. */
@@ -42,7 +42,8 @@ export class ControlServer {
   /** Listens on `path` (see the top of this file for the rules); rejects with an error naming the problem. */
   static async open(path: string, context: ControlContext, limits: { idleMs?: number } = {}): Promise<ControlServer> {
     const what = "PreforkIPC option 'controlSocket'";
-    await clearStaleSocket(path, what);
+    const refused = await removeStaleSocket(path);
+    if (refused !== undefined) throw new Error(`${what}: cannot listen on ${path}: ${refused}`);
     const idleMs = limits.idleMs ?? IDLE_MS;
     const server = net.createServer({ allowHalfOpen: true }, (socket) => serveClient(socket, context, idleMs));
     server.maxConnections = MAX_CLIENTS;
