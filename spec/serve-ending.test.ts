@@ -57,18 +57,19 @@ test('serve({ maxRequests }): each child serves exactly N requests under 20 conc
   const p = pool({ serve: { maxRequests: 50, idleCloseMs: 10_000 } });
   await p.waitForEvents('ready', 1);
   const port = (p.events('ready')[0] as { port: number }).port;
-  const { answered, failed } = await load(port, 20, 230);
+  const { answered, failed } = await load(port, 20, 210);
   expect(failed).toEqual([]);
-  expect(answered).toBe(230);
+  expect(answered).toBe(210);
   p.child.kill('SIGTERM');
   const end = await p.done;
   expect(end.events.at(-1)).toEqual({ event: 'end', left: 0 });
   const reaps = end.events.filter((e) => e.event === 'reap') as unknown as Reap[];
-  // 4 children end at the limit, having served exactly 50; the fifth served the last 30 and ended on TERM.
+  // 4 children end at the limit, having served exactly 50; the fifth served the last 10 and ended on TERM
+  // (10 requests + its 20 connections stay below 50, so it never sees its limit coming).
   const limited = reaps.filter((r) => r.info.served?.stop === 'maxRequests');
   expect(limited.map((r) => [r.status, r.info.reason, r.info.served!.requests, r.payload!.count])).toEqual(Array(4).fill([0, 'finished', 50, 50]));
   const last = reaps.filter((r) => r.info.served?.stop !== 'maxRequests');
-  expect(last.map((r) => [r.status, r.info.served])).toEqual([[0, { stop: 'signal', requests: 30 }]]);
+  expect(last.map((r) => [r.status, r.info.served])).toEqual([[0, { stop: 'signal', requests: 10 }]]);
   expect(end.stderr).toBe('');
 }, 120_000);
 
@@ -82,11 +83,15 @@ test('serve({ maxRequests, maxRequestsJitter }): each child ends after N to N + 
   p.child.kill('SIGTERM');
   const end = await p.done;
   const reaps = end.events.filter((e) => e.event === 'reap') as unknown as Reap[];
-  const limited = reaps.filter((r) => r.info.served?.stop === 'maxRequests').map((r) => r.info.served!.requests);
-  expect(limited.length).toBeGreaterThanOrEqual(5); // 120 requests, at most 20 per child
-  for (const n of limited) {
+  // No child served more than 20. Every child but the last two ended at its limit, 10 to 20: the
+  // clients stop when their 120 requests are done, which may leave one child draining with its
+  // connections' last requests never sent (it ends short of its limit), and the next one idle.
+  for (const r of reaps) expect(r.info.served!.requests).toBeLessThanOrEqual(20);
+  const limited = reaps.slice(0, -2).map((r) => [r.info.served!.stop, r.info.served!.requests] as const);
+  expect(limited.length).toBeGreaterThanOrEqual(4); // 120 requests, at most 20 per child
+  for (const [stop, n] of limited) {
+    expect(stop).toBe('maxRequests');
     expect(n).toBeGreaterThanOrEqual(10);
-    expect(n).toBeLessThanOrEqual(20);
   }
   expect(reaps.reduce((sum, r) => sum + r.info.served!.requests, 0)).toBe(120);
 }, 120_000);
