@@ -16,6 +16,8 @@ export type {
   ServeStop,
   ReapInfo,
   ReapReason,
+  HungStack,
+  StackFrame,
   ReportedError,
   MessageListener,
   FinishResult,

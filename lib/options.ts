@@ -134,6 +134,24 @@ export interface PreforkOptions<C extends CallbackMap = CallbackMap, Final = unk
   /** A lifetime running longer than this many ms is aborted (`ppi.abortSignal`), then SIGKILLed after `gracePeriod`. Default: no limit. */
   lifetimeTimeout?: number;
   /**
+   * A child whose beat has not arrived for this many ms (counted from its spawn until the
+   * first) is hung: its event loop is stuck. The manager reads its JavaScript stack over the
+   * inspector (loopback, about 1 s at most), SIGKILLs it, and reaps it with reason `'hung'`.
+   * Default: none (no child is ever called hung, and no inspector is ever opened).
+   */
+  hangTimeout?: number;
+  /**
+   * Spare workers (Perl's Parallel::Prefork::SpareWorkers, Apache's MinSpareServers): the pool
+   * spawns, up to `maxWorkers`, while fewer than this many children are idle (by `ppi.setStatus()`,
+   * or `ppi.serve()`'s requests in flight). Setting it or `maxSpareWorkers` turns sizing by idle
+   * children on; without either the pool keeps `maxWorkers` alive, as before. Default 1 then.
+   */
+  minSpareWorkers?: number;
+  /** Spare workers: above this many idle children, the one idle the longest is retired. Default `minSpareWorkers` (at least 1). */
+  maxSpareWorkers?: number;
+  /** Spare workers: the pool never shrinks below this many children. Default 0. */
+  minWorkers?: number;
+  /**
    * Manager: the most calls one child may have waiting for their answers. Past it the manager
    * stops reading that child's pipe until answers go out (the child's `callback()` simply waits
    * longer), so a child that fires calls without awaiting them cannot exhaust the manager's
@@ -184,6 +202,10 @@ const OPTION_NAMES: { [K in keyof Required<PreforkOptions>]: true } = {
   lifetimesJitter: true,
   maxChildMemory: true,
   lifetimeTimeout: true,
+  hangTimeout: true,
+  minSpareWorkers: true,
+  maxSpareWorkers: true,
+  minWorkers: true,
   maxCallsInFlight: true,
   childStdout: true,
   beatInterval: true,
@@ -213,6 +235,9 @@ export interface ResolvedOptions {
   lifetimesJitter?: number;
   maxChildMemory?: number;
   lifetimeTimeout?: number;
+  hangTimeout?: number;
+  /** Spare workers, when `minSpareWorkers` or `maxSpareWorkers` is given (spare-workers.ts). */
+  spare: SpareSettings | undefined;
   /** Whole number ≥ 1, or Infinity. */
   maxCallsInFlight: number;
   childStdout: ChildStdout;
@@ -442,6 +467,65 @@ function lifetimesPerChild(value: unknown): number | undefined {
   return value as number;
 }
 
+/** Least hangTimeout: under it, a child on a busy machine would be called hung between two healthy beats. */
+export const MIN_HANG_TIMEOUT_MS = 100;
+
+function hangTimeout(options: Record<string, unknown>): number | undefined {
+  const ms = limit(options, 'hangTimeout', undefined);
+  if (ms !== undefined && ms < MIN_HANG_TIMEOUT_MS) fail('hangTimeout', `a number of milliseconds ≥ ${MIN_HANG_TIMEOUT_MS} (or Infinity: none)`, ms);
+  return ms;
+}
+
+/** The spare-worker bounds, checked against each other and maxWorkers. */
+export interface SpareSettings {
+  minSpareWorkers: number;
+  maxSpareWorkers: number;
+  minWorkers: number;
+}
+
+function spareSettings(options: Record<string, unknown>, maxWorkers: number): SpareSettings | undefined {
+  if (options.minSpareWorkers === undefined && options.maxSpareWorkers === undefined) {
+    if (options.minWorkers !== undefined) {
+      throw new TypeError("PreforkIPC option 'minWorkers' is a floor for spare workers: give 'minSpareWorkers' or 'maxSpareWorkers' too");
+    }
+    return undefined;
+  }
+  const minSpareWorkers = wholeNumber(options, 'minSpareWorkers', 1);
+  const maxSpareWorkers = wholeNumber(options, 'maxSpareWorkers', Math.max(minSpareWorkers, 1), 1);
+  const minWorkers = wholeNumber(options, 'minWorkers', 0);
+  if (minSpareWorkers > maxSpareWorkers) {
+    throw new TypeError(`PreforkIPC option 'minSpareWorkers' (${minSpareWorkers}) must not be above 'maxSpareWorkers' (${maxSpareWorkers})`);
+  }
+  if (minWorkers > maxWorkers) {
+    throw new TypeError(`PreforkIPC option 'minWorkers' (${minWorkers}) must not be above 'maxWorkers' (${maxWorkers}), the ceiling`);
+  }
+  return { minSpareWorkers, maxSpareWorkers, minWorkers };
+}
+
+/**
+ * hangTimeout watches the beat, so the two are settled together. Left out, the
+ * beat comes 4 times per hangTimeout (at most every 1000 ms): one late beat on a
+ * busy machine is not a hang. Given, beatInterval must leave that room itself.
+ */
+function hangAndBeat(options: Record<string, unknown>): Pick<ResolvedOptions, 'hangTimeout' | 'beatInterval'> {
+  const hang = hangTimeout(options);
+  if (hang === undefined) return { hangTimeout: undefined, beatInterval: beatIntervalOption(options.beatInterval) };
+  if (options.beatInterval === undefined) {
+    return { hangTimeout: hang, beatInterval: Math.min(DEFAULT_BEAT_INTERVAL_MS, Math.max(MIN_BEAT_INTERVAL_MS, Math.floor(hang / 4))) };
+  }
+  const beat = beatIntervalOption(options.beatInterval);
+  if (beat === null) {
+    throw new TypeError("PreforkIPC option 'hangTimeout' watches the children's beat, and 'beatInterval' is null (no beat)");
+  }
+  if (hang < 2 * beat) {
+    throw new TypeError(
+      `PreforkIPC option 'hangTimeout' (${hang} ms) must be at least twice 'beatInterval' (${beat} ms): ` +
+        'a child one beat late would be called hung',
+    );
+  }
+  return { hangTimeout: hang, beatInterval: beat };
+}
+
 export function resolveOptions(input: unknown): ResolvedOptions {
   if (input === undefined) input = {};
   if (typeof input !== 'object' || input === null) fail('options', 'an object', input);
@@ -502,7 +586,8 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     lifetimeTimeout: limit(options, 'lifetimeTimeout', undefined),
     maxCallsInFlight: maxCallsInFlight(options.maxCallsInFlight ?? undefined),
     childStdout: childStdoutOption(options.childStdout),
-    beatInterval: beatIntervalOption(options.beatInterval),
+    ...hangAndBeat(options),
+    spare: spareSettings(options, checkMaxWorkers(options.maxWorkers ?? 10)),
     controlSocket: socketPathOption('controlSocket', options.controlSocket),
   };
 }

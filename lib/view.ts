@@ -119,9 +119,31 @@ export interface ReportedError {
  * - `'crashed'`: an uncaught exception or unhandled rejection (see `ReapInfo.error`);
  * - `'killed'`: a signal ended the process;
  * - `'timeout'`: it ran past `lifetimeTimeout` and did not finish within `gracePeriod` after its abort;
- * - `'overflow'`: it sent a line over `maxMessageBytes` and was killed.
+ * - `'overflow'`: it sent a line over `maxMessageBytes` and was killed;
+ * - `'hung'`: its beat stopped for `hangTimeout` (its event loop was stuck) and it was killed (see `ReapInfo.stack`).
  */
-export type ReapReason = 'finished' | 'exited' | 'crashed' | 'killed' | 'timeout' | 'overflow';
+export type ReapReason = 'finished' | 'exited' | 'crashed' | 'killed' | 'timeout' | 'overflow' | 'hung';
+
+/** One frame of a hung child's JavaScript stack, as its inspector reported it. */
+export interface StackFrame {
+  /** The function's name; `''` for top-level code or an anonymous function. */
+  function: string;
+  /** The script's URL or path (`file:///…` for ES modules, `node:…` for Node's own). */
+  file: string;
+  /** 1-based, as in an `Error`'s stack. */
+  line: number;
+  column: number;
+}
+
+/** What the manager could read of a hung child's stack before killing it (`ReapInfo.stack`). */
+export interface HungStack {
+  /** Innermost first; empty when no stack could be taken (then `note` says why). */
+  frames: readonly StackFrame[];
+  /** Why there are no frames: the child listens for SIGUSR1, its inspector port was taken, it is blocked in a native call… */
+  note?: string;
+  /** How long the capture took, in ms. */
+  captureMs: number;
+}
 
 /** `onChildReap`'s fifth argument: why the lifetime ended. */
 export interface ReapInfo {
@@ -134,6 +156,8 @@ export interface ReapInfo {
   lifetime: number;
   /** For `'crashed'`: the error, as the child reported it before it died. */
   error?: ReportedError;
+  /** For `'hung'`: the JavaScript stack read just before the kill, or a note saying why none could be. */
+  stack?: HungStack;
   /** When `ppi.serve()` ended the lifetime (with `finish()`): why, and how many requests it received. */
   served?: ServedInfo;
 }

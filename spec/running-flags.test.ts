@@ -136,3 +136,21 @@ describe('--inspect', () => {
     expect(command([], { NODE_OPTIONS: '--inspect' }).args.some((a) => a.startsWith('--inspect-port='))).toBe(true);
   });
 });
+
+describe('hangTimeout: an inspector port for SIGUSR1', () => {
+  test('only when asked: --inspect-port on 127.0.0.1, the port reported with the command', () => {
+    expect(reexecCommand({}, ['node', SCRIPT], []).inspectPort).toBeUndefined();
+    expect(reexecCommand({}, ['node', SCRIPT], []).args.some((a) => a.startsWith('--inspect'))).toBe(false);
+    const command = reexecCommand({}, ['node', SCRIPT], [], {}, true);
+    expect(command.inspectPort).toBeGreaterThanOrEqual(20000);
+    expect(command.inspectPort).toBeLessThan(32768); // below Linux's ephemeral ports
+    expect(command.args).toContain(`--inspect-port=127.0.0.1:${command.inspectPort}`);
+  });
+
+  test("under the user's own --inspect, theirs is kept and no port is reported", () => {
+    const command = reexecCommand({}, ['node', SCRIPT], ['--inspect=127.0.0.1:9229'], {}, true);
+    expect(command.inspectPort).toBeUndefined();
+    expect(command.args.filter((a) => a.startsWith('--inspect-port='))).toHaveLength(1);
+    expect(command.args.some((a) => a.startsWith('--inspect-port=127.0.0.1:'))).toBe(false);
+  });
+});

@@ -69,8 +69,25 @@ export class ChildBeat {
     this.#beatTimer.unref();
   }
 
+  /** The user called setStatus(): the automatic lifetime status (`lifetime()`) stands aside. */
+  #userStatus = false;
+
+  /**
+   * A reused child's lifetime began (`busy`) or ended (`idle`): the status of the
+   * job-loop shape, for spare workers, unless the child sets its own or serve() keeps it.
+   */
+  lifetime(busy: boolean): void {
+    if (this.#userStatus || this.#probe) return;
+    this.#set(busy ? 'busy' : 'idle', undefined);
+  }
+
   /** `ppi.setStatus(state, note)`. Leaving `'busy'` counts one served. */
   setStatus(state: unknown, note?: unknown): void {
+    this.#userStatus = true;
+    this.#set(state, note);
+  }
+
+  #set(state: unknown, note?: unknown): void {
     const next = text(state, 'state');
     this.note = note === undefined ? undefined : text(note, 'note');
     if (next !== this.state) {

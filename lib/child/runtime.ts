@@ -223,6 +223,7 @@ export class ChildRuntime {
     this.#next = undefined;
     this.#finished = false;
     this.#finishing = undefined;
+    if (this.#reuse) this.beat.lifetime(true);
     this.#updateRef(); // its abortSignal may already have listeners
     if (fn) {
       await fn();
@@ -270,6 +271,7 @@ export class ChildRuntime {
       }
       if (this.#reuse) {
         this.#finished = true;
+        this.beat.lifetime(false);
         this.#updateRef();
         return;
       }

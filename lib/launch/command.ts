@@ -13,6 +13,23 @@ export interface Command {
   args: string[];
   /** Environment changes for the child on top of the manager's environment (undefined removes a variable). */
   env: Record<string, string | undefined>;
+  /** The loopback port the child's inspector opens on SIGUSR1 (asked for with `inspectOnSignal`); undefined when unknown. */
+  inspectPort?: number;
+}
+
+/**
+ * Ports for the inspector a hung child opens on SIGUSR1: below Linux's
+ * ephemeral range (32768–60999), so an outgoing connection never holds one,
+ * and above the registered ports most services use. A port another process
+ * happens to listen on is found at capture time (stack-capture.ts checks it is
+ * free before the signal) and costs only the stack, never the kill.
+ */
+const HANG_PORT_LOW = 20000;
+const HANG_PORT_SPAN = 12000;
+
+/** A port for one child's on-demand inspector (see HANG_PORT_LOW). */
+export function hangInspectPort(random: () => number = Math.random): number {
+  return HANG_PORT_LOW + Math.floor(random() * HANG_PORT_SPAN);
 }
 
 const EVAL_FLAGS = /^(-e|--eval|-p|--print|-pe|-ep)(=.*)?$/;
@@ -126,6 +143,7 @@ export function reexecCommand(
   argv = process.argv,
   execArgv = process.execArgv,
   env: NodeJS.ProcessEnv = process.env,
+  inspectOnSignal = false,
 ): Command {
   assertScript(exec, argv, execArgv);
   const script = exec.file ?? argv[1];
@@ -141,6 +159,15 @@ export function reexecCommand(
     envChanges = fast.env;
   }
   const inspect = inspectPortFlag(flags, { ...env, ...envChanges });
+  let inspectPort: number | undefined;
+  // Under the user's own --inspect the inspector is theirs (its host may not be loopback, and it may
+  // already be open): no port is reported, and a hung child is killed without its stack.
   if (inspect) flags.push(inspect);
-  return { file: process.execPath, args: [...flags, path.resolve(script), ...args], env: envChanges };
+  else if (inspectOnSignal) {
+    // hangTimeout: `--inspect-port` opens nothing by itself; SIGUSR1 opens the inspector there,
+    // on loopback only, when the manager reads a hung child's stack (manager/stack-capture.ts).
+    inspectPort = hangInspectPort();
+    flags.push(`--inspect-port=127.0.0.1:${inspectPort}`);
+  }
+  return { file: process.execPath, args: [...flags, path.resolve(script), ...args], env: envChanges, inspectPort };
 }

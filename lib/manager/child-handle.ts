@@ -31,6 +31,8 @@ export interface ChildHandleHost {
   lifetimeFinished(handle: ChildHandle, lifetime: Lifetime, rss: number | undefined): void;
   /** The manager's id on the event channel (events.ts). */
   readonly eventId: number;
+  /** A beat or status line arrived: the child's event loop turns (hangTimeout); `stateChanged`: busy/idle flipped (spare workers). */
+  childBeat?(handle: ChildHandle, stateChanged: boolean): void;
   /** This manager's scoreboard: the handle keeps its child's board there. */
   readonly scoreboard: Scoreboard;
   /** A call to one of the library's own callbacks (`prefork-ipc:status`…), or undefined for the user's. */
@@ -65,6 +67,8 @@ export class ChildHandle {
   /** Lifetimes ended with finish() (reused children). */
   served = 0;
   retired = false;
+  /** The loopback port its inspector opens on SIGUSR1 (hangTimeout only): where its stack is read if it hangs. */
+  inspectPort: number | undefined;
   #reuse = false;
   #overflowed = false;
   /** This child on the scoreboard (its phase, status and last beat). */
@@ -133,6 +137,11 @@ export class ChildHandle {
     if (signal !== undefined) this.host.scoreboard.setPhase(this.board, 'stopping');
   }
 
+  /** Its scoreboard slot, when the pool numbers them. */
+  get slot(): number | undefined {
+    return this.board.slot;
+  }
+
   get alive(): boolean {
     return this.#status === undefined;
   }
@@ -142,11 +151,13 @@ export class ChildHandle {
     return {
       pid: this.pid,
       generation: this.generation,
-      phase: this.slotReleased || this.stopSent !== undefined ? 'stopping' : 'ready',
+      phase: this.slotReleased || this.stopSent !== undefined ? 'stopping' : this.board.phase === 'starting' ? 'starting' : 'ready',
       counted: !this.slotReleased,
       betweenLifetimes: !this.retired && this.lifetime === undefined,
       served: this.served,
       limit: this.limit,
+      // Busy or idle by the child's own status (setStatus, serve()): spare workers size the pool by it.
+      ...(this.board.phase === 'ready' && this.board.state === 'idle' ? { idleSince: this.board.since } : {}),
     };
   }
 
@@ -266,12 +277,15 @@ export class ChildHandle {
       return;
     }
     // Until readiness proper exists, a child is ready once it has spoken (its first beat goes out at the hello).
-    if (this.board.phase === 'starting') this.host.scoreboard.setPhase(this.board, 'ready');
+    const starting = this.board.phase === 'starting';
+    if (starting) this.host.scoreboard.setPhase(this.board, 'ready');
     switch (message.type) {
       case 'beat':
       case 'status': {
         const at = Date.now();
+        const before = this.board.state;
         this.board.update(message, at);
+        this.host.childBeat?.(this, starting || this.board.state !== before);
         if (message.type === 'beat') {
           if (observed('beat')) publish('beat', { pid: this.pid, manager: this.host.eventId, at, beat: { ...message } });
         } else if (observed('status')) {

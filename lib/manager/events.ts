@@ -59,6 +59,8 @@ export interface PoolEvents {
   beat: { pid: number; manager: number; at: number; beat: Readonly<Record<string, unknown>> };
   /** A child's coarse status changed (`ppi.setStatus()`, or serve()'s busy/idle). */
   status: { pid: number; state: string; note?: string; manager: number; at: number };
+  /** Spare workers (`minSpareWorkers`/`maxSpareWorkers`): a check that spawned (`count`: the ramp's allowance) or retired one idle child. */
+  sizing: { action: 'spawn' | 'retire'; count: number; idle: number; busy: number; alive: number; manager: number; at: number };
 }
 
 export type PoolEventName = keyof PoolEvents;
@@ -77,6 +79,7 @@ export const EVENT_NAMES: readonly PoolEventName[] = Object.freeze([
   'backlog',
   'beat',
   'status',
+  'sizing',
 ] satisfies Array<keyof PoolEvents>);
 
 /** A message on channel `N`. */

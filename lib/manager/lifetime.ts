@@ -1,4 +1,4 @@
-import type { ReportedError, ServedInfo } from '../view';
+import type { HungStack, ReportedError, ServedInfo } from '../view';
 
 /**
  * One lifetime as the manager sees it: from handing it to a child (spawn, or
@@ -19,6 +19,8 @@ export class Lifetime {
   served: ServedInfo | undefined;
   /** lifetimeTimeout passed: an end without finish() is reported as 'timeout'. */
   timedOut = false;
+  /** hangTimeout passed without a beat: what could be read of its stack before the SIGKILL ('hung'). */
+  hung: HungStack | undefined = undefined;
   /** An abort (timeout or cancel()) armed its SIGKILL already. */
   killArmed = false;
   readonly startedAt = Date.now();

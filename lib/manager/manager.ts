@@ -8,15 +8,17 @@ import { ChildHandle, type ChildHandleHost } from './child-handle';
 import { EarlyExitWatch } from './early-exit-watch';
 import { observed, publish } from './events';
 import { guardChild } from './exit-guard';
+import { HangWatch } from './hang-watch';
 import { openListeners, type OpenListener } from './listeners';
 import { writePidFile } from './pid-file';
 import type { Lifetime } from './lifetime';
-import { SizingPolicy, type PoolState, type SizingAction } from './policy';
+import type { PoolState, SizingAction, SizingPolicy } from './policy';
 import { reapInfo, type ProcessEnd } from './reap-info';
 import { ReloadEvents } from './reload-events';
 import { spawnProcess } from './spawn-process';
 import type { RetireReason } from './retirement';
 import type { RoundRobin } from './round-robin';
+import { sizingPolicyFor } from './spare-workers';
 import { Stagger } from './stagger';
 import { UserHooks } from './user-hooks';
 import { Observability } from './observe';
@@ -76,6 +78,8 @@ export class Manager implements ChildHandleHost {
   readonly #earlyExits: EarlyExitWatch;
   /** lifetimesPerChild > 1 (or a jitter): finish() resolves in the child and the manager hands it further lifetimes. */
   readonly #reuse: boolean;
+  /** hangTimeout: the watchdog on the children's beats (hang-watch.ts); undefined without the option. */
+  readonly #hangs: HangWatch | undefined;
 
   constructor(
     private readonly owner: PreforkView,
@@ -84,11 +88,12 @@ export class Manager implements ChildHandleHost {
     this.#maxWorkers = options.maxWorkers;
     this.#callbacks = new CallbackServer(options.callbacks, owner, options.callbackTimeout, this.#id);
     if (options.pidFile !== undefined) writePidFile(options.pidFile);
-    this.#policy = new SizingPolicy(options);
+    this.#policy = sizingPolicyFor(options, this.#id);
     this.#hooks = new UserHooks(owner, options, (err) => this.#fail(err), () => this.#checkWaiters());
     // With jitter, even lifetimesPerChild 1 gives some processes a limit above 1.
     this.#reuse = (options.lifetimesPerChild ?? 1) > 1 || (options.lifetimesJitter ?? 0) > 0;
     this.#earlyExits = new EarlyExitWatch(this.#reuse);
+    this.#hangs = options.hangTimeout === undefined ? undefined : new HangWatch(options.hangTimeout);
     this.observe = new Observability(this, options, this.#id);
     for (const name of options.trapSignals.keys()) {
       // A listener also keeps Node from its default action, e.g. opening the inspector on SIGUSR1.
@@ -254,6 +259,11 @@ export class Manager implements ChildHandleHost {
 
   #retire(child: ChildHandle, reason: RetireReason): void {
     if (observed('retire')) publish('retire', { pid: child.pid, generation: child.generation, reason, manager: this.#id, at: Date.now() });
+    if (this.#reuse && child.lifetime && !child.lifetime.finished && reason === 'idle') {
+      // Never mid-lifetime: its slot is free now, and its finish() gets `retire` instead of a next lifetime.
+      child.slotReleased = true;
+      return;
+    }
     if (child.state.betweenLifetimes) {
       this.#dealer?.withdraw(child.pid);
       child.retire(reason);
@@ -301,16 +311,18 @@ export class Manager implements ChildHandleHost {
   #spawnOne(): boolean {
     const begin = this.#beforeFork();
     if (!begin) return false;
-    const spawned = spawnProcess(this.options.exec, this.#listeners, this.#dealer !== undefined, this.options.childStdout);
+    const spawned = spawnProcess(this.options.exec, this.#listeners, this.#dealer !== undefined, this.options.childStdout, this.#hangs !== undefined);
     if (!spawned) {
       const pause = this.#policy.spawnFailed(Date.now());
       this.#spawnTimer = setTimeout(() => this.#fill(), Math.min(pause, MAX_TIMER_MS));
       return false;
     }
-    const child = new ChildHandle(spawned, this.generation, this, this.#policy.limitForNewChild());
-    spawned.once('exit', guardChild(child));
+    const child = new ChildHandle(spawned.process, this.generation, this, this.#policy.limitForNewChild());
+    child.inspectPort = spawned.inspectPort;
+    spawned.process.once('exit', guardChild(child));
+    this.#hangs?.watch(child);
     this.children.set(child.pid, child);
-    this.#dealer?.attach(child.pid, spawned, this.generation);
+    this.#dealer?.attach(child.pid, spawned.process, this.generation);
     if (observed('spawn')) publish('spawn', { pid: child.pid, generation: child.generation, manager: this.#id, at: Date.now() });
     try {
       child.hello(this.generation, begin.workerData, {
@@ -347,8 +359,15 @@ export class Manager implements ChildHandleHost {
     return this.#callbacks.serve(name, pid, payload);
   }
 
+  childBeat(child: ChildHandle, stateChanged: boolean): void {
+    this.#hangs?.beat(child.pid);
+    // A child turned busy or idle: the policy may size the pool by it (spare workers).
+    if (stateChanged && this.running) this.#fill();
+  }
+
   childEnded(child: ChildHandle, status: number, end: ProcessEnd): void {
     this.children.delete(child.pid);
+    this.#hangs?.forget(child.pid);
     this.#dealer?.detach(child.pid);
     const lifetime = child.lifetime;
     // A retired child (or one between lifetimes) ended no lifetime: nothing to reap, only a place to fill.

@@ -12,19 +12,10 @@ export interface ProcessEnd {
 /** onChildReap's `info` for a lifetime. */
 export function reapInfo(lifetime: Lifetime, end: ProcessEnd | undefined): ReapInfo {
   if (!end) return withServed({ reason: 'finished', exitCode: lifetime.code, signal: null, lifetime: lifetime.number }, lifetime);
-  const reason: ReapReason = end.overflowed
-    ? 'overflow'
-    : lifetime.timedOut && !lifetime.finished
-      ? 'timeout'
-      : lifetime.error && !lifetime.finished
-        ? 'crashed'
-        : end.signal !== null
-          ? 'killed'
-          : lifetime.finished
-            ? 'finished'
-            : 'exited';
+  const reason = reasonOf(lifetime, end);
   const info: ReapInfo = { reason, exitCode: end.code, signal: end.signal, lifetime: lifetime.number };
   if (reason === 'crashed') info.error = lifetime.error;
+  if (reason === 'hung') info.stack = lifetime.hung;
   return withServed(info, lifetime);
 }
 
@@ -32,4 +23,15 @@ export function reapInfo(lifetime: Lifetime, end: ProcessEnd | undefined): ReapI
 function withServed(info: ReapInfo, lifetime: Lifetime): ReapInfo {
   if (lifetime.finished && lifetime.served) info.served = lifetime.served;
   return info;
+}
+
+function reasonOf(lifetime: Lifetime, end: ProcessEnd): ReapReason {
+  if (end.overflowed) return 'overflow';
+  if (!lifetime.finished) {
+    if (lifetime.hung) return 'hung';
+    if (lifetime.timedOut) return 'timeout';
+    if (lifetime.error) return 'crashed';
+  }
+  if (end.signal !== null) return 'killed';
+  return lifetime.finished ? 'finished' : 'exited';
 }

@@ -1,7 +1,7 @@
 import type { ResolvedOptions } from '../options';
 
 /** Why a reused child gets no further lifetime (the `reason` of its `retire` message). */
-export type RetireReason = 'served' | 'generation' | 'maxWorkers' | 'memory' | 'stopping';
+export type RetireReason = 'served' | 'generation' | 'maxWorkers' | 'memory' | 'stopping' | 'idle';
 
 /** What the decision looks at, at the end of one of the child's lifetimes. */
 export interface RetirementFacts {

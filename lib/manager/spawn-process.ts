@@ -18,8 +18,10 @@ export function spawnProcess(
   listeners: readonly OpenListener[],
   roundRobin: boolean,
   stdout: ChildStdout = 'inherit',
-): (ChildProcess & { pid: number }) | undefined {
-  const command = reexecCommand(exec);
+  /** hangTimeout: the child's inspector may be opened by SIGUSR1 on a loopback port of ours (reported as `inspectPort`). */
+  inspectOnSignal = false,
+): { process: ChildProcess & { pid: number }; inspectPort: number | undefined } | undefined {
+  const command = reexecCommand(exec, undefined, undefined, undefined, inspectOnSignal);
   const spawned = spawn(command.file, command.args, {
     // Round-robin: the manager alone accepts, so a child holds no listening socket, only the IPC channel.
     stdio: roundRobin ? childStdio([], true, stdout) : childStdio(listeners, false, stdout),
@@ -30,5 +32,5 @@ export function spawnProcess(
     spawned.once('error', (err) => warn(`could not spawn a child: ${err.message}`));
     return undefined;
   }
-  return spawned as ChildProcess & { pid: number };
+  return { process: spawned as ChildProcess & { pid: number }, inspectPort: command.inspectPort };
 }

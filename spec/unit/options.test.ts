@@ -307,6 +307,14 @@ describe('listen, pidFile and pool actions (issue 11)', () => {
   });
 });
 
+test('hangTimeout: ms ≥ 100, Infinity (or nothing) for none', () => {
+  expect(resolveOptions({}).hangTimeout).toBeUndefined();
+  expect(resolveOptions({ hangTimeout: 5000 }).hangTimeout).toBe(5000);
+  expect(resolveOptions({ hangTimeout: Infinity }).hangTimeout).toBeUndefined();
+  expect(() => resolveOptions({ hangTimeout: 50 })).toThrow("PreforkIPC option 'hangTimeout' must be a number of milliseconds ≥ 100 (or Infinity: none), got 50");
+  expect(() => resolveOptions({ hangTimeout: '1s' })).toThrow(/hangTimeout' must be a number of milliseconds ≥ 0, got "1s"/);
+});
+
 test('beatInterval: default 1000 ms, null turns the beat off, anything else is refused by name', () => {
   expect(resolveOptions({}).beatInterval).toBe(1000);
   expect(resolveOptions({ beatInterval: null }).beatInterval).toBeNull();
@@ -320,6 +328,29 @@ test('controlSocket: a non-empty path, resolved', () => {
   expect(resolveOptions({ controlSocket: 'app.ctl' }).controlSocket).toBe(resolvePath('app.ctl'));
   expect(() => resolveOptions({ controlSocket: '' })).toThrow(/option 'controlSocket' must be a non-empty path/);
   expect(() => resolveOptions({ controlSocket: 3 })).toThrow(/option 'controlSocket' must be a non-empty path, got 3/);
+});
+
+test('hangTimeout settles the beat: 4 beats per hangTimeout unless beatInterval is given, and then room for one late beat', () => {
+  expect(resolveOptions({ hangTimeout: 1000 })).toMatchObject({ hangTimeout: 1000, beatInterval: 250 });
+  expect(resolveOptions({ hangTimeout: 60_000 })).toMatchObject({ hangTimeout: 60_000, beatInterval: 1000 });
+  expect(resolveOptions({ hangTimeout: 100 })).toMatchObject({ beatInterval: 25 });
+  expect(resolveOptions({ hangTimeout: 2000, beatInterval: 1000 })).toMatchObject({ hangTimeout: 2000, beatInterval: 1000 });
+  expect(() => resolveOptions({ hangTimeout: 1500, beatInterval: 1000 })).toThrow(
+    "PreforkIPC option 'hangTimeout' (1500 ms) must be at least twice 'beatInterval' (1000 ms): a child one beat late would be called hung",
+  );
+  expect(() => resolveOptions({ hangTimeout: 5000, beatInterval: null })).toThrow(/'hangTimeout' watches the children's beat, and 'beatInterval' is null/);
+});
+
+test('spare workers: off unless minSpareWorkers or maxSpareWorkers is given; bounds checked against each other and maxWorkers', () => {
+  expect(resolveOptions({}).spare).toBeUndefined();
+  expect(resolveOptions({ minSpareWorkers: 2 }).spare).toEqual({ minSpareWorkers: 2, maxSpareWorkers: 2, minWorkers: 0 });
+  expect(resolveOptions({ maxSpareWorkers: 5 }).spare).toEqual({ minSpareWorkers: 1, maxSpareWorkers: 5, minWorkers: 0 });
+  expect(resolveOptions({ minSpareWorkers: 1, maxSpareWorkers: 3, minWorkers: 2, maxWorkers: 8 }).spare).toEqual({ minSpareWorkers: 1, maxSpareWorkers: 3, minWorkers: 2 });
+  expect(() => resolveOptions({ minSpareWorkers: 4, maxSpareWorkers: 2 })).toThrow("PreforkIPC option 'minSpareWorkers' (4) must not be above 'maxSpareWorkers' (2)");
+  expect(() => resolveOptions({ minSpareWorkers: 1, minWorkers: 11 })).toThrow("PreforkIPC option 'minWorkers' (11) must not be above 'maxWorkers' (10), the ceiling");
+  expect(() => resolveOptions({ minWorkers: 2 })).toThrow(/'minWorkers' is a floor for spare workers: give 'minSpareWorkers' or 'maxSpareWorkers' too/);
+  expect(() => resolveOptions({ maxSpareWorkers: 0 })).toThrow(/'maxSpareWorkers' must be a whole number ≥ 1, got 0/);
+  expect(() => resolveOptions({ minSpareWorkers: -1 })).toThrow(/'minSpareWorkers' must be a whole number ≥ 0/);
 });
 
 test("childStdout: 'inherit' (default) or 'stderr', nothing else", () => {

@@ -19,12 +19,20 @@ test.each([
   ['past lifetimeTimeout, SIGKILLed', { timedOut: true }, exited(null, 'SIGKILL'), 'timeout'],
   ['past lifetimeTimeout, but finished', { timedOut: true, finished: true }, exited(0), 'finished'],
   ['a line over maxMessageBytes', { timedOut: true }, exited(null, 'SIGKILL', true), 'overflow'],
+  ['hung (no beat for hangTimeout), SIGKILLed', { hung: { frames: [], captureMs: 1 } }, exited(null, 'SIGKILL'), 'hung'],
+  ['hung after lifetimeTimeout aborted it: hung says more', { hung: { frames: [], captureMs: 1 }, timedOut: true }, exited(null, 'SIGKILL'), 'hung'],
 ] as const)('%s', (_, set, end, reason) => {
   const info = reapInfo(lifetime(set), end);
   expect(info.reason).toBe(reason);
   expect(info.exitCode).toBe(end.code);
   expect(info.signal).toBe(end.signal);
   expect('error' in info).toBe(reason === 'crashed');
+});
+
+test("'hung' carries the stack read before the kill", () => {
+  const stack = { frames: [{ function: 'spin', file: '/a.js', line: 1, column: 2 }], captureMs: 40 };
+  expect(reapInfo(lifetime({ hung: stack }), exited(null, 'SIGKILL')).stack).toBe(stack);
+  expect('stack' in reapInfo(lifetime({}), exited(null, 'SIGKILL'))).toBe(false);
 });
 
 test("served: how serve() ended the lifetime reaches onChildReap, exited or reused, and only with finish()", () => {
