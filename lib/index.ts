@@ -14,6 +14,7 @@ export type {
   ServeOptions,
   ReapInfo,
   ReapReason,
+  ReloadFailedInfo,
   ReportedError,
   MessageListener,
   FinishResult,

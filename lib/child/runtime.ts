@@ -78,6 +78,11 @@ export class ChildRuntime {
   /** This process is on its way out (finish() without reuse, or retired): the manager's EOF is expected. */
   #exiting = false;
   #managerGone = false;
+  /** The hello's readyOnStart: the first start() that resolves makes this child ready. */
+  #readyOnStart = false;
+  #readySent = false;
+  /** This child's slot (the hello's `slot`); undefined until the hello, or from a manager that numbers none. */
+  slot: number | undefined;
 
   constructor(
     private readonly owner: PreforkView,
@@ -193,12 +198,30 @@ export class ChildRuntime {
     this.#next = undefined;
     this.#finished = false;
     this.#finishing = undefined;
+    if (this.#readyOnStart) void this.signalReady();
     if (fn) {
       await fn();
       // fn may have finished the lifetime itself (finish(code, payload)); with reuse that resolved.
       if (!this.#finishing) await this.finish(0, undefined);
     }
     return false;
+  }
+
+  /**
+   * Tells the manager this child is ready (ppi.ready(), serve() once it listens). Once per
+   * process; before the hello it waits for it. No answer is awaited: the line is queued in order
+   * with everything else, and the manager needs nothing back.
+   */
+  async signalReady(): Promise<void> {
+    if (this.#readySent) return;
+    this.#readySent = true;
+    try {
+      await this.#hello;
+    } catch {
+      return; // the manager went away before its hello: nobody to tell
+    }
+    if (this.#managerGone) return;
+    this.#channel.write('{"type":"ready"}\n');
   }
 
   callback(name: string, payload: unknown): Promise<unknown> {
@@ -319,6 +342,8 @@ export class ChildRuntime {
         this.listeners = childListeners(message.listeners, !this.roundRobin);
         this.#reuse = message.reuse === true;
         this.#reportRss = message.reportRss === true;
+        this.#readyOnStart = message.readyOnStart === true;
+        this.slot = message.slot;
         this.#next = new ChildLifetime(1, message.workerData, message.maxWorkers ?? this.configuredMaxWorkers);
         this.#helloReceived = true;
         this.#updateRef();

@@ -42,6 +42,8 @@ export interface ServeHost {
   /** `balance: 'round-robin'`: connections come from the manager (round-robin.ts); the server does not listen. */
   readonly roundRobin: boolean;
   finish(exitCode: number, payload: unknown): Promise<void>;
+  /** Tells the manager this child is ready (it listens, or round-robin, serves). */
+  markReady(): void;
 }
 
 const DEFAULT_IDLE_CLOSE_MS = 250;
@@ -174,7 +176,9 @@ export async function serve(server: net.Server, host: ServeHost, options: ServeO
     }
   };
   process.on(signal, stop);
-  if (intake) return;
+  // Ready (docs/servers.md, "Readiness"): round-robin, once the manager has been told we serve
+  // (ppiServing went out above); otherwise once listen() has succeeded, never before.
+  if (intake) return host.markReady();
 
   await new Promise<void>((resolve, reject) => {
     const failed = (err: Error): void => {
@@ -187,4 +191,5 @@ export async function serve(server: net.Server, host: ServeHost, options: ServeO
       resolve();
     });
   });
+  host.markReady();
 }

@@ -7,7 +7,7 @@ import { exitStatus } from '../signals';
 import { warn } from '../warn';
 import type { CallOutcome } from './callback-server';
 import { Lifetime } from './lifetime';
-import type { ChildState } from './policy';
+import type { ChildPhase, ChildState } from './policy';
 import type { ProcessEnd } from './reap-info';
 import type { RetireReason } from './retirement';
 
@@ -23,6 +23,8 @@ export interface ChildHandleHost {
   childEnded(handle: ChildHandle, status: number, end: ProcessEnd): void;
   /** A reused child's lifetime ended with finish() (and was acknowledged); `rss` when asked for. */
   lifetimeFinished(handle: ChildHandle, lifetime: Lifetime, rss: number | undefined): void;
+  /** The child said it is ready (its first `ready` message). */
+  childReady(handle: ChildHandle): void;
 }
 
 /** What the hello tells a child besides who and which generation. */
@@ -34,6 +36,8 @@ export interface HelloExtras {
   reportRss: boolean;
   /** `balance: 'round-robin'`: the child takes connections from the manager on its IPC channel. */
   roundRobin: boolean;
+  /** The child is ready once its start() resolves (no `listen`, `readiness: 'auto'`). */
+  readyOnStart: boolean;
 }
 
 /**
@@ -50,6 +54,10 @@ export class ChildHandle {
   lifetimesBegun = 0;
   /** Lifetimes ended with finish() (reused children). */
   served = 0;
+  /** When it said it is ready (ms since the epoch); undefined while starting. */
+  readyAt: number | undefined;
+  /** It missed readyTimeout and was told to stop: its end is reported as 'not-ready'. */
+  notReady = false;
   retired = false;
   #reuse = false;
   #overflowed = false;
@@ -106,12 +114,21 @@ export class ChildHandle {
     return this.#status === undefined;
   }
 
+  /**
+   * 'starting' until its `ready` message, 'ready' then, 'stopping' once told to stop (a signal, a
+   * shrink, a retirement, a missed readyTimeout). The scoreboard and the sizing policy read it.
+   */
+  get phase(): ChildPhase {
+    if (this.slotReleased || this.stopSent !== undefined || this.retired) return 'stopping';
+    return this.readyAt === undefined ? 'starting' : 'ready';
+  }
+
   /** What the sizing policy sees of this child (policy.ts). */
   get state(): ChildState {
     return {
       pid: this.pid,
       generation: this.generation,
-      phase: this.slotReleased || this.stopSent !== undefined ? 'stopping' : 'ready',
+      phase: this.phase,
       counted: !this.slotReleased,
       betweenLifetimes: !this.retired && this.lifetime === undefined,
       served: this.served,
@@ -120,7 +137,7 @@ export class ChildHandle {
   }
 
   hello(generation: number, workerData: unknown, extras: HelloExtras): void {
-    const { maxWorkers, reuse, reportRss, listeners, roundRobin } = extras;
+    const { maxWorkers, reuse, reportRss, listeners, roundRobin, readyOnStart } = extras;
     // reuse and reportRss only when on, so a default hello stays as it was.
     const hello = {
       type: 'hello',
@@ -133,6 +150,7 @@ export class ChildHandle {
       ...(reuse ? { reuse } : {}),
       ...(reportRss ? { reportRss } : {}),
       ...(roundRobin ? { balance: 'round-robin' as const } : {}),
+      ...(readyOnStart ? { readyOnStart } : {}),
     } as const;
     this.#reuse = reuse;
     this.channel.write(encodeLine(hello, 'beforeFork() result (workerData)', workerData, this.host.maxMessageBytes));
@@ -253,6 +271,11 @@ export class ChildHandle {
         });
         return;
       }
+      case 'ready':
+        if (this.readyAt !== undefined) return;
+        this.readyAt = Date.now();
+        this.host.childReady(this);
+        return;
       case 'crash':
         // Whatever lifetime the child counted itself in (a crash between finish() and the next
         // start() names the last one begun), it ends the lifetime the manager has open.

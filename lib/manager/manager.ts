@@ -12,6 +12,7 @@ import { openListeners, type OpenListener } from './listeners';
 import { writePidFile } from './pid-file';
 import type { Lifetime } from './lifetime';
 import { SizingPolicy, type PoolState, type SizingAction } from './policy';
+import { ReadyWatch } from './readiness';
 import { reapInfo, type ProcessEnd } from './reap-info';
 import { ReloadEvents } from './reload-events';
 import { spawnProcess } from './spawn-process';
@@ -70,6 +71,8 @@ export class Manager implements ChildHandleHost {
   readonly #callbacks: CallbackServer;
   readonly #hooks: UserHooks;
   readonly #earlyExits: EarlyExitWatch;
+  /** readyTimeout's clocks (readiness.ts). */
+  readonly #readyWatch: ReadyWatch;
   /** lifetimesPerChild > 1 (or a jitter): finish() resolves in the child and the manager hands it further lifetimes. */
   readonly #reuse: boolean;
 
@@ -85,6 +88,7 @@ export class Manager implements ChildHandleHost {
     // With jitter, even lifetimesPerChild 1 gives some processes a limit above 1.
     this.#reuse = (options.lifetimesPerChild ?? 1) > 1 || (options.lifetimesJitter ?? 0) > 0;
     this.#earlyExits = new EarlyExitWatch(this.#reuse);
+    this.#readyWatch = new ReadyWatch(options.readyTimeout, (pid) => this.#notReady(pid));
     for (const name of options.trapSignals.keys()) {
       // A listener also keeps Node from its default action, e.g. opening the inspector on SIGUSR1.
       process.on(nodeSignal(name), () => this.#onSignal(name));
@@ -298,6 +302,7 @@ export class Manager implements ChildHandleHost {
     const child = new ChildHandle(spawned, this.generation, this, this.#policy.limitForNewChild());
     spawned.once('exit', guardChild(child));
     this.children.set(child.pid, child);
+    this.#readyWatch.spawned(child.pid);
     this.#dealer?.attach(child.pid, spawned, this.generation);
     if (observed('spawn')) publish('spawn', { pid: child.pid, generation: child.generation, manager: this.#id, at: Date.now() });
     try {
@@ -307,6 +312,7 @@ export class Manager implements ChildHandleHost {
         reportRss: this.#reuse && this.options.maxChildMemory !== undefined,
         listeners: this.#listeners.map((listener) => listener.info),
         roundRobin: this.#dealer !== undefined,
+        readyOnStart: this.options.listen === undefined && this.options.readiness === 'auto',
       });
     } catch (err) {
       child.kill('SIGKILL');
@@ -322,8 +328,25 @@ export class Manager implements ChildHandleHost {
     return this.#callbacks.serve(name, pid, payload);
   }
 
+  /** A child said it is ready: its clock stops, and the policy is asked again (a reload may take its next step). */
+  childReady(child: ChildHandle): void {
+    this.#readyWatch.settled(child.pid);
+    if (observed('ready')) publish('ready', { pid: child.pid, generation: child.generation, manager: this.#id, at: child.readyAt ?? Date.now() });
+    this.#fill();
+  }
+
+  /** readyTimeout passed and child `pid` is still starting: it is stopped as a failed start ('not-ready'). */
+  #notReady(pid: number): void {
+    const child = this.children.get(pid);
+    if (!child || child.phase !== 'starting') return;
+    child.notReady = true;
+    warn(`child ${pid} was not ready within ${this.options.readyTimeout} ms (readyTimeout); stopping it`);
+    this.#tell(child, this.#stopSignal(), true, false);
+  }
+
   childEnded(child: ChildHandle, status: number, end: ProcessEnd): void {
     this.children.delete(child.pid);
+    this.#readyWatch.settled(child.pid);
     this.#dealer?.detach(child.pid);
     const lifetime = child.lifetime;
     // A retired child (or one between lifetimes) ended no lifetime: nothing to reap, only a place to fill.
@@ -338,7 +361,7 @@ export class Manager implements ChildHandleHost {
               `next spawn in ${this.options.errRespawnInterval} ms (errRespawnInterval)`,
           );
         }
-        const withoutFinish = reapInfo(lifetime, end).reason === 'exited';
+        const withoutFinish = reapInfo(lifetime, end, child.notReady).reason === 'exited';
         this.#earlyExits.ended(child.pid, withoutFinish, status, Date.now() - lifetime.startedAt);
       }
       this.#reap(child, lifetime, status, end);
@@ -365,7 +388,7 @@ export class Manager implements ChildHandleHost {
   #reap(child: ChildHandle, lifetime: Lifetime, status: number, end: ProcessEnd | undefined): void {
     const seen = observed('reap');
     if (!this.#hooks.reaps && !seen) return;
-    const info = reapInfo(lifetime, end);
+    const info = reapInfo(lifetime, end, child.notReady);
     if (seen) publish('reap', { pid: child.pid, generation: child.generation, status, info: { ...info }, manager: this.#id, at: Date.now() });
     this.#hooks.onChildReap(child.pid, status, lifetime.hasPayload ? lifetime.payload : undefined, info);
   }

@@ -9,21 +9,18 @@ export interface ProcessEnd {
   overflowed: boolean;
 }
 
-/** onChildReap's `info` for a lifetime. */
-export function reapInfo(lifetime: Lifetime, end: ProcessEnd | undefined): ReapInfo {
+/** onChildReap's `info` for a lifetime; `notReady`: the child missed readyTimeout and was told to stop. */
+export function reapInfo(lifetime: Lifetime, end: ProcessEnd | undefined, notReady = false): ReapInfo {
   if (!end) return { reason: 'finished', exitCode: lifetime.code, signal: null, lifetime: lifetime.number };
-  const reason: ReapReason = end.overflowed
-    ? 'overflow'
-    : lifetime.timedOut && !lifetime.finished
-      ? 'timeout'
-      : lifetime.error && !lifetime.finished
-        ? 'crashed'
-        : end.signal !== null
-          ? 'killed'
-          : lifetime.finished
-            ? 'finished'
-            : 'exited';
+  const reason: ReapReason = end.overflowed ? 'overflow' : notReady && !lifetime.finished ? 'not-ready' : endReason(lifetime, end);
   const info: ReapInfo = { reason, exitCode: end.code, signal: end.signal, lifetime: lifetime.number };
   if (reason === 'crashed') info.error = lifetime.error;
   return info;
+}
+
+function endReason(lifetime: Lifetime, end: ProcessEnd): ReapReason {
+  if (lifetime.timedOut && !lifetime.finished) return 'timeout';
+  if (lifetime.error && !lifetime.finished) return 'crashed';
+  if (end.signal !== null) return 'killed';
+  return lifetime.finished ? 'finished' : 'exited';
 }

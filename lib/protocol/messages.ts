@@ -35,6 +35,16 @@ export interface CrashMessage {
   error: ReportedError;
 }
 
+/**
+ * Child → manager: this child is ready (docs/servers.md, "Readiness"): `ppi.serve()` listens (or,
+ * round-robin, serves), the child called `ppi.ready()`, or (the hello's `readyOnStart`) its start()
+ * resolved. Sent at most once per process; no reply. Until it arrives the child is `starting`,
+ * and a reload does not stop the child it replaces.
+ */
+export interface ReadyMessage {
+  type: 'ready';
+}
+
 /** Manager → child: the first message a child receives. */
 export interface HelloMessage {
   type: 'hello';
@@ -60,6 +70,13 @@ export interface HelloMessage {
    * accepting on fd 5 + i. Absent: the kernel balances.
    */
   balance?: 'round-robin';
+  /**
+   * The child is ready once its start() resolved (no `listen` option, `readiness: 'auto'`): it sends
+   * `ready` then on its own. Absent: it is ready only when serve() listens or it calls ppi.ready().
+   */
+  readyOnStart?: boolean;
+  /** The child's slot, 0 … maxWorkers − 1 (also in PREFORK_SLOT): a replacement inherits the slot of the child it replaces. */
+  slot?: number;
 }
 
 /** A child finds the manager's i-th listening socket on this descriptor + i (after the channel's fd 3 and 4). */
@@ -130,7 +147,7 @@ export interface NoticeMessage {
   message: string;
 }
 
-export type ChildToManager = CallMessage | FinishMessage | CrashMessage;
+export type ChildToManager = CallMessage | FinishMessage | CrashMessage | ReadyMessage;
 export type ManagerToChild =
   | HelloMessage
   | ReplyMessage
@@ -144,4 +161,4 @@ export type ManagerToChild =
  * Sent in `hello`. Raised when a message changes shape, so that a child
  * running another copy of the library (the `exec` option) can tell.
  */
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;

@@ -26,3 +26,11 @@ test.each([
   expect(info.signal).toBe(end.signal);
   expect('error' in info).toBe(reason === 'crashed');
 });
+
+test.each([
+  ['stopped for missing readyTimeout, then killed', {}, exited(null, 'SIGTERM'), 'not-ready'],
+  ['missed readyTimeout, crashed while stopping', { error: { name: 'Error', message: 'x' } }, exited(1), 'not-ready'],
+  ['missed readyTimeout, yet finished', { finished: true }, exited(0), 'finished'],
+] as const)('%s', (_, set, end, reason) => {
+  expect(reapInfo(lifetime(set), end, true).reason).toBe(reason);
+});
