@@ -1,7 +1,7 @@
 import { assertReexecutable } from '../launch/command';
 import { checkMaxWorkers, MAX_TIMER_MS, type ResolvedOptions } from '../options';
 import { nodeSignal, normalizeSignal, type SignalName } from '../signals';
-import type { Listener, PreforkView } from '../view';
+import type { Listener, PreforkView, ReapInfo, ReloadFailedInfo } from '../view';
 import { warn } from '../warn';
 import { CallbackServer, type CallOutcome } from './callback-server';
 import { ChildHandle, type ChildHandleHost } from './child-handle';
@@ -71,6 +71,11 @@ export class Manager implements ChildHandleHost {
   readonly #callbacks: CallbackServer;
   readonly #hooks: UserHooks;
   readonly #earlyExits: EarlyExitWatch;
+  /**
+   * A gated reload's signal (docs/servers.md, "Reloads that wait"): it ended start() and told no
+   * child yet. The next start() hands it to the policy; waitAllChildren() (a shutdown) forwards it.
+   */
+  #heldReload: SignalName | undefined;
   /** readyTimeout's clocks (readiness.ts). */
   readonly #readyWatch: ReadyWatch;
   /** lifetimesPerChild > 1 (or a jitter): finish() resolves in the child and the manager hands it further lifetimes. */
@@ -153,6 +158,7 @@ export class Manager implements ChildHandleHost {
     this.generation++;
     this.signalReceived = '';
     this.#policy.generationBegun();
+    this.#beginHeldReload();
     return new Promise<true>((resolve, reject) => {
       this.#starting = { resolve, reject, keepAlive: setTimeout(() => {}, KEEP_ALIVE_MS) };
       this.#fill();
@@ -168,6 +174,7 @@ export class Manager implements ChildHandleHost {
     if (timeoutMs !== undefined && (typeof timeoutMs !== 'number' || !(timeoutMs >= 0))) {
       return Promise.reject(new TypeError(`waitAllChildren(timeout): timeout must be a number of ms ≥ 0, got ${String(timeoutMs)}`));
     }
+    this.#flushHeldReload();
     if (this.#settled()) return Promise.resolve(0);
     return new Promise<number>((resolve, reject) => {
       const waiter: Pending<number> & { timer?: NodeJS.Timeout } = { resolve, reject };
@@ -237,6 +244,14 @@ export class Manager implements ChildHandleHost {
         for (const pid of action.pids) {
           const child = this.children.get(pid);
           if (child) this.#retire(child, action.reason);
+        }
+        return action.pids.length > 0;
+      case 'reload-step':
+        for (const pid of action.pids) {
+          const child = this.children.get(pid);
+          if (!child) continue;
+          this.#tell(child, action.signal, false);
+          child.slotReleased = true; // its replacement is ready and holds its slot
         }
         return action.pids.length > 0;
       case 'steady':
@@ -341,7 +356,36 @@ export class Manager implements ChildHandleHost {
     if (!child || child.phase !== 'starting') return;
     child.notReady = true;
     warn(`child ${pid} was not ready within ${this.options.readyTimeout} ms (readyTimeout); stopping it`);
-    this.#tell(child, this.#stopSignal(), true, false);
+    const failedStep = this.running && child.generation === this.generation && this.#policy.reloading;
+    this.#tell(child, this.#stopSignal(), !failedStep, false);
+    if (failedStep) {
+      child.slotReleased = true;
+      this.#reloadStepFailed(child, { reason: 'not-ready', exitCode: null, signal: null, lifetime: child.lifetimesBegun, ...(child.lifetime?.error ? { error: child.lifetime.error } : {}) });
+      this.#fill();
+    }
+  }
+
+  /**
+   * A new child of a gated reload never came up: a failed step. After reloadAttempts of them
+   * the reload is abandoned: the new children still starting are stopped, the old ones are
+   * never told, onReloadFailed hears why, and the reload event says 'failed'.
+   */
+  #reloadStepFailed(child: ChildHandle, info: ReapInfo, status?: number): void {
+    const { abandoned, attempts } = this.#policy.reloadStepFailed();
+    if (!abandoned) return;
+    for (const other of this.children.values()) {
+      if (other !== child && other.generation === this.generation && other.phase === 'starting') this.#tell(other, this.#stopSignal(), true, false);
+    }
+    const why = info.reason === 'not-ready' ? `was not ready within ${this.options.readyTimeout} ms` : info.error ? `crashed: ${info.error.name}: ${info.error.message}` : `ended (${info.reason}, status ${status})`;
+    const message =
+      `reload to generation ${this.generation} abandoned after ${attempts} failed attempts: child ${child.pid} ${why}; ` +
+      `the children of the older generation keep serving`;
+    warn(message);
+    this.#reloads.failed(message);
+    const failure: ReloadFailedInfo = { generation: this.generation, attempts, pid: child.pid, reason: info.reason, message };
+    if (status !== undefined) failure.status = status;
+    if (info.error) failure.error = info.error;
+    this.#hooks.onReloadFailed(failure);
   }
 
   childEnded(child: ChildHandle, status: number, end: ProcessEnd): void {
@@ -354,6 +398,7 @@ export class Manager implements ChildHandleHost {
       // Only inside start(): children ended by the signal that ended start() are no crash,
       // nor are those the manager told to stop (a retirement, a rolling forward).
       if (this.running && child.generation === this.generation && child.stopSent === undefined) {
+        if (child.readyAt === undefined && this.#policy.reloading) this.#reloadStepFailed(child, reapInfo(lifetime, end, child.notReady), status);
         this.#policy.lifetimeEnded(Date.now(), { status, finished: lifetime.finished, exited: true });
         if (status !== 0 && !lifetime.finished && this.options.errRespawnInterval > 0) {
           warn(
@@ -400,7 +445,37 @@ export class Manager implements ChildHandleHost {
     if (action && 'resize' in action) return this.#resize(action.resize);
     this.signalReceived = name;
     if (this.running) this.#interrupt(name);
-    else if (this.#waiters.size > 0) this.#forward(name);
+    else if (this.#waiters.size > 0) {
+      this.#flushHeldReload();
+      this.#forward(name);
+    }
+  }
+
+  /**
+   * A gated reload: a trapped signal that is not itself a stop (HUP, USR2…) mapped to a stop
+   * signal, with `gatedReload` on. Its children are not told now: the next start() replaces them
+   * one proven child at a time (reload-plan.ts).
+   */
+  #isGatedReload(name: SignalName): boolean {
+    if (!this.options.gatedReload || STOP_SIGNALS.has(name)) return false;
+    const action = this.options.trapSignals.get(name);
+    return action !== null && action !== undefined && 'signal' in action && STOP_SIGNALS.has(action.signal);
+  }
+
+  #beginHeldReload(): void {
+    const name = this.#heldReload;
+    if (name === undefined) return;
+    this.#heldReload = undefined;
+    const action = this.options.trapSignals.get(name);
+    if (action && 'signal' in action) this.#policy.reloadBegun(action.signal, action.intervalMs);
+  }
+
+  /** A held reload signal with no start() after it (the loop ended: a shutdown): forwarded as it would have been. */
+  #flushHeldReload(): void {
+    const name = this.#heldReload;
+    if (name === undefined) return;
+    this.#heldReload = undefined;
+    this.#forward(name);
   }
 
   #interrupt(name: SignalName): void {
@@ -408,7 +483,15 @@ export class Manager implements ChildHandleHost {
     if (!starting) return;
     this.#starting = undefined;
     clearTimeout(this.#spawnTimer);
-    this.#forward(name, true);
+    if (this.#isGatedReload(name)) {
+      // The old children keep serving until the next start()'s are ready; a reload in progress is replaced.
+      this.#policy.reloadEnded();
+      this.#heldReload = name;
+      this.#reloads.begin(this.generation, this.children.values());
+    } else {
+      this.#policy.reloadEnded();
+      this.#forward(name, true);
+    }
     clearTimeout(starting.keepAlive);
     starting.resolve(true);
   }
@@ -488,6 +571,7 @@ export class Manager implements ChildHandleHost {
     const starting = this.#starting;
     if (starting) {
       this.#starting = undefined;
+      this.#policy.reloadEnded();
       clearTimeout(this.#spawnTimer);
       clearTimeout(starting.keepAlive);
       starting.reject(error);

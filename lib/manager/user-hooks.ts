@@ -1,5 +1,5 @@
 import type { ResolvedOptions } from '../options';
-import type { PreforkView, ReapInfo } from '../view';
+import type { PreforkView, ReapInfo, ReloadFailedInfo } from '../view';
 import { callHook, isThenable, settleHook, THREW } from './hook-guard';
 
 /**
@@ -13,7 +13,7 @@ export class UserHooks {
 
   constructor(
     private readonly owner: PreforkView,
-    private readonly options: Pick<ResolvedOptions, 'beforeFork' | 'afterFork' | 'onChildReap'>,
+    private readonly options: Pick<ResolvedOptions, 'beforeFork' | 'afterFork' | 'onChildReap' | 'onReloadFailed'>,
     private readonly fail: (error: unknown) => void,
     /** An onChildReap promise settled: waitAllChildren() may be done. */
     private readonly reapSettled: () => void,
@@ -74,5 +74,13 @@ export class UserHooks {
       this.#pendingReaps.delete(done);
       this.reapSettled();
     });
+  }
+
+  /** onReloadFailed: a gated reload was abandoned. A throw or rejection fails the running start(), as any hook's. */
+  onReloadFailed(info: ReloadFailedInfo): void {
+    const { onReloadFailed } = this.options;
+    if (!onReloadFailed) return;
+    const result = callHook(() => onReloadFailed(this.owner, info), this.fail);
+    if (result !== THREW) void settleHook(result, this.fail);
   }
 }
