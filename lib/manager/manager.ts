@@ -8,6 +8,7 @@ import { ChildHandle, type ChildHandleHost } from './child-handle';
 import { EarlyExitWatch } from './early-exit-watch';
 import { observed, publish } from './events';
 import { guardChild } from './exit-guard';
+import { GiveUp, type Crash } from './give-up';
 import { openListeners, type OpenListener } from './listeners';
 import { writePidFile } from './pid-file';
 import type { Lifetime } from './lifetime';
@@ -76,6 +77,8 @@ export class Manager implements ChildHandleHost {
    * child yet. The next start() hands it to the policy; waitAllChildren() (a shutdown) forwards it.
    */
   #heldReload: SignalName | undefined;
+  /** maxRestarts within restartWindow (give-up.ts). */
+  readonly #giveUp: GiveUp;
   /** readyTimeout's clocks (readiness.ts). */
   readonly #readyWatch: ReadyWatch;
   /** lifetimesPerChild > 1 (or a jitter): finish() resolves in the child and the manager hands it further lifetimes. */
@@ -93,6 +96,7 @@ export class Manager implements ChildHandleHost {
     // With jitter, even lifetimesPerChild 1 gives some processes a limit above 1.
     this.#reuse = (options.lifetimesPerChild ?? 1) > 1 || (options.lifetimesJitter ?? 0) > 0;
     this.#earlyExits = new EarlyExitWatch(this.#reuse);
+    this.#giveUp = new GiveUp(options.maxRestarts, options.restartWindow);
     this.#readyWatch = new ReadyWatch(options.readyTimeout, (pid) => this.#notReady(pid));
     for (const name of options.trapSignals.keys()) {
       // A listener also keeps Node from its default action, e.g. opening the inspector on SIGUSR1.
@@ -347,6 +351,7 @@ export class Manager implements ChildHandleHost {
   childReady(child: ChildHandle): void {
     this.#readyWatch.settled(child.pid);
     if (observed('ready')) publish('ready', { pid: child.pid, generation: child.generation, manager: this.#id, at: child.readyAt ?? Date.now() });
+    this.#policy.childReady();
     this.#fill();
   }
 
@@ -362,7 +367,20 @@ export class Manager implements ChildHandleHost {
       child.slotReleased = true;
       this.#reloadStepFailed(child, { reason: 'not-ready', exitCode: null, signal: null, lifetime: child.lifetimesBegun, ...(child.lifetime?.error ? { error: child.lifetime.error } : {}) });
       this.#fill();
+    } else if (this.running && child.generation === this.generation) {
+      this.#policy.startFailed(Date.now());
+      this.#crashed({ pid, reason: 'not-ready' });
     }
+  }
+
+  /** A child of the running generation failed outside a reload: one more towards maxRestarts; start() rejects past it. */
+  #crashed(crash: Crash): void {
+    const error = this.#giveUp.crashed(Date.now(), crash);
+    if (!error) return;
+    warn(error.message);
+    // The pool ends with start(): its children are told to stop, so a process that exits on the rejection leaves none.
+    for (const child of this.children.values()) this.#tell(child, this.#stopSignal(), false, false);
+    this.#fail(error);
   }
 
   /**
@@ -398,13 +416,18 @@ export class Manager implements ChildHandleHost {
       // Only inside start(): children ended by the signal that ended start() are no crash,
       // nor are those the manager told to stop (a retirement, a rolling forward).
       if (this.running && child.generation === this.generation && child.stopSent === undefined) {
-        if (child.readyAt === undefined && this.#policy.reloading) this.#reloadStepFailed(child, reapInfo(lifetime, end, child.notReady), status);
+        const info = reapInfo(lifetime, end, child.notReady);
+        const reloadStep = child.readyAt === undefined && this.#policy.reloading;
+        if (reloadStep) this.#reloadStepFailed(child, info, status);
         this.#policy.lifetimeEnded(Date.now(), { status, finished: lifetime.finished, exited: true });
         if (status !== 0 && !lifetime.finished && this.options.errRespawnInterval > 0) {
           warn(
             `child ${child.pid} exited with status ${status} without calling finish(); ` +
-              `next spawn in ${this.options.errRespawnInterval} ms (errRespawnInterval)`,
+              `next spawn in ${this.#policy.pauseLeft(Date.now())} ms (errRespawnInterval, ×1.5 per crash in a row until a child is ready)`,
           );
+        }
+        if (status !== 0 && !lifetime.finished && !reloadStep) {
+          this.#crashed({ pid: child.pid, reason: info.reason, status, ...(info.error ? { error: info.error } : {}) });
         }
         const withoutFinish = reapInfo(lifetime, end, child.notReady).reason === 'exited';
         this.#earlyExits.ended(child.pid, withoutFinish, status, Date.now() - lifetime.startedAt);

@@ -219,6 +219,21 @@ export class SizingPolicy {
     this.#pacing = pacing.lifetimeEnded(this.#pacing, this.#config, now, end);
   }
 
+  /** A child is ready: the crash backoff starts again from its first step. */
+  childReady(): void {
+    this.#pacing = pacing.childReady(this.#pacing);
+  }
+
+  /** A child missed readyTimeout: paced as a crash. */
+  startFailed(now: number): void {
+    this.#pacing = pacing.startFailed(this.#pacing, this.#config, now);
+  }
+
+  /** ms until the next spawn is allowed (the crash backoff's pause, for the warning). */
+  pauseLeft(now: number): number {
+    return pacing.spawnDelay(this.#pacing, now);
+  }
+
   generationBegun(): void {
     this.#pacing = pacing.generationBegun(this.#pacing);
   }
