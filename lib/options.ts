@@ -64,6 +64,11 @@ export interface ExecSettings {
   execArgv?: string[];
 }
 
+/** `beforeFork` / `afterFork`'s `info`: which slot (0 … maxWorkers − 1) the lifetime is in (docs/servers.md, "Slots"). */
+export interface ForkInfo {
+  slot: number;
+}
+
 export interface PreforkOptions<C extends CallbackMap = CallbackMap, Final = unknown, Data = unknown, Lifetimes extends number = 1> {
   /** How many children the manager keeps alive. Default 10. */
   maxWorkers?: number;
@@ -85,9 +90,9 @@ export interface PreforkOptions<C extends CallbackMap = CallbackMap, Final = unk
    * A plain function type, not `Bivariant`: through the method-signature wrapper, a `(ppi) => …`
    * with `ppi` unannotated left `Data` as `unknown` (spec/types/hooks.ts).
    */
-  beforeFork?: (ppi: PreforkView) => Data | undefined;
-  /** Manager: a child was spawned. */
-  afterFork?: Bivariant<(ppi: PreforkView, pid: number) => unknown>;
+  beforeFork?: (ppi: PreforkView, info: ForkInfo) => Data | undefined;
+  /** Manager: a child was spawned (or, reused, handed its next lifetime). */
+  afterFork?: Bivariant<(ppi: PreforkView, pid: number, info: ForkInfo) => unknown>;
   /** Handlers the children can call by name. */
   callbacks?: C;
   /** A handler not settled within this many ms fails the child's call with a timeout. Default: no limit. */
@@ -208,8 +213,8 @@ export interface ResolvedOptions {
   errRespawnInterval: number;
   trapSignals: Map<SignalName, ResolvedAction>;
   onChildReap?: (ppi: PreforkView, pid: number, status: number, finalPayload: unknown, info: ReapInfo) => unknown;
-  beforeFork?: (ppi: PreforkView) => unknown;
-  afterFork?: (ppi: PreforkView, pid: number) => unknown;
+  beforeFork?: (ppi: PreforkView, info: ForkInfo) => unknown;
+  afterFork?: (ppi: PreforkView, pid: number, info: ForkInfo) => unknown;
   callbacks: Map<string, CallbackHandler>;
   callbackTimeout?: number;
   maxMessageBytes: number;

@@ -86,6 +86,8 @@ export class ChildHandle {
     private readonly host: ChildHandleHost,
     /** Lifetimes this process may serve (lifetimesPerChild, plus its jitter). */
     readonly limit: number,
+    /** Its slot, 0 … maxWorkers − 1, inherited from the child it replaces (docs/servers.md, "Slots"). */
+    readonly slot: number,
   ) {
     this.pid = subprocess.pid;
     const [, , , toChild, fromChild] = subprocess.stdio as unknown as [unknown, unknown, unknown, Writable, Readable];
@@ -133,6 +135,7 @@ export class ChildHandle {
       betweenLifetimes: !this.retired && this.lifetime === undefined,
       served: this.served,
       limit: this.limit,
+      slot: this.slot,
     };
   }
 
@@ -151,6 +154,7 @@ export class ChildHandle {
       ...(reportRss ? { reportRss } : {}),
       ...(roundRobin ? { balance: 'round-robin' as const } : {}),
       ...(readyOnStart ? { readyOnStart } : {}),
+      slot: this.slot,
     } as const;
     this.#reuse = reuse;
     this.channel.write(encodeLine(hello, 'beforeFork() result (workerData)', workerData, this.host.maxMessageBytes));

@@ -240,7 +240,7 @@ export class Manager implements ChildHandleHost {
     switch (action.kind) {
       case 'spawn':
         this.#policy.spawned(Date.now());
-        return this.#spawnOne();
+        return this.#spawnOne(action.slot);
       case 'wait':
         this.#spawnTimer = setTimeout(() => this.#fill(), Math.min(Math.max(0, action.until - Date.now()), MAX_TIMER_MS));
         return false;
@@ -274,8 +274,8 @@ export class Manager implements ChildHandleHost {
     this.#tell(child, this.#stopSignal(), false, false);
   }
 
-  #beforeFork(): { workerData: unknown } | undefined {
-    return this.#hooks.beforeFork(() => this.#starting !== undefined);
+  #beforeFork(slot: number): { workerData: unknown } | undefined {
+    return this.#hooks.beforeFork(() => this.#starting !== undefined, { slot });
   }
 
   /** A lifetime was handed over: its event, its timeout, afterFork; false when afterFork threw. */
@@ -286,7 +286,7 @@ export class Manager implements ChildHandleHost {
     if (lifetimeTimeout !== undefined && lifetime) {
       lifetime.later(lifetimeTimeout, () => child.abortLifetime('timeout', true, this.options.gracePeriod));
     }
-    return this.#hooks.afterFork(pid);
+    return this.#hooks.afterFork(pid, { slot: child.slot });
   }
 
   /**
@@ -296,7 +296,7 @@ export class Manager implements ChildHandleHost {
    * and the child's start() resolves without a round trip of its own.
    */
   #nextLifetime(child: ChildHandle): void {
-    const begin = this.#beforeFork();
+    const begin = this.#beforeFork(child.slot);
     if (!begin) return this.#retire(child, 'stopping');
     try {
       child.beginLifetime(begin.workerData, this.#maxWorkers);
@@ -309,21 +309,22 @@ export class Manager implements ChildHandleHost {
   }
 
   /** Spawns one child; false when spawning failed or a hook threw, so the loop stops for now. */
-  #spawnOne(): boolean {
-    const begin = this.#beforeFork();
+  #spawnOne(slotHint?: number): boolean {
+    const slot = this.#policy.slotFor(this.#pool(), slotHint);
+    const begin = this.#beforeFork(slot);
     if (!begin) return false;
-    const spawned = spawnProcess(this.options.exec, this.#listeners, this.#dealer !== undefined);
+    const spawned = spawnProcess(this.options.exec, this.#listeners, this.#dealer !== undefined, slot);
     if (!spawned) {
       const pause = this.#policy.spawnFailed(Date.now());
       this.#spawnTimer = setTimeout(() => this.#fill(), Math.min(pause, MAX_TIMER_MS));
       return false;
     }
-    const child = new ChildHandle(spawned, this.generation, this, this.#policy.limitForNewChild());
+    const child = new ChildHandle(spawned, this.generation, this, this.#policy.limitForNewChild(), slot);
     spawned.once('exit', guardChild(child));
     this.children.set(child.pid, child);
     this.#readyWatch.spawned(child.pid);
     this.#dealer?.attach(child.pid, spawned, this.generation);
-    if (observed('spawn')) publish('spawn', { pid: child.pid, generation: child.generation, manager: this.#id, at: Date.now() });
+    if (observed('spawn')) publish('spawn', { pid: child.pid, generation: child.generation, slot, manager: this.#id, at: Date.now() });
     try {
       child.hello(this.generation, begin.workerData, {
         maxWorkers: this.#maxWorkers,
@@ -350,7 +351,7 @@ export class Manager implements ChildHandleHost {
   /** A child said it is ready: its clock stops, and the policy is asked again (a reload may take its next step). */
   childReady(child: ChildHandle): void {
     this.#readyWatch.settled(child.pid);
-    if (observed('ready')) publish('ready', { pid: child.pid, generation: child.generation, manager: this.#id, at: child.readyAt ?? Date.now() });
+    if (observed('ready')) publish('ready', { pid: child.pid, generation: child.generation, slot: child.slot, manager: this.#id, at: child.readyAt ?? Date.now() });
     this.#policy.childReady();
     this.#fill();
   }
@@ -457,6 +458,7 @@ export class Manager implements ChildHandleHost {
     const seen = observed('reap');
     if (!this.#hooks.reaps && !seen) return;
     const info = reapInfo(lifetime, end, child.notReady);
+    info.slot = child.slot;
     if (seen) publish('reap', { pid: child.pid, generation: child.generation, status, info: { ...info }, manager: this.#id, at: Date.now() });
     this.#hooks.onChildReap(child.pid, status, lifetime.hasPayload ? lifetime.payload : undefined, info);
   }

@@ -198,6 +198,19 @@ export class SizingPolicy {
     });
   }
 
+  /**
+   * The slot for the next spawn (docs/servers.md, "Slots"): `hint` when the action names one (a
+   * reload's newcomer takes the slot of the old child it replaces), else the lowest of
+   * 0 … maxWorkers − 1 no counted child holds, so a respawn takes the slot its predecessor gave up.
+   */
+  slotFor(pool: PoolState, hint?: number): number {
+    if (hint !== undefined) return hint;
+    const held = new Set<number | undefined>();
+    for (const child of pool.children) if (child.counted) held.add(child.slot);
+    for (let slot = 0; slot < pool.maxWorkers; slot++) if (!held.has(slot)) return slot;
+    return pool.maxWorkers; // all held (a surge beyond maxWorkers with no hint): the next number up
+  }
+
   /** Lifetimes the next process may serve (lifetimesPerChild plus jitter). */
   limitForNewChild(): number {
     return this.#retirement.limitForNewChild();

@@ -17,13 +17,15 @@ export function spawnProcess(
   exec: ExecSettings,
   listeners: readonly OpenListener[],
   roundRobin: boolean,
+  slot: number,
 ): (ChildProcess & { pid: number }) | undefined {
   const command = reexecCommand(exec);
   const spawned = spawn(command.file, command.args, {
     // Round-robin: the manager alone accepts, so a child holds no listening socket, only the IPC channel.
     stdio: roundRobin ? childStdio([], true) : childStdio(listeners),
     // LISTEN_PID names this process: a child must find its sockets in ppi.listeners, not there.
-    env: { ...process.env, ...command.env, LISTEN_FDS: undefined, LISTEN_PID: undefined, [CHILD_MARKER]: '1' },
+    // PREFORK_SLOT: the child's slot, for children that are not Node (exec) or read it before the hello.
+    env: { ...process.env, ...command.env, LISTEN_FDS: undefined, LISTEN_PID: undefined, PREFORK_SLOT: String(slot), [CHILD_MARKER]: '1' },
   });
   if (spawned.pid === undefined) {
     spawned.once('error', (err) => warn(`could not spawn a child: ${err.message}`));
