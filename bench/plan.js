@@ -22,10 +22,10 @@ function roundTrip(mode) {
   return {
     key: 'round-trip',
     scenario: 'round-trip',
-    variants: ['ours', 'ipc', 'raw'],
+    variants: ['ours', 'ours-nobeat', 'ipc', 'raw'],
     rounds: rounds(mode, 5),
     params: { calls, warmup: mode === 'smoke' ? 20 : 1000 },
-    rows: ({ ours, ipc, raw }) => [
+    rows: ({ ours, 'ours-nobeat': nobeat, ipc, raw }) => [
       {
         benchmark: `callback round trip, 1 child, ${fmt(calls, 0)} sequential calls, 60-byte payload`,
         ours: `${fmt(ours.usPerCall)} µs/call`,
@@ -34,6 +34,14 @@ function roundTrip(mode) {
         goal: '≤ 1.2×',
         met: verdict(ours.usPerCall <= 1.2 * ipc.usPerCall, mode),
         chart: { label: 'round trip vs built-in IPC', advantage: ipc.usPerCall / ours.usPerCall, goal: 1 / 1.2 },
+      },
+      {
+        benchmark: '… with the beat (default, 1 s) against without it (beatInterval: null)',
+        ours: `${fmt(ours.usPerCall)} µs/call`,
+        baseline: `no beat: ${fmt(nobeat.usPerCall)} µs/call`,
+        ratio: ours.usPerCall / nobeat.usPerCall,
+        goal: '≤ 1.02×',
+        met: verdict(ours.usPerCall <= 1.02 * nobeat.usPerCall, mode),
       },
       {
         benchmark: '… the same runs against the floor',
@@ -307,16 +315,67 @@ function queueBatch(mode) {
   };
 }
 
+/** Issue 21: what --heartbeat costs in jobs/s (a beat every second, the most frequent), same run. */
+function queueHeartbeat(mode) {
+  const params = { jobs: mode === 'smoke' ? 100 : 2000, workers: 2 };
+  return {
+    key: 'queue-heartbeat',
+    scenario: 'queue',
+    variants: ['one', 'one-hb'],
+    rounds: rounds(mode, 3),
+    params,
+    timeoutMs: 120_000,
+    rows: ({ one, 'one-hb': hb }) => [
+      {
+        benchmark: `pg-boss queue, ${fmt(params.jobs, 0)} trivial jobs, one manager × ${params.workers} workers, \`--heartbeat 1\``,
+        ours: `${fmt(hb.steadyJobsPerSec, 0)} jobs/s`,
+        baseline: `the same without a heartbeat: ${fmt(one.steadyJobsPerSec, 0)} jobs/s`,
+        ratio: hb.steadyJobsPerSec / one.steadyJobsPerSec,
+        goal: '≥ 0.95×',
+        met: verdict(hb.steadyJobsPerSec >= 0.95 * one.steadyJobsPerSec, mode),
+        chart: { label: 'queue: heartbeat on vs off', advantage: hb.steadyJobsPerSec / one.steadyJobsPerSec, goal: 0.95 },
+      },
+    ],
+  };
+}
+
+/** Issue 21: a dead host's job back, with a heartbeat and a 1 h lease (30 s heartbeat; 1 s in the smoke run). */
+function queueRecovery(mode) {
+  const heartbeat = mode === 'smoke' ? 1 : 30;
+  const boundMs = (2 * heartbeat + 60) * 1000;
+  return {
+    key: 'queue-recovery',
+    scenario: 'queue',
+    variants: [`recovery-hb${heartbeat}`],
+    rounds: 1,
+    params: { workers: 1 },
+    timeoutMs: (2 * heartbeat + 240) * 1000,
+    rows: (m) => {
+      const { recoveryMs } = m[`recovery-hb${heartbeat}`];
+      return [
+        {
+          benchmark: `pg-boss queue, a host SIGKILLed while its job runs: time until another host has completed it, \`--heartbeat ${heartbeat}\`, lease 3,600 s`,
+          ours: `${fmt(recoveryMs / 1000, 1)} s`,
+          baseline: `2 × heartbeat + 60 s: ${fmt(boundMs / 1000, 0)} s (the lease alone: 3,600 s + a maintenance pass)`,
+          ratio: recoveryMs / boundMs,
+          goal: '≤ 1.0×',
+          met: verdict(recoveryMs <= boundMs, mode),
+        },
+      ];
+    },
+  };
+}
+
 /** Hello-world HTTP, 2 children on the manager's socket (kernel and round-robin balance) against node:cluster's round-robin and one process. */
 function http(mode) {
   const params = mode === 'smoke' ? { children: 2, connections: 10, seconds: 1 } : { children: 2, connections: 50, seconds: 5 };
   return {
     key: 'http',
     scenario: 'http',
-    variants: ['ours', 'ours-rr', 'cluster', 'single'],
+    variants: ['ours', 'ours-nobeat', 'ours-rr', 'cluster', 'single'],
     rounds: rounds(mode, 5),
     params,
-    rows: ({ ours, 'ours-rr': rr, cluster, single }) => [
+    rows: ({ ours, 'ours-nobeat': nobeat, 'ours-rr': rr, cluster, single }) => [
       {
         benchmark: `hello-world HTTP, ${params.children} children, autocannon ${params.connections} keep-alive connections × ${params.seconds} s`,
         ours: `${fmt(ours.reqPerSec, 0)} req/s, p50 ${fmt(ours.p50, 0)} ms, p99 ${fmt(ours.p99, 0)} ms`,
@@ -333,6 +392,14 @@ function http(mode) {
         ratio: rr.reqPerSec / cluster.reqPerSec,
         goal: '≥ 1.0×',
         met: verdict(rr.reqPerSec >= cluster.reqPerSec, mode),
+      },
+      {
+        benchmark: '… with the beat and serve()\'s status (default) against without (beatInterval: null)',
+        ours: `${fmt(ours.reqPerSec, 0)} req/s`,
+        baseline: `no beat: ${fmt(nobeat.reqPerSec, 0)} req/s`,
+        ratio: ours.reqPerSec / nobeat.reqPerSec,
+        goal: '≥ 0.98×',
+        met: verdict(ours.reqPerSec >= 0.98 * nobeat.reqPerSec, mode),
       },
       {
         benchmark: '… the same runs against one process',
@@ -400,6 +467,39 @@ function httpBalance(mode, keepAlive) {
   };
 }
 
+/** Issue 19: status() and a metrics scrape answered from memory while every child is busy. */
+function scoreboard(mode) {
+  const params = mode === 'smoke' ? { children: 4, series: 100, calls: 3, busyMs: 20_000 } : { children: 32, series: 1000, calls: 20, busyMs: 60_000 };
+  return {
+    key: 'scoreboard',
+    scenario: 'scoreboard',
+    variants: ['ours'],
+    rounds: rounds(mode, 3),
+    params,
+    rows: ({ ours }) => [
+      {
+        benchmark: `ppi.status(), ${params.children} children, every one busy`,
+        ours: `${fmt(ours.statusMs, 3)} ms`,
+        baseline: '—',
+        ratio: undefined,
+        goal: '< 5 ms',
+        met: verdict(ours.statusMs < 5, mode),
+        budget: [{ label: 'status() with 32 busy children (budget 5 ms)', used: ours.statusMs / 5, text: `${fmt(ours.statusMs, 3)} ms` }],
+      },
+      {
+        benchmark: `ppi.metrics() scrape, ${params.children} busy children × ${fmt(params.series, 0)} series each (summed: ${fmt(params.series, 0)} series, ${fmt(ours.metricsKb, 0)} kB)`,
+        // Wall time is the goal; the CPU time beside it tells our work from the machine's load.
+        ours: `${fmt(ours.metricsMs, 1)} ms (CPU ${fmt(ours.metricsCpuMs, 1)} ms)`,
+        baseline: '—',
+        ratio: undefined,
+        goal: '< 20 ms',
+        met: verdict(ours.metricsMs < 20, mode),
+        budget: [{ label: 'metrics scrape, 32 children × 1,000 series (budget 20 ms)', used: ours.metricsMs / 20, text: `${fmt(ours.metricsMs, 1)} ms` }],
+      },
+    ],
+  };
+}
+
 function plan(mode) {
   return [
     roundTrip(mode),
@@ -413,6 +513,9 @@ function plan(mode) {
     sustained(mode),
     queue(mode),
     ...(mode === 'smoke' ? [] : [queueBatch(mode)]),
+    queueHeartbeat(mode),
+    queueRecovery(mode),
+    scoreboard(mode),
     http(mode),
     httpBalance(mode, true),
     httpBalance(mode, false),

@@ -12,6 +12,9 @@
  *   kill -HUP  $(cat http-server.pid)    rolling restart: one child per SPAWN_INTERVAL, no request dropped
  *   kill -TTIN $(cat http-server.pid)    one child more; -TTOU: one fewer
  *   kill -TERM $(cat http-server.pid)    graceful stop: in-flight requests finish
+ *   curl http://127.0.0.1:8080/server-status?auto    the scoreboard (ServerStatus::Lite, ?json, Apache ?auto)
+ *   curl http://127.0.0.1:8080/metrics               Prometheus metrics of the pool (docs/observability.md)
+ *   node bin/prefork-ipc.js ctl --socket http-server.ctl status    the same, and reload --wait, add, kill…
  *
  * Starlet's names: max_workers → WORKERS, max_reqs_per_child / min_reqs_per_child
  * → MAX_REQS / MIN_REQS (each child draws its limit between them, so children do
@@ -25,7 +28,7 @@ import { PreforkIPC } from '..';
 const env = (name: string, fallback: number): number => (process.env[name] === undefined ? fallback : Number(process.env[name]));
 const PORT = env('PORT', 8080);
 const MAX_REQS = env('MAX_REQS', 1000);
-const MIN_REQS = Math.min(env('MIN_REQS', MAX_REQS / 2), MAX_REQS);
+const MIN_REQS = Math.round(Math.min(env('MIN_REQS', MAX_REQS / 2), MAX_REQS));
 const SPAWN_INTERVAL = env('SPAWN_INTERVAL', 500);
 
 const emit = (event: Record<string, unknown>): void => console.log(JSON.stringify(event));
@@ -40,6 +43,7 @@ const ppi = new PreforkIPC({
   // Starlet's way (every child accepts, the kernel picks) unless BALANCE=round-robin.
   balance: process.env.BALANCE === 'round-robin' ? 'round-robin' : 'kernel',
   pidFile: process.env.PID_FILE ?? 'http-server.pid',
+  controlSocket: process.env.CONTROL_SOCKET ?? 'http-server.ctl',
   trapSignals: { TERM: 'TERM', INT: 'TERM', HUP: ['TERM', SPAWN_INTERVAL], TTIN: 'addWorker', TTOU: 'removeWorker' },
   gracePeriod: 10_000,
   callbacks: {
@@ -60,16 +64,16 @@ const ppi = new PreforkIPC({
 });
 
 async function child(): Promise<void> {
-  // Starlet draws each child's limit between min_reqs_per_child and max_reqs_per_child.
-  const limit = Math.round(MIN_REQS + Math.random() * (MAX_REQS - MIN_REQS));
   let served = 0;
   let unreported = 0;
+  const statusPage = ppi.statusHandler();
+  const metricsPage = ppi.metricsHandler();
   const server = http.createServer((req, res) => {
+    if (req.url?.startsWith('/server-status')) return statusPage(req, res);
+    if (req.url === '/metrics') return metricsPage(req, res);
     served++;
     unreported++;
     res.end(`Hello from ${process.pid} (generation ${ppi.generation}, request ${served})\n`);
-    // Recycle: the same graceful stop as a TERM from the manager.
-    if (served === limit) process.kill(process.pid, 'SIGTERM');
   });
   const report = setInterval(() => {
     if (unreported === 0) return;
@@ -78,6 +82,10 @@ async function child(): Promise<void> {
   }, 1000);
   report.unref(); // the server keeps the child alive, not this timer
   await ppi.serve(server, {
+    // Recycle after MIN_REQS…MAX_REQS requests (Starlet draws each child's limit between
+    // min_reqs_per_child and max_reqs_per_child), as gracefully as on TERM, and exactly.
+    maxRequests: MIN_REQS,
+    maxRequestsJitter: MAX_REQS - MIN_REQS,
     finalPayload: () => {
       clearInterval(report);
       return { requests: served };

@@ -12,16 +12,22 @@ export type {
   PayloadArgs,
   Listener,
   ServeOptions,
+  ServedInfo,
+  ServeStop,
   ReapInfo,
   ReapReason,
   ReloadFailedInfo,
   ReportedError,
   MessageListener,
   FinishResult,
+  PoolStatus,
+  ChildStatus,
+  ChildPhase,
+  MetricsRegistry,
 } from './view';
 export { CallbackError } from './errors';
 export { EVENT_PREFIX, EVENT_NAMES, subscribe } from './manager/events';
 export type { PoolEvents, PoolEventName, PoolEvent } from './manager/events';
 export type { CallbackErrorCode } from './errors';
-export type { PreforkOptions, ForkInfo, SignalAction, PoolAction, ManagerExitPolicy, ExecSettings, ListenSpec, ListenOption, BalanceMode } from './options';
+export type { PreforkOptions, ForkInfo, SignalAction, PoolAction, ManagerExitPolicy, ExecSettings, ListenSpec, ListenOption, BalanceMode, ChildStdout } from './options';
 export type { JobHandler, JobContext } from './cli/handler-types';

@@ -169,6 +169,29 @@ export interface PreforkOptions<C extends CallbackMap = CallbackMap, Final = unk
   maxRestarts?: number;
   /** ms: the window `maxRestarts` counts in. Default 60000. */
   restartWindow?: number;
+  /**
+   * Manager: the most calls one child may have waiting for their answers. Past it the manager
+   * stops reading that child's pipe until answers go out (the child's `callback()` simply waits
+   * longer), so a child that fires calls without awaiting them cannot exhaust the manager's
+   * memory. Default 4096; `Infinity`: no bound.
+   */
+  maxCallsInFlight?: number;
+  /**
+   * Where a child's fd 1 (its standard output) goes: `'inherit'` (default) the manager's, or
+   * `'stderr'` the manager's standard error, for a manager whose own standard output is data
+   * (the `prefork-ipc` command's results) that nothing a child prints may mix into.
+   */
+  childStdout?: ChildStdout;
+  /**
+   * ms between each child's beat (its status, counters, event-loop utilisation and memory, for
+   * `ppi.status()` and `ppi.metrics()`; docs/observability.md). `null`: no beat. Default 1000.
+   */
+  beatInterval?: number | null;
+  /**
+   * A Unix socket the manager listens on for `prefork-ipc ctl` (NDJSON requests; docs/observability.md),
+   * made with mode 0600 at the first start(). An existing path is replaced only when it is a stale socket.
+   */
+  controlSocket?: string;
 }
 
 /**
@@ -205,6 +228,10 @@ const OPTION_NAMES: { [K in keyof Required<PreforkOptions>]: true } = {
   onReloadFailed: true,
   maxRestarts: true,
   restartWindow: true,
+  maxCallsInFlight: true,
+  childStdout: true,
+  beatInterval: true,
+  controlSocket: true,
 };
 
 export interface ResolvedOptions {
@@ -240,9 +267,41 @@ export interface ResolvedOptions {
   /** undefined: never give up. */
   maxRestarts: number | undefined;
   restartWindow: number;
+  /** Whole number ≥ 1, or Infinity. */
+  maxCallsInFlight: number;
+  childStdout: ChildStdout;
+  /** null: no beat. */
+  beatInterval: number | null;
+  controlSocket: string | undefined;
+}
+
+/** The beat's default period, in ms. */
+export const DEFAULT_BEAT_INTERVAL_MS = 1000;
+/** The shortest beat accepted: a beat is periodic bookkeeping, not a busy loop. */
+const MIN_BEAT_INTERVAL_MS = 10;
+
+function beatIntervalOption(value: unknown): number | null {
+  if (value === undefined) return DEFAULT_BEAT_INTERVAL_MS;
+  if (value === null) return null;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < MIN_BEAT_INTERVAL_MS || value > MAX_TIMER_MS) {
+    fail('beatInterval', `a number of milliseconds from ${MIN_BEAT_INTERVAL_MS} to ${MAX_TIMER_MS}, or null (no beat)`, value);
+  }
+  return value;
+}
+
+function socketPathOption(name: string, value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value === '') fail(name, 'a non-empty path', value);
+  return path.resolve(value);
 }
 
 export const DEFAULT_MAX_MESSAGE_BYTES = 256 * 1024 * 1024;
+/**
+ * A call waiting in the manager costs ≈ 1.4 KB (its handler's promise, the
+ * payload, the pending answer): 4096 of them ≈ 6 MB per child, far more calls
+ * than a child that awaits its calls (or runs a few hundred in parallel) has.
+ */
+export const DEFAULT_MAX_CALLS_IN_FLIGHT = 4096;
 
 function fail(option: string, expected: string, got: unknown): never {
   // eslint-disable-next-line @typescript-eslint/no-base-to-string -- got is whatever the caller passed: String() shows what JSON.stringify cannot (undefined, a function, a symbol, a bigint, an object whose toJSON() gives undefined)
@@ -256,11 +315,26 @@ export function checkMaxWorkers(value: unknown): number {
   return value as number;
 }
 
+/**
+ * Every interval and timeout is in whole milliseconds: 0, or 1 and more. A fraction is refused
+ * rather than rounded: `['TERM', 0.5]` or `gracePeriod: 2.5` is almost always a Perl or
+ * gunicorn value in seconds, and taken as milliseconds it would silently be 1000 times shorter.
+ */
+export function millisecondsProblem(value: unknown): string | undefined {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) return 'a number of milliseconds ≥ 0';
+  if (!Number.isInteger(value)) {
+    const hint = value < 1 ? ` (the unit is milliseconds: ${value} s is ${Math.round(value * 1000)})` : ' (the unit is milliseconds)';
+    return `a whole number of milliseconds, 0 or ≥ 1${hint}`;
+  }
+  return undefined;
+}
+
 function duration(options: Record<string, unknown>, name: string, fallback: number | undefined): number | undefined {
   const value = options[name];
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) fail(name, 'a number of milliseconds ≥ 0', value);
-  return value;
+  const problem = millisecondsProblem(value);
+  if (problem) fail(name, problem, value);
+  return value as number;
 }
 
 /** The longest delay setTimeout honours (about 24.8 days); a longer one fires after 1 ms. */
@@ -292,10 +366,9 @@ function signalAction(key: string, value: unknown): ResolvedAction {
     const [signal, interval] = value as unknown[];
     const name = normalizeSignal(signal);
     if (value.length !== 2 || !name) fail(option, 'a signal name, null, or [signal, intervalMs]', value);
-    if (typeof interval !== 'number' || !Number.isFinite(interval) || interval < 0) {
-      fail(option, 'a signal name, null, or [signal, intervalMs] with intervalMs ≥ 0', value);
-    }
-    return { signal: name, intervalMs: interval };
+    const problem = millisecondsProblem(interval);
+    if (problem) fail(option, `a signal name, null, or [signal, intervalMs] with intervalMs ${problem}`, value);
+    return { signal: name, intervalMs: interval as number };
   }
   const name = normalizeSignal(value);
   if (!name) fail(option, ACTIONS, value);
@@ -400,6 +473,22 @@ function wholeNumber(options: Record<string, unknown>, name: string, fallback: n
   return value as number;
 }
 
+function maxCallsInFlight(value: unknown): number {
+  if (value === undefined) return DEFAULT_MAX_CALLS_IN_FLIGHT;
+  if (value === Infinity) return Infinity;
+  if (!Number.isSafeInteger(value) || (value as number) < 1) fail('maxCallsInFlight', 'a whole number ≥ 1, or Infinity', value);
+  return value as number;
+}
+
+/** `childStdout`: where a child's fd 1 goes. */
+export type ChildStdout = 'inherit' | 'stderr';
+
+function childStdoutOption(value: unknown): ChildStdout {
+  if (value === undefined) return 'inherit';
+  if (value !== 'inherit' && value !== 'stderr') fail('childStdout', "'inherit' or 'stderr'", value);
+  return value;
+}
+
 function lifetimesPerChild(value: unknown): number | undefined {
   if (value === undefined) return undefined;
   if (value === Infinity) return Infinity;
@@ -473,6 +562,10 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     onReloadFailed: hook(options, 'onReloadFailed'),
     maxRestarts: options.maxRestarts === undefined || options.maxRestarts === Infinity ? undefined : wholeNumber(options, 'maxRestarts', 0),
     restartWindow: duration(options, 'restartWindow', 60_000)!,
+    maxCallsInFlight: maxCallsInFlight(options.maxCallsInFlight ?? undefined),
+    childStdout: childStdoutOption(options.childStdout),
+    beatInterval: beatIntervalOption(options.beatInterval),
+    controlSocket: socketPathOption('controlSocket', options.controlSocket),
   };
 }
 

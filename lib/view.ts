@@ -47,7 +47,7 @@ export interface Listener {
 }
 
 /** Options of `ppi.serve(server, options)`. */
-export interface ServeOptions {
+export interface ServeOptions<Final = unknown> {
   /** Which of `ppi.listeners` to listen on. Default 0. */
   listener?: number;
   /** The signal that starts the graceful stop. Default `'TERM'`. */
@@ -64,8 +64,38 @@ export interface ServeOptions {
    * out the requests per child, at the price of a new connection per n requests. Default 0: never.
    */
   maxRequestsPerConnection?: number;
-  /** Called once the last connection has closed; its result is the final payload of `finish()`. */
-  finalPayload?: () => unknown;
+  /**
+   * The child serves this many requests, then ends as gracefully as on the stop signal
+   * (Starlet's `max_reqs_per_child`, gunicorn's `max_requests`): it stops accepting in the same
+   * tick the limit is in sight, lets each open connection send the one request it may still
+   * send (answered with `Connection: close`), and `finish()`es with `ReapInfo.served.stop`
+   * `'maxRequests'`. Needs an `http`/`https` server. Default 0: no limit.
+   */
+  maxRequests?: number;
+  /**
+   * Adds a random 0…`maxRequestsJitter` to `maxRequests`, drawn once per `serve()`, so children
+   * started together do not all end together (gunicorn's `max_requests_jitter`; Starlet's
+   * `min_reqs_per_child` m with `max_reqs_per_child` M is `maxRequests: m, maxRequestsJitter: M - m`).
+   * Default 0.
+   */
+  maxRequestsJitter?: number;
+  /** Called once the last connection has closed; its result (or what its promise resolves to) is the final payload of `finish()`. */
+  finalPayload?: () => Final | PromiseLike<Final>;
+}
+
+/**
+ * Why `serve()` ended a lifetime (`ReapInfo.served.stop`):
+ * - `'signal'`: the stop signal (a reload, a shrink, a shutdown);
+ * - `'maxRequests'`: it served `maxRequests` (+ jitter) requests;
+ * - `'closed'`: the application closed the server itself.
+ */
+export type ServeStop = 'signal' | 'maxRequests' | 'closed';
+
+/** `ReapInfo.served`: how a lifetime that `serve()` ended went. */
+export interface ServedInfo {
+  stop: ServeStop;
+  /** Requests received (an upgrade counts as one). */
+  requests: number;
 }
 
 /**
@@ -107,6 +137,8 @@ export interface ReapInfo {
   error?: ReportedError;
   /** The child's slot (0 … maxWorkers − 1). */
   slot?: number;
+  /** When `ppi.serve()` ended the lifetime (with `finish()`): why, and how many requests it received. */
+  served?: ServedInfo;
 }
 
 /** `onReloadFailed`'s `info`: why a gated reload was abandoned (docs/servers.md, "Rollback"). */
@@ -159,7 +191,7 @@ export interface PreforkView<C extends CallbackMap = CallbackMap, Final = unknow
   ready(): Promise<void>;
   /** Child: its slot, 0 … maxWorkers − 1, inherited by its replacement; undefined in the manager. */
   readonly slot: number | undefined;
-  /** Manager: waits until every child is reaped, or `timeoutMs` passes; resolves with the number still running. */
+  /** Manager: waits until every child is reaped and its `onChildReap` settled, or `timeoutMs` passes; resolves with children still running plus `onChildReap` promises pending (0 when all is done). */
   waitAllChildren(timeoutMs?: number): Promise<number>;
   /** Manager: sends `signal` to every child; returns how many it reached. */
   signalAllChildren(signal: string): number;
@@ -193,4 +225,67 @@ export interface PreforkView<C extends CallbackMap = CallbackMap, Final = unknow
   on(event: 'message', listener: MessageListener): this;
   /** Removes a listener added with `on()`. */
   off(event: 'message', listener: MessageListener): this;
+  /** Child: this child's coarse state (`'idle'`, `'busy'`, …) and a note, for the scoreboard. */
+  setStatus(state: string, note?: string): void;
+  /** Manager: the pool's scoreboard, from memory. */
+  status(): PoolStatus;
+  /** Manager: Prometheus text exposition of the pool's metrics and the children's exported ones. */
+  metrics(): Promise<string>;
+}
+
+/** What `ppi.exportMetrics()` takes: a prom-client `Registry` (only this method is used). */
+export interface MetricsRegistry {
+  getMetricsAsJSON(): Promise<unknown[]>;
+}
+
+/** Where a child is in its process's life, for the scoreboard: `'starting'` until it first speaks (its first beat), `'stopping'` once told to stop or retired. */
+export type ChildPhase = 'starting' | 'ready' | 'stopping';
+
+/** One child in `ppi.status()`. Times are ms since the epoch; memory in bytes. */
+export interface ChildStatus {
+  pid: number;
+  /** The child's place in the pool, when the manager numbers them. */
+  slot?: number;
+  generation: number;
+  /** Lifetimes begun in this process (1 unless `lifetimesPerChild` > 1). */
+  lifetime: number;
+  phase: ChildPhase;
+  /** `'idle'`, `'busy'`, or the child's own word (`ppi.setStatus()`); `serve()` keeps it. */
+  state: string;
+  /** The note given to `setStatus()`; under `serve()` the latest request line (`GET /path`). */
+  note?: string;
+  /** When `state` began (under `serve()`, busy: when the latest request began). */
+  since: number;
+  /** Requests answered (`serve()`), or busy spells ended (`setStatus()`), in this process. */
+  served: number;
+  /** Requests in progress (`serve()`); 1 while busy with `setStatus()`. */
+  inflight: number;
+  /** Event-loop utilisation (0…1) over the last beat interval. */
+  elu: number;
+  rss: number;
+  heapUsed: number;
+  /** When the last beat arrived; 0 before the first (or with `beatInterval: null`). */
+  lastBeat: number;
+  startedAt: number;
+}
+
+/** `ppi.status()`: the pool, from the manager's memory (no child is asked). Plain JSON. */
+export interface PoolStatus {
+  /** The manager's pid. */
+  pid: number;
+  generation: number;
+  maxWorkers: number;
+  /** Ready children whose state is not `'idle'`, ready idle ones, and those starting and stopping. */
+  busy: number;
+  idle: number;
+  starting: number;
+  stopping: number;
+  /** Seconds since the manager process began. */
+  uptime: number;
+  /** Everything `served` by every child since the manager began, those gone included. */
+  served: number;
+  /** Child processes spawned, and lifetimes begun, since the manager began. */
+  spawns: number;
+  lifetimes: number;
+  children: ChildStatus[];
 }

@@ -9,9 +9,11 @@ import { Channel } from '../protocol/channel';
 import { assertNever, decodeFromManager, encodeLine, isBlankLine, ProtocolError } from '../protocol/codec';
 import { PROTOCOL_VERSION, type ChildToManager, type ManagerToChild } from '../protocol/messages';
 import type { ManagerExitPolicy } from '../options';
-import type { Listener, MessageListener, PreforkView } from '../view';
+import type { Listener, MessageListener, PreforkView, ServedInfo } from '../view';
 import { warnOnAddressInUse } from './addr-in-use';
 import { childListeners } from './listeners';
+import { ChildBeat, type MetricsSource } from './beat';
+import { watchEarlySignals } from './early-signals';
 
 /** fd 3 carries the manager's messages to us, fd 4 ours to it. */
 const FROM_MANAGER_FD = 3;
@@ -44,9 +46,11 @@ function isPipe(fd: number): boolean {
  * What runs inside a child process: one channel to the manager, calls matched
  * to replies by id, and the lifetimes the manager hands this process (one,
  * unless `lifetimesPerChild` > 1). The channel holds the event loop open only
- * while a call is waiting for its answer or start() for its lifetime, so a
- * child with nothing left to do exits like any Node process. (The manager's
- * handle on a child is manager/child-handle.ts.)
+ * while something waits on the manager: a call its answer, start() its
+ * lifetime, a `'message'` listener its messages (as Node's own IPC channel
+ * does), a listener on the running lifetime's abortSignal its abort. A child
+ * with nothing left to do exits like any Node process. (The manager's handle
+ * on a child is manager/child-handle.ts.)
  */
 export class ChildRuntime {
   /** Known before the hello arrives: the manager is the process that spawned us. */
@@ -57,6 +61,8 @@ export class ChildRuntime {
   /** `balance: 'round-robin'` (from the hello): serve() takes connections from the manager instead of accepting. */
   roundRobin = false;
 
+  /** The status and the periodic beat (beat.ts); the beat starts when the hello asks for it. */
+  readonly beat = new ChildBeat((message) => this.#sendExtra(message));
   readonly #channel: Channel;
   readonly #pending = new Map<number, PendingCall>();
   readonly #messageListeners = new Set<MessageListener>();
@@ -71,6 +77,8 @@ export class ChildRuntime {
   /** A start() waiting for #next. */
   #waiting: { resolve(): void; reject(error: Error): void } | undefined;
   #finishing: Promise<void> | undefined;
+  /** Settles when the serve() of this lifetime is over (servingUntil). */
+  #serving: Promise<void> | undefined;
   #finished = false;
   #reuse = false;
   #reportRss = false;
@@ -97,6 +105,8 @@ export class ChildRuntime {
           `Was this script started by hand with ${marker} set? Unset it to run the script as a manager.`,
       );
     }
+    // A stop signal swallowed by the application's own listener before serve() is not lost (early-signals.ts).
+    watchEarlySignals();
     let helloArrived!: () => void;
     let helloFailed!: (error: Error) => void;
     this.#hello = new Promise<void>((resolve, reject) => {
@@ -172,13 +182,33 @@ export class ChildRuntime {
 
   on(listener: MessageListener): void {
     this.#messageListeners.add(listener);
+    this.#updateRef();
   }
 
   off(listener: MessageListener): void {
     this.#messageListeners.delete(listener);
+    this.#updateRef();
+  }
+
+  /**
+   * serve() runs this lifetime until `ended`. A start() meanwhile (the loop-shaped port:
+   * `while (…) { if (await ppi.start()) continue; await ppi.serve(server); }`) waits for it,
+   * so the loop goes round only when serving is over (with reuse; without, finish() exits).
+   */
+  servingUntil(ended: Promise<void>): void {
+    const mark: Promise<void> = ended.then(
+      () => {
+        if (this.#serving === mark) this.#serving = undefined;
+      },
+      () => {
+        if (this.#serving === mark) this.#serving = undefined;
+      },
+    );
+    this.#serving = mark;
   }
 
   async start(fn?: () => unknown): Promise<false> {
+    if (this.#serving) await this.#serving;
     if (this.#waiting) throw new Error('PreforkIPC.start() is already waiting for the next lifetime in this child');
     if (this.#current && !this.#reuse) {
       throw new Error(
@@ -199,6 +229,7 @@ export class ChildRuntime {
     this.#finished = false;
     this.#finishing = undefined;
     if (this.#readyOnStart) void this.signalReady();
+    this.#updateRef(); // its abortSignal may already have listeners
     if (fn) {
       await fn();
       // fn may have finished the lifetime itself (finish(code, payload)); with reuse that resolved.
@@ -238,7 +269,7 @@ export class ChildRuntime {
   }
 
   /** Without reuse never resolves (the process exits); with reuse resolves once the manager holds the payload. */
-  finish(exitCode: number, payload: unknown): Promise<void> {
+  finish(exitCode: number, payload: unknown, served?: ServedInfo): Promise<void> {
     if (this.#finishing) {
       if (!this.#finished) return this.#finishing; // called twice while the first is on its way
       return Promise.reject(
@@ -251,7 +282,7 @@ export class ChildRuntime {
     const id = this.#nextId++;
     // RSS only when asked: reading it costs ≈ 10 µs (a read of /proc/self/stat), a few % of a short lifetime.
     const rss = this.#reportRss ? process.memoryUsage.rss() : undefined;
-    const line = this.#encode({ type: 'finish', id, payload, code: exitCode, rss }, payload, 'the final payload', 'finish', 'finish() sent nothing');
+    const line = this.#encode({ type: 'finish', id, payload, code: exitCode, rss, served }, payload, 'the final payload', 'finish', 'finish() sent nothing');
     if (line instanceof CallbackError) return Promise.reject(line);
     this.#finishing = (async () => {
       if (!this.#managerGone) {
@@ -262,14 +293,44 @@ export class ChildRuntime {
       }
       if (this.#reuse) {
         this.#finished = true;
+        this.#updateRef();
         return;
       }
+      await this.beat.last();
       this.#exiting = true;
       await flushStdio();
       process.exit(exitCode);
     })();
     return this.#finishing;
   }
+
+  /** `ppi.setStatus(state, note)`. */
+  setStatus(state: unknown, note: unknown): void {
+    this.beat.setStatus(state, note);
+  }
+
+  /** `ppi.exportMetrics(registry)`: the registry goes with every beat. */
+  exportMetrics(source: MetricsSource): void {
+    this.beat.exportMetrics(source);
+  }
+
+  /** A beat or status line: nothing waits for an answer, and nothing is sent once the manager is gone. */
+  #sendExtra(message: ChildToManager): void {
+    if (this.#managerGone || this.#exiting) return;
+    let line: string;
+    try {
+      line = encodeLine(message, 'the beat', undefined, this.maxMessageBytes);
+    } catch (err) {
+      if (!('metrics' in message) || !(err instanceof ProtocolError)) throw err;
+      // Metrics over maxMessageBytes: the beat goes without them rather than not at all.
+      if (!this.#metricsTooLarge) warn(`the metrics exported with the beat were not sent: ${err.message}`);
+      this.#metricsTooLarge = true;
+      line = JSON.stringify({ ...message, metrics: undefined }) + '\n';
+    }
+    this.#channel.write(line);
+  }
+
+  #metricsTooLarge = false;
 
   /** Resolves once a lifetime is there for start() to begin; never, when this child is retired (it exits). */
   #nextLifetime(): Promise<void> {
@@ -290,8 +351,13 @@ export class ChildRuntime {
 
   /** Retired: flush what was printed, exit 0, and leave start() pending for good. */
   #exitRetired(): Promise<never> {
-    this.#exiting = true;
-    void flushStdio().then(() => process.exit(0));
+    void this.beat
+      .last()
+      .then(() => {
+        this.#exiting = true;
+        return flushStdio();
+      })
+      .then(() => process.exit(0));
     return new Promise<never>(() => {});
   }
 
@@ -315,11 +381,26 @@ export class ChildRuntime {
     }
   }
 
-  /** Sends a line and waits for the reply with the same id. */
+  /**
+   * Sends a line and waits for the reply with the same id. A line that cannot
+   * be written (fd 4 closed by the child's own code, or failed) fails its call
+   * at once: no reply can come for what the manager never got.
+   */
   #request(id: number, line: string, call: PendingCall): void {
     this.#pending.set(id, call);
     this.#updateRef();
-    this.#channel.write(line);
+    this.#channel.write(line, (error) => {
+      if (!error || this.#pending.get(id) !== call) return;
+      this.#pending.delete(id);
+      this.#updateRef();
+      call.reject(
+        new CallbackError(
+          'CHANNEL_CLOSED',
+          call.name,
+          `callback '${call.name}' was not sent: this child's channel to the manager (fd ${TO_MANAGER_FD}) is closed (${error.message})`,
+        ),
+      );
+    });
   }
 
   #onLine(line: Buffer): void {
@@ -344,19 +425,21 @@ export class ChildRuntime {
         this.#reportRss = message.reportRss === true;
         this.#readyOnStart = message.readyOnStart === true;
         this.slot = message.slot;
-        this.#next = new ChildLifetime(1, message.workerData, message.maxWorkers ?? this.configuredMaxWorkers);
+        this.#next = new ChildLifetime(1, message.workerData, message.maxWorkers ?? this.configuredMaxWorkers, this.#refresh);
         this.#helloReceived = true;
         this.#updateRef();
+        if (message.beatInterval !== undefined) this.beat.start(message.beatInterval);
         this.#helloArrived();
         this.#wake();
         return;
       case 'next-lifetime':
-        this.#next = new ChildLifetime(message.lifetime, message.workerData, message.maxWorkers);
+        this.#next = new ChildLifetime(message.lifetime, message.workerData, message.maxWorkers, this.#refresh);
         this.#wake();
         return;
       case 'abort-lifetime': {
         const target = [this.#current, this.#next].find((l) => l?.number === message.lifetime);
         if (target && !(target === this.#current && this.#finished)) target.abort(message.reason, message.timeout);
+        this.#updateRef(); // an aborted signal is awaited no more
         return;
       }
       case 'retire':
@@ -412,9 +495,22 @@ export class ChildRuntime {
     else if (typeof policy === 'function') policy(this.owner);
   }
 
-  /** Hold the process open only while waiting for the manager's hello, a lifetime, or an answer. */
+  readonly #refresh = (): void => this.#updateRef();
+
+  /**
+   * Hold the process open only while something waits on the manager: its
+   * hello, a lifetime, an answer, a send() (a 'message' listener), or the
+   * abort of the running lifetime (a listener on its abortSignal). Not once
+   * this process is on its way out (finished without reuse, or retired), nor
+   * once the manager is gone: nothing more can come.
+   */
   #updateRef(): void {
     if (this.#managerGone) return this.#channel.setRef(false);
-    this.#channel.setRef(!this.#helloReceived || this.#waiting !== undefined || this.#pending.size > 0);
+    const current = this.#current;
+    const listening =
+      !this.#exiting &&
+      !this.#retired &&
+      (this.#messageListeners.size > 0 || (current !== undefined && !this.#finished && current.abortAwaited));
+    this.#channel.setRef(!this.#helloReceived || this.#waiting !== undefined || this.#pending.size > 0 || listening);
   }
 }

@@ -42,8 +42,8 @@ async function runJob(handler: JobHandler, assignment: Assignment): Promise<Outc
  * costs one round trip), and leaves after `maxJobs` jobs or when told none are left.
  */
 export async function runJobLoop(ppi: PreforkView, handlerFile: string, maxJobs: number): Promise<never> {
-  // Standard output carries the results; a handler's console.log must not mix into it.
-  process.stdout.write = process.stderr.write.bind(process.stderr);
+  // Standard output carries the results: the coordinator spawns workers with their fd 1 on its
+  // stderr (childStdout: 'stderr'), so a handler's output never mixes into them.
   // Ctrl-C reaches the whole process group (and a service manager may TERM the whole group):
   // the manager decides what a first and a second one mean, and kills workers with SIGKILL.
   process.on('SIGINT', () => {});
@@ -72,7 +72,10 @@ export async function runJobLoop(ppi: PreforkView, handlerFile: string, maxJobs:
       continue;
     }
     if (!assignment) break;
+    // The scoreboard (prefork-ipc ctl status): which job each worker runs; a message only when busy/idle flips.
+    ppi.setStatus('busy', assignment.id !== undefined ? `job ${assignment.id}` : `job ${assignment.index}`);
     const outcome = await runJob(handler, assignment);
+    ppi.setStatus('idle');
     jobsDone++;
     request = { done: { index: assignment.index, attempt: assignment.attempt, outcome }, more: maxJobs === 0 || jobsDone < maxJobs };
   }

@@ -3,6 +3,14 @@ import type { FailureCode } from '../protocol/messages';
 import type { CallbackHandler, PreforkView, ReportedError } from '../view';
 import { observed, publish } from './events';
 
+/** Longer names are shown cut short: a child may send any string as a name, and the answer (or a warning) repeats it. */
+const SHOWN_NAME_CHARS = 200;
+
+/** `'name'`, or its beginning and its length when it is long. */
+export function shownName(name: string): string {
+  return name.length <= SHOWN_NAME_CHARS ? `'${name}'` : `'${name.slice(0, SHOWN_NAME_CHARS)}…' (a name of ${name.length} characters)`;
+}
+
 export type CallOutcome = { ok: true; result: unknown } | { ok: false; code: FailureCode; message: string; cause?: ReportedError };
 
 /**
@@ -56,7 +64,7 @@ export class CallbackServer {
     if (!handler) {
       const known = [...this.handlers.keys()];
       const list = known.length ? known.map((n) => `'${n}'`).join(', ') : 'none';
-      return { ok: false, code: 'UNKNOWN_CALLBACK', message: `no callback named '${name}' in the manager (defined: ${list})` };
+      return { ok: false, code: 'UNKNOWN_CALLBACK', message: `no callback named ${shownName(name)} in the manager (defined: ${list})` };
     }
     let timer: NodeJS.Timeout | undefined;
     try {

@@ -1,7 +1,8 @@
 import type { ChildProcess } from 'node:child_process';
+import { performance } from 'node:perf_hooks';
 import type { Readable, Writable } from 'node:stream';
 import { Channel } from '../protocol/channel';
-import { assertNever, decodeFromChild, encodeLine, isBlankLine, ProtocolError } from '../protocol/codec';
+import { assertNever, decodeFromChild, encodeLine, errorReplyLine, isBlankLine, ProtocolError } from '../protocol/codec';
 import { PROTOCOL_VERSION, type ChildToManager, type ListenerAddress, type ManagerToChild } from '../protocol/messages';
 import { exitStatus } from '../signals';
 import { warn } from '../warn';
@@ -10,6 +11,9 @@ import { Lifetime } from './lifetime';
 import type { ChildPhase, ChildState } from './policy';
 import type { ProcessEnd } from './reap-info';
 import type { RetireReason } from './retirement';
+import { observed, publish } from './events';
+import type { ChildBoard, Scoreboard } from './scoreboard';
+import { WarnLimit } from './warn-limit';
 
 /** How long to wait for the child's pipe to close after the child exited (a grandchild may hold it). */
 const PIPE_CLOSE_GRACE_MS = 1000;
@@ -17,6 +21,8 @@ const PIPE_CLOSE_GRACE_MS = 1000;
 /** What a ChildHandle needs from the manager. */
 export interface ChildHandleHost {
   readonly maxMessageBytes: number;
+  /** The most calls from one child waiting for their answers; past it its pipe is not read. */
+  readonly maxCallsInFlight: number;
   /** Runs the callback `name` for child `pid`; never rejects. */
   serve(name: string, pid: number, payload: unknown): Promise<CallOutcome>;
   /** The child is gone and everything it sent has been read. */
@@ -25,6 +31,12 @@ export interface ChildHandleHost {
   lifetimeFinished(handle: ChildHandle, lifetime: Lifetime, rss: number | undefined): void;
   /** The child said it is ready (its first `ready` message). */
   childReady(handle: ChildHandle): void;
+  /** The manager's id on the event channel (events.ts). */
+  readonly eventId: number;
+  /** This manager's scoreboard: the handle keeps its child's board there. */
+  readonly scoreboard: Scoreboard;
+  /** A call to one of the library's own callbacks (`prefork-ipc:status`…), or undefined for the user's. */
+  builtinCall?(name: string): Promise<CallOutcome> | undefined;
 }
 
 /** What the hello tells a child besides who and which generation. */
@@ -38,6 +50,8 @@ export interface HelloExtras {
   roundRobin: boolean;
   /** The child is ready once its start() resolves (no `listen`, `readiness: 'auto'`). */
   readyOnStart: boolean;
+  /** ms between the child's beats; undefined: no beat. */
+  beatInterval?: number;
 }
 
 /**
@@ -61,8 +75,9 @@ export class ChildHandle {
   retired = false;
   #reuse = false;
   #overflowed = false;
-  /** The stop signal (TERM, INT, QUIT) the manager sent it, if any: it is draining. */
-  stopSent: string | undefined;
+  /** This child on the scoreboard (its phase, status and last beat). */
+  readonly board: ChildBoard;
+  #stopSent: string | undefined;
   /**
    * It no longer counts towards maxWorkers: it was told to stop by a rolling
    * forward or a shrink, and its replacement may start while it drains.
@@ -79,6 +94,10 @@ export class ChildHandle {
    */
   #heldReplies: Array<() => void> = [];
   #killTimer: NodeJS.Timeout | undefined;
+  /** Calls read from this child and not yet answered (their answer not yet written: held ones count). */
+  #callsInFlight = 0;
+  /** Warnings about its malformed lines, rate-limited (and the notices that tell the child). */
+  readonly #malformed: WarnLimit;
 
   constructor(
     private readonly subprocess: ChildProcess & { pid: number },
@@ -90,6 +109,9 @@ export class ChildHandle {
     readonly slot: number,
   ) {
     this.pid = subprocess.pid;
+    this.board = host.scoreboard.add(this.pid, generation);
+    this.board.slot = slot;
+    this.#malformed = new WarnLimit(`malformed messages from child ${this.pid}`);
     const [, , , toChild, fromChild] = subprocess.stdio as unknown as [unknown, unknown, unknown, Writable, Readable];
     this.channel = new Channel(fromChild, toChild, host.maxMessageBytes, {
       line: (line) => this.#onLine(line),
@@ -110,6 +132,16 @@ export class ChildHandle {
       }
       this.#maybeEnded();
     });
+  }
+
+  /** The stop signal (TERM, INT, QUIT) the manager sent it, if any: it is draining. */
+  get stopSent(): string | undefined {
+    return this.#stopSent;
+  }
+
+  set stopSent(signal: string | undefined) {
+    this.#stopSent = signal;
+    if (signal !== undefined) this.host.scoreboard.setPhase(this.board, 'stopping');
   }
 
   get alive(): boolean {
@@ -140,7 +172,7 @@ export class ChildHandle {
   }
 
   hello(generation: number, workerData: unknown, extras: HelloExtras): void {
-    const { maxWorkers, reuse, reportRss, listeners, roundRobin, readyOnStart } = extras;
+    const { maxWorkers, reuse, reportRss, listeners, roundRobin, readyOnStart, beatInterval } = extras;
     // reuse and reportRss only when on, so a default hello stays as it was.
     const hello = {
       type: 'hello',
@@ -155,6 +187,7 @@ export class ChildHandle {
       ...(roundRobin ? { balance: 'round-robin' as const } : {}),
       ...(readyOnStart ? { readyOnStart } : {}),
       slot: this.slot,
+      ...(beatInterval === undefined ? {} : { beatInterval }),
     } as const;
     this.#reuse = reuse;
     this.channel.write(encodeLine(hello, 'beforeFork() result (workerData)', workerData, this.host.maxMessageBytes));
@@ -171,11 +204,13 @@ export class ChildHandle {
   #openLifetime(): void {
     this.lifetimesBegun++;
     this.lifetime = new Lifetime(this.lifetimesBegun);
+    this.host.scoreboard.lifetimeBegun(this.board);
   }
 
   /** No further lifetime: the child's pending start() never resolves, and it exits 0. */
   retire(reason: RetireReason): void {
     this.retired = true;
+    this.host.scoreboard.setPhase(this.board, 'stopping');
     // Its replacement starts at once rather than after its exit: with lifetimesPerChild 100,
     // waiting for each exit left a slot empty for a whole process start-up.
     this.slotReleased = true;
@@ -234,6 +269,8 @@ export class ChildHandle {
     if (this.#ended || this.#status === undefined || !this.channel.closed) return;
     this.#ended = true;
     clearTimeout(this.#pipeCloseTimer);
+    this.host.scoreboard.end(this.board);
+    this.#malformed.close();
     this.host.childEnded(this, this.#status, this.#end!);
   }
 
@@ -244,18 +281,31 @@ export class ChildHandle {
       message = decodeFromChild(line);
     } catch (err) {
       const reason = (err as Error).message;
-      warn(`child ${this.pid} sent a malformed message, dropped: ${reason}`);
+      const shown = this.#malformed.warn(() => `child ${this.pid} sent a malformed message, dropped: ${reason}`);
       const id = err instanceof ProtocolError ? err.id : undefined;
+      // A call with an id is answered whatever the count: its caller waits for it.
       if (id !== undefined) this.#reply(id, { ok: false, code: 'MALFORMED', message: `malformed message: ${reason}` });
-      else this.#send({ type: 'notice', message: `the manager dropped a malformed line: ${reason}` });
+      else if (shown) this.#send({ type: 'notice', message: `the manager dropped a malformed line: ${reason}` });
       return;
     }
     switch (message.type) {
+      case 'beat':
+      case 'status': {
+        const at = Date.now();
+        this.board.update(message, at);
+        if (message.type === 'beat') {
+          if (observed('beat')) publish('beat', { pid: this.pid, manager: this.host.eventId, at, beat: { ...message } });
+        } else if (observed('status')) {
+          publish('status', { pid: this.pid, state: message.state, ...(message.note === undefined ? {} : { note: message.note }), manager: this.host.eventId, at });
+        }
+        return;
+      }
       case 'finish': {
         const lifetime = this.lifetime;
         if (lifetime && !lifetime.finished) {
           lifetime.finished = true;
           lifetime.code = message.code ?? 0;
+          lifetime.served = message.served;
           if ('payload' in message) {
             lifetime.payload = message.payload;
             lifetime.hasPayload = true;
@@ -278,6 +328,7 @@ export class ChildHandle {
       case 'ready':
         if (this.readyAt !== undefined) return;
         this.readyAt = Date.now();
+        if (this.board.phase === 'starting') this.host.scoreboard.setPhase(this.board, 'ready');
         this.host.childReady(this);
         return;
       case 'crash':
@@ -287,7 +338,15 @@ export class ChildHandle {
         return;
       case 'call': {
         const { id, name, payload } = message;
-        void this.host.serve(name, this.pid, payload).then((outcome) => this.#reply(id, outcome, name));
+        // Past the bound, read no further calls until answers go out: the child's callback()
+        // waits in its own process, and the manager's memory stays bounded (≈ 1.4 KB a call).
+        if (++this.#callsInFlight >= this.host.maxCallsInFlight) this.channel.readPaused = true;
+        const started = performance.now();
+        const serving = this.host.builtinCall?.(name) ?? this.host.serve(name, this.pid, payload);
+        void serving.then((outcome) => {
+          this.host.scoreboard.callbackDone(name, outcome.ok, (performance.now() - started) / 1000);
+          this.#reply(id, outcome, name, true);
+        });
         return;
       }
       default:
@@ -295,17 +354,18 @@ export class ChildHandle {
     }
   }
 
-  #reply(id: number, outcome: CallOutcome, name?: string): void {
+  #reply(id: number, outcome: CallOutcome, name?: string, call = false): void {
     // A child that died while its handler ran gets no answer, and nobody gets an error.
     if (this.channel.closed) return;
     if (this.channel.backlogged || this.#heldReplies.length > 0) {
-      this.#heldReplies.push(() => this.#writeReply(id, outcome, name));
+      this.#heldReplies.push(() => this.#writeReply(id, outcome, name, call));
       return;
     }
-    this.#writeReply(id, outcome, name);
+    this.#writeReply(id, outcome, name, call);
   }
 
-  #writeReply(id: number, outcome: CallOutcome, name?: string): void {
+  #writeReply(id: number, outcome: CallOutcome, name: string | undefined, call: boolean): void {
+    if (call && --this.#callsInFlight < this.host.maxCallsInFlight) this.channel.readPaused = false;
     if (this.channel.closed) return;
     if (outcome.ok) {
       try {
@@ -320,17 +380,10 @@ export class ChildHandle {
         outcome = { ok: false, code: 'BAD_RESULT', message: reason };
       }
     }
-    const error = { code: outcome.code, message: outcome.message };
-    if (outcome.cause) {
-      try {
-        const reply = { type: 'reply', id, error: { ...error, cause: outcome.cause } } as const;
-        this.channel.write(encodeLine(reply, `the error of callback '${name}'`, undefined, this.host.maxMessageBytes));
-        return;
-      } catch {
-        /* a cause too large for maxMessageBytes: the error goes without it */
-      }
-    }
-    this.#send({ type: 'reply', id, error });
+    // Sized like every other line: a long error message (or a long callback name in it) is cut
+    // to fit, rather than sent over the child's limit, which would end the child.
+    const { code, message, cause } = outcome;
+    this.channel.write(errorReplyLine(id, cause ? { code, message, cause } : { code, message }, this.host.maxMessageBytes));
   }
 
   #sendHeldReplies(): void {

@@ -21,6 +21,8 @@ import type { RetireReason } from './retirement';
 import type { RoundRobin } from './round-robin';
 import { Stagger } from './stagger';
 import { UserHooks } from './user-hooks';
+import { Observability } from './observe';
+import type { Scoreboard } from './scoreboard';
 
 /** Forwarding one of these means "stop": a child that ignores it is killed after `gracePeriod`. */
 const STOP_SIGNALS = new Set(['TERM', 'INT', 'QUIT']);
@@ -71,6 +73,8 @@ export class Manager implements ChildHandleHost {
   readonly #reloads = new ReloadEvents(this.#id);
   readonly #callbacks: CallbackServer;
   readonly #hooks: UserHooks;
+  /** status(), metrics(), the control socket (observe.ts). */
+  readonly observe: Observability;
   readonly #earlyExits: EarlyExitWatch;
   /**
    * A gated reload's signal (docs/servers.md, "Reloads that wait"): it ended start() and told no
@@ -98,6 +102,7 @@ export class Manager implements ChildHandleHost {
     this.#earlyExits = new EarlyExitWatch(this.#reuse);
     this.#giveUp = new GiveUp(options.maxRestarts, options.restartWindow);
     this.#readyWatch = new ReadyWatch(options.readyTimeout, (pid) => this.#notReady(pid));
+    this.observe = new Observability(this, options, this.#id);
     for (const name of options.trapSignals.keys()) {
       // A listener also keeps Node from its default action, e.g. opening the inspector on SIGUSR1.
       process.on(nodeSignal(name), () => this.#onSignal(name));
@@ -129,6 +134,10 @@ export class Manager implements ChildHandleHost {
     return this.options.maxMessageBytes;
   }
 
+  get maxCallsInFlight(): number {
+    return this.options.maxCallsInFlight;
+  }
+
   get running(): boolean {
     return this.#starting !== undefined;
   }
@@ -141,10 +150,12 @@ export class Manager implements ChildHandleHost {
       // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- assertReexecutable's own Error, passed on as a rejection
       return Promise.reject(err);
     }
+    const control = this.observe.openControl();
+    if (control) return control.then(() => this.start());
     if (this.options.listen !== undefined && !this.#listening) {
       // Once, before the first spawn: a port in use fails start() before any child exists.
       this.#opening = true;
-      const opening = openListeners(this.options.listen)
+      const opening = openListeners(this.options.listen, this.options.balance !== 'round-robin')
         .then(async (listeners) => {
           this.#listeners = listeners;
           if (this.options.balance === 'round-robin') {
@@ -185,7 +196,8 @@ export class Manager implements ChildHandleHost {
       if (timeoutMs !== undefined && timeoutMs <= MAX_TIMER_MS) {
         waiter.timer = setTimeout(() => {
           this.#waiters.delete(waiter);
-          resolve(this.children.size);
+          // An onChildReap promise still pending is work not done: 0 only when all is settled.
+          resolve(this.children.size + this.#hooks.pendingReaps);
         }, timeoutMs);
       }
       this.#waiters.add(waiter);
@@ -313,7 +325,7 @@ export class Manager implements ChildHandleHost {
     const slot = this.#policy.slotFor(this.#pool(), slotHint);
     const begin = this.#beforeFork(slot);
     if (!begin) return false;
-    const spawned = spawnProcess(this.options.exec, this.#listeners, this.#dealer !== undefined, slot);
+    const spawned = spawnProcess(this.options.exec, this.#listeners, this.#dealer !== undefined, slot, this.options.childStdout);
     if (!spawned) {
       const pause = this.#policy.spawnFailed(Date.now());
       this.#spawnTimer = setTimeout(() => this.#fill(), Math.min(pause, MAX_TIMER_MS));
@@ -333,6 +345,7 @@ export class Manager implements ChildHandleHost {
         listeners: this.#listeners.map((listener) => listener.info),
         roundRobin: this.#dealer !== undefined,
         readyOnStart: this.options.listen === undefined && this.options.readiness === 'auto',
+        beatInterval: this.options.beatInterval ?? undefined,
       });
     } catch (err) {
       child.kill('SIGKILL');
@@ -343,6 +356,18 @@ export class Manager implements ChildHandleHost {
   }
 
   // ---- the reaps, and the rest of what a ChildHandle needs from us (ChildHandleHost) ----
+
+  get eventId(): number {
+    return this.#id;
+  }
+
+  get scoreboard(): Scoreboard {
+    return this.observe.scoreboard;
+  }
+
+  builtinCall(name: string): Promise<CallOutcome> | undefined {
+    return this.observe.builtinCall(name);
+  }
 
   serve(name: string, pid: number, payload: unknown): Promise<CallOutcome> {
     return this.#callbacks.serve(name, pid, payload);
@@ -455,11 +480,11 @@ export class Manager implements ChildHandleHost {
 
   /** onChildReap for one lifetime; `end` is undefined when a reused child's lifetime ended with finish(). */
   #reap(child: ChildHandle, lifetime: Lifetime, status: number, end: ProcessEnd | undefined): void {
-    const seen = observed('reap');
-    if (!this.#hooks.reaps && !seen) return;
     const info = reapInfo(lifetime, end, child.notReady);
     info.slot = child.slot;
-    if (seen) publish('reap', { pid: child.pid, generation: child.generation, status, info: { ...info }, manager: this.#id, at: Date.now() });
+    this.observe.scoreboard.reaped(info.reason);
+    if (observed('reap')) publish('reap', { pid: child.pid, generation: child.generation, status, info: { ...info }, manager: this.#id, at: Date.now() });
+    if (!this.#hooks.reaps) return;
     this.#hooks.onChildReap(child.pid, status, lifetime.hasPayload ? lifetime.payload : undefined, info);
   }
 

@@ -11,10 +11,16 @@ export interface ProcessEnd {
 
 /** onChildReap's `info` for a lifetime; `notReady`: the child missed readyTimeout and was told to stop. */
 export function reapInfo(lifetime: Lifetime, end: ProcessEnd | undefined, notReady = false): ReapInfo {
-  if (!end) return { reason: 'finished', exitCode: lifetime.code, signal: null, lifetime: lifetime.number };
+  if (!end) return withServed({ reason: 'finished', exitCode: lifetime.code, signal: null, lifetime: lifetime.number }, lifetime);
   const reason: ReapReason = end.overflowed ? 'overflow' : notReady && !lifetime.finished ? 'not-ready' : endReason(lifetime, end);
   const info: ReapInfo = { reason, exitCode: end.code, signal: end.signal, lifetime: lifetime.number };
   if (reason === 'crashed') info.error = lifetime.error;
+  return withServed(info, lifetime);
+}
+
+/** `served` when serve() finished the lifetime: the reason a server child ended, for whoever recycles it. */
+function withServed(info: ReapInfo, lifetime: Lifetime): ReapInfo {
+  if (lifetime.finished && lifetime.served) info.served = lifetime.served;
   return info;
 }
 

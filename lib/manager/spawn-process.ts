@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { reexecCommand } from '../launch/command';
 import { childStdio } from '../launch/stdio';
-import type { ExecSettings } from '../options';
+import type { ChildStdout, ExecSettings } from '../options';
 import { CHILD_MARKER } from '../role';
 import { warn } from '../warn';
 import type { OpenListener } from './listeners';
@@ -18,11 +18,12 @@ export function spawnProcess(
   listeners: readonly OpenListener[],
   roundRobin: boolean,
   slot: number,
+  stdout: ChildStdout = 'inherit',
 ): (ChildProcess & { pid: number }) | undefined {
   const command = reexecCommand(exec);
   const spawned = spawn(command.file, command.args, {
     // Round-robin: the manager alone accepts, so a child holds no listening socket, only the IPC channel.
-    stdio: roundRobin ? childStdio([], true) : childStdio(listeners),
+    stdio: roundRobin ? childStdio([], true, stdout) : childStdio(listeners, false, stdout),
     // LISTEN_PID names this process: a child must find its sockets in ppi.listeners, not there.
     // PREFORK_SLOT: the child's slot, for children that are not Node (exec) or read it before the hello.
     env: { ...process.env, ...command.env, LISTEN_FDS: undefined, LISTEN_PID: undefined, PREFORK_SLOT: String(slot), [CHILD_MARKER]: '1' },

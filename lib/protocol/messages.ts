@@ -14,7 +14,7 @@ export interface CallMessage {
   payload?: unknown;
 }
 
-import type { ReportedError } from '../view';
+import type { ReportedError, ServedInfo } from '../view';
 
 /** Child → manager: the final payload, sent by finish(); the reply is the go-ahead to exit (or, reused, to go round). */
 export interface FinishMessage {
@@ -25,6 +25,8 @@ export interface FinishMessage {
   code?: number;
   /** The child's RSS in bytes, sent only when the hello asked (`reportRss`): the manager compares it with maxChildMemory without polling. */
   rss?: number;
+  /** Sent when ppi.serve() ended the lifetime: why it stopped and how many requests it received (`ReapInfo.served`). */
+  served?: ServedInfo;
 }
 
 /** Child → manager: the uncaught exception (or unhandled rejection) about to end this process, written synchronously. */
@@ -43,6 +45,44 @@ export interface CrashMessage {
  */
 export interface ReadyMessage {
   type: 'ready';
+}
+
+/**
+ * Child → manager: the periodic beat (the hello's `beatInterval`), sent from a timer in the
+ * child's own event loop: a child whose beats stop arriving is stuck (the hung-child watchdog
+ * reads it), and each one carries what the scoreboard and memory recycling need. The first is
+ * sent as soon as the hello arrived, so the manager knows the child is up.
+ */
+export interface BeatMessage {
+  type: 'beat';
+  /** 0, 1, 2, … per process. */
+  seq: number;
+  /** The coarse state (`'idle'`, `'busy'` or the child's own word) and its note (a request line, a job id). */
+  state: string;
+  note?: string;
+  /** ms since the epoch: when `state` (or, under serve(), the current request) began. */
+  since: number;
+  /** Requests (serve()) or busy spells (setStatus) ended in this process. */
+  served: number;
+  /** Requests in progress now (serve()); 1 while busy, 0 otherwise, with setStatus. */
+  inflight: number;
+  /** Event-loop utilisation (0…1) since the previous beat: performance.eventLoopUtilization(). */
+  elu: number;
+  /** Bytes: process.memoryUsage().rss and .heapUsed. */
+  rss: number;
+  heapUsed: number;
+  /** prom-client's getMetricsAsJSON() of the child's registry, when the child exports metrics. */
+  metrics?: unknown[];
+}
+
+/** Child → manager: the coarse state flipped (setStatus, or serve() going busy/idle); at most one per debounce. */
+export interface StatusMessage {
+  type: 'status';
+  state: string;
+  note?: string;
+  since: number;
+  served: number;
+  inflight: number;
 }
 
 /** Manager → child: the first message a child receives. */
@@ -77,7 +117,13 @@ export interface HelloMessage {
   readyOnStart?: boolean;
   /** The child's slot, 0 … maxWorkers − 1 (also in PREFORK_SLOT): a replacement inherits the slot of the child it replaces. */
   slot?: number;
+  /** ms between beats (the `beatInterval` option); absent: the child sends no beat. */
+  beatInterval?: number;
 }
+
+/** Callbacks the manager's library serves itself (a child's statusHandler() and metricsHandler() call them). */
+export const STATUS_CALL = 'prefork-ipc:status';
+export const METRICS_CALL = 'prefork-ipc:metrics';
 
 /** A child finds the manager's i-th listening socket on this descriptor + i (after the channel's fd 3 and 4). */
 export const FIRST_LISTENER_FD = 5;
@@ -131,7 +177,9 @@ export type FailureCode =
   | 'BAD_RESULT'
   | 'MALFORMED'
   | 'MANAGER_GONE'
-  | 'BAD_PAYLOAD';
+  | 'BAD_PAYLOAD'
+  /** Never on the wire: the child's own channel to the manager (fd 4) is closed or failed, so the call could not be sent. */
+  | 'CHANNEL_CLOSED';
 
 /** Manager → child: the answer to a call or finish with the same id. */
 export interface ReplyMessage {
@@ -147,7 +195,7 @@ export interface NoticeMessage {
   message: string;
 }
 
-export type ChildToManager = CallMessage | FinishMessage | CrashMessage | ReadyMessage;
+export type ChildToManager = CallMessage | FinishMessage | CrashMessage | BeatMessage | StatusMessage | ReadyMessage;
 export type ManagerToChild =
   | HelloMessage
   | ReplyMessage
