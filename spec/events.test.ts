@@ -13,7 +13,7 @@ test('one lifetime publishes spawn → lifetime → ready → callback:start →
   p.child.kill('SIGTERM');
   const done = await p.done;
   expect(done.events.at(-1)).toEqual({ event: 'end', left: 0 });
-  const evs = done.events.filter((e) => e.event === 'ev') as Ev[];
+  const evs = done.events.filter((e) => e.event === 'ev' && e.channel !== 'beat') as Ev[];
   // ready: without `listen`, a child is ready once its start() resolved (it says so on its own).
   expect(evs.map((e) => e.channel)).toEqual(['spawn', 'lifetime', 'ready', 'callback:start', 'callback:end', 'reap', 'exit']);
   const [spawn, lifetime, ready, callStart, callEnd, reap, exit] = evs;
@@ -46,7 +46,7 @@ test('a rolling HUP publishes reload begin, a step per old child, and done once 
   p.child.kill('SIGTERM');
   const done = await p.done;
   expect(done.events.at(-1)).toEqual({ event: 'end', left: 0 });
-  const evs = done.events.filter((e) => e.event === 'ev') as Ev[];
+  const evs = done.events.filter((e) => e.event === 'ev' && e.channel !== 'beat') as Ev[];
   const reload = evs.filter((e) => e.channel === 'reload');
   // The final TERM is no reload: begin, two steps, done, and nothing after.
   expect(reload.map((e) => e.step)).toEqual(['begin', 'step', 'step', 'done']);
@@ -73,7 +73,7 @@ test('a shrink (removeWorker) publishes retire for the oldest child, reason maxW
   p.child.kill('SIGTERM');
   const done = await p.done;
   expect(done.events.at(-1)).toEqual({ event: 'end', left: 0 });
-  const evs = done.events.filter((e) => e.event === 'ev') as Ev[];
+  const evs = done.events.filter((e) => e.event === 'ev' && e.channel !== 'beat') as Ev[];
   const oldest = evs.find((e) => e.channel === 'spawn')!.pid;
   const retires = evs.filter((e) => e.channel === 'retire');
   // The final TERM stops the other child with no retire: only the shrink is the pool's own doing.
@@ -89,7 +89,7 @@ test('a reused child: a lifetime event for each lifetime, a reap per finish(), r
   p.child.kill('SIGTERM');
   const done = await p.done;
   expect(done.events.at(-1)).toEqual({ event: 'end', left: 0 });
-  const evs = done.events.filter((e) => e.event === 'ev') as Ev[];
+  const evs = done.events.filter((e) => e.event === 'ev' && e.channel !== 'beat') as Ev[];
   expect(evs.map((e) => e.channel)).toEqual(['spawn', 'lifetime', 'ready', 'reap', 'lifetime', 'reap', 'retire', 'exit']);
   expect(evs.filter((e) => e.channel === 'lifetime').map((e) => e.lifetime)).toEqual([1, 2]);
   expect(evs.filter((e) => e.channel === 'reap').map((e) => (e.info as { reason: string; lifetime: number }))).toEqual([
