@@ -18,6 +18,7 @@ export type {
   ReapReason,
   HungStack,
   StackFrame,
+  ReloadFailedInfo,
   ReportedError,
   MessageListener,
   FinishResult,
@@ -30,5 +31,5 @@ export { CallbackError } from './errors';
 export { EVENT_PREFIX, EVENT_NAMES, subscribe } from './manager/events';
 export type { PoolEvents, PoolEventName, PoolEvent } from './manager/events';
 export type { CallbackErrorCode } from './errors';
-export type { PreforkOptions, SignalAction, PoolAction, ManagerExitPolicy, ExecSettings, ListenSpec, ListenOption, BalanceMode, ChildStdout } from './options';
+export type { PreforkOptions, ForkInfo, SignalAction, PoolAction, ManagerExitPolicy, ExecSettings, ListenSpec, ListenOption, BalanceMode, ChildStdout } from './options';
 export type { JobHandler, JobContext } from './cli/handler-types';

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { normalizeSignal, type SignalName } from './signals';
-import type { CallbackHandler, CallbackMap, PreforkView, ReapInfo } from './view';
+import type { CallbackHandler, CallbackMap, PreforkView, ReapInfo, ReloadFailedInfo } from './view';
 
 /**
  * Hook types are written as method signatures (the "bivariance hack") so that
@@ -64,6 +64,11 @@ export interface ExecSettings {
   execArgv?: string[];
 }
 
+/** `beforeFork` / `afterFork`'s `info`: which slot (0 … maxWorkers − 1) the lifetime is in (docs/servers.md, "Slots"). */
+export interface ForkInfo {
+  slot: number;
+}
+
 export interface PreforkOptions<C extends CallbackMap = CallbackMap, Final = unknown, Data = unknown, Lifetimes extends number = 1> {
   /** How many children the manager keeps alive. Default 10. */
   maxWorkers?: number;
@@ -85,9 +90,9 @@ export interface PreforkOptions<C extends CallbackMap = CallbackMap, Final = unk
    * A plain function type, not `Bivariant`: through the method-signature wrapper, a `(ppi) => …`
    * with `ppi` unannotated left `Data` as `unknown` (spec/types/hooks.ts).
    */
-  beforeFork?: (ppi: PreforkView) => Data | undefined;
-  /** Manager: a child was spawned. */
-  afterFork?: Bivariant<(ppi: PreforkView, pid: number) => unknown>;
+  beforeFork?: (ppi: PreforkView, info: ForkInfo) => Data | undefined;
+  /** Manager: a child was spawned (or, reused, handed its next lifetime). */
+  afterFork?: Bivariant<(ppi: PreforkView, pid: number, info: ForkInfo) => unknown>;
   /** Handlers the children can call by name. */
   callbacks?: C;
   /** A handler not settled within this many ms fails the child's call with a timeout. Default: no limit. */
@@ -152,6 +157,37 @@ export interface PreforkOptions<C extends CallbackMap = CallbackMap, Final = unk
   /** Spare workers: the pool never shrinks below this many children. Default 0. */
   minWorkers?: number;
   /**
+   * What makes a child ready (docs/servers.md, "Readiness"). `'auto'` (default): with `listen`,
+   * `serve()` listening or `ppi.ready()`; without, its `start()` resolving. `'explicit'`: only
+   * `serve()` or `ppi.ready()` (a job worker that warms up first).
+   */
+  readiness?: 'auto' | 'explicit';
+  /**
+   * ms: a child not ready this long after its spawn is stopped (stop signal, `gracePeriod`,
+   * SIGKILL; `ReapInfo.reason` `'not-ready'`), and counts as a failed start. Default 30000; `Infinity`: no limit.
+   */
+  readyTimeout?: number;
+  /**
+   * A reload (a trapped signal that ends `start()`, followed by the next `start()`) waits for the
+   * new children to be ready before it stops the old ones, and rolls back when they do not come up.
+   * Default: true with `listen`, false without (job workers keep Perl's behaviour: the old ones
+   * finish their work while the new ones start). See docs/servers.md, "Reloads that wait".
+   */
+  gatedReload?: boolean;
+  /** Gated rolling reload: new children started beside the old ones at a time (beyond maxWorkers). Default 1. */
+  surge?: number;
+  /** Gated reload: after this many failed steps (a new child dead or not ready in time) the reload is abandoned. Default 3. */
+  reloadAttempts?: number;
+  /** Manager: a gated reload was abandoned; the old generation keeps serving. `info` says why. */
+  onReloadFailed?: Bivariant<(ppi: PreforkView, info: ReloadFailedInfo) => unknown>;
+  /**
+   * Give up (start() rejects, naming the last child's error) when more than this many children
+   * crash (exit non-zero, or never get ready) within `restartWindow`, outside a reload. Default: never.
+   */
+  maxRestarts?: number;
+  /** ms: the window `maxRestarts` counts in. Default 60000. */
+  restartWindow?: number;
+  /**
    * Manager: the most calls one child may have waiting for their answers. Past it the manager
    * stops reading that child's pipe until answers go out (the child's `callback()` simply waits
    * longer), so a child that fires calls without awaiting them cannot exhaust the manager's
@@ -206,6 +242,14 @@ const OPTION_NAMES: { [K in keyof Required<PreforkOptions>]: true } = {
   minSpareWorkers: true,
   maxSpareWorkers: true,
   minWorkers: true,
+  readiness: true,
+  readyTimeout: true,
+  gatedReload: true,
+  surge: true,
+  reloadAttempts: true,
+  onReloadFailed: true,
+  maxRestarts: true,
+  restartWindow: true,
   maxCallsInFlight: true,
   childStdout: true,
   beatInterval: true,
@@ -218,8 +262,8 @@ export interface ResolvedOptions {
   errRespawnInterval: number;
   trapSignals: Map<SignalName, ResolvedAction>;
   onChildReap?: (ppi: PreforkView, pid: number, status: number, finalPayload: unknown, info: ReapInfo) => unknown;
-  beforeFork?: (ppi: PreforkView) => unknown;
-  afterFork?: (ppi: PreforkView, pid: number) => unknown;
+  beforeFork?: (ppi: PreforkView, info: ForkInfo) => unknown;
+  afterFork?: (ppi: PreforkView, pid: number, info: ForkInfo) => unknown;
   callbacks: Map<string, CallbackHandler>;
   callbackTimeout?: number;
   maxMessageBytes: number;
@@ -238,6 +282,16 @@ export interface ResolvedOptions {
   hangTimeout?: number;
   /** Spare workers, when `minSpareWorkers` or `maxSpareWorkers` is given (spare-workers.ts). */
   spare: SpareSettings | undefined;
+  readiness: 'auto' | 'explicit';
+  /** undefined: no limit. */
+  readyTimeout: number | undefined;
+  gatedReload: boolean;
+  surge: number;
+  reloadAttempts: number;
+  onReloadFailed?: (ppi: PreforkView, info: ReloadFailedInfo) => unknown;
+  /** undefined: never give up. */
+  maxRestarts: number | undefined;
+  restartWindow: number;
   /** Whole number ≥ 1, or Infinity. */
   maxCallsInFlight: number;
   childStdout: ChildStdout;
@@ -584,10 +638,33 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     lifetimesJitter: options.lifetimesJitter === undefined ? undefined : wholeNumber(options, 'lifetimesJitter', 0),
     maxChildMemory: options.maxChildMemory === undefined || options.maxChildMemory === Infinity ? undefined : wholeNumber(options, 'maxChildMemory', 0, 1),
     lifetimeTimeout: limit(options, 'lifetimeTimeout', undefined),
+    readiness: readinessOption(options.readiness),
+    readyTimeout: limit(options, 'readyTimeout', DEFAULT_READY_TIMEOUT_MS),
+    gatedReload: gatedReloadOption(options.gatedReload, listen),
+    surge: wholeNumber(options, 'surge', 1, 1),
+    reloadAttempts: wholeNumber(options, 'reloadAttempts', 3, 1),
+    onReloadFailed: hook(options, 'onReloadFailed'),
+    maxRestarts: options.maxRestarts === undefined || options.maxRestarts === Infinity ? undefined : wholeNumber(options, 'maxRestarts', 0),
+    restartWindow: duration(options, 'restartWindow', 60_000)!,
     maxCallsInFlight: maxCallsInFlight(options.maxCallsInFlight ?? undefined),
     childStdout: childStdoutOption(options.childStdout),
     ...hangAndBeat(options),
     spare: spareSettings(options, checkMaxWorkers(options.maxWorkers ?? 10)),
     controlSocket: socketPathOption('controlSocket', options.controlSocket),
   };
+}
+
+/** readyTimeout's default: a Node start-up is ≈ 0.1 s, a loaded machine's ≈ 1 s; a server's warm-up may take seconds more. */
+export const DEFAULT_READY_TIMEOUT_MS = 30_000;
+
+function readinessOption(value: unknown): 'auto' | 'explicit' {
+  if (value === undefined) return 'auto';
+  if (value !== 'auto' && value !== 'explicit') fail('readiness', "'auto' or 'explicit'", value);
+  return value;
+}
+
+function gatedReloadOption(value: unknown, listen: ResolvedOptions['listen']): boolean {
+  if (value === undefined) return listen !== undefined;
+  if (typeof value !== 'boolean') fail('gatedReload', 'true or false', value);
+  return value;
 }

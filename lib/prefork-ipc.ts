@@ -114,8 +114,29 @@ export class PreforkIPC<C extends CallbackMap = CallbackMap, Final = unknown, Da
       finish: (code: number, payload: unknown, served: ServedInfo) => child.finish(code, payload, served),
       serving: (ended: Promise<void>) => child.servingUntil(ended),
       beat: child.beat,
+      markReady: () => void child.signalReady(),
     };
     return serve(server, host, options);
+  }
+
+  /**
+   * Child: tells the manager this child is ready to work (docs/servers.md, "Readiness"): after
+   * connecting to a database, warming a cache, listening on its own. Until then a reload does
+   * not stop the child it replaces, and after `readyTimeout` the child is stopped (`'not-ready'`).
+   * `serve()` calls it once it listens. Resolves once the message is queued; calling it again does nothing.
+   */
+  ready(): Promise<void> {
+    if (!this.#child) return Promise.reject(childOnly('ready()'));
+    return this.#child.signalReady();
+  }
+
+  /**
+   * Child: this child's slot, a whole number from 0 to maxWorkers − 1 that its replacement
+   * (respawn, recycle, reload step) inherits (also `PREFORK_SLOT` in its environment); undefined
+   * in the manager and before the hello.
+   */
+  get slot(): number | undefined {
+    return this.#child?.slot;
   }
 
   /**

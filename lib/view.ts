@@ -120,9 +120,10 @@ export interface ReportedError {
  * - `'killed'`: a signal ended the process;
  * - `'timeout'`: it ran past `lifetimeTimeout` and did not finish within `gracePeriod` after its abort;
  * - `'overflow'`: it sent a line over `maxMessageBytes` and was killed;
+ * - `'not-ready'`: it was not ready within `readyTimeout` and was stopped (docs/servers.md, "Readiness");
  * - `'hung'`: its beat stopped for `hangTimeout` (its event loop was stuck) and it was killed (see `ReapInfo.stack`).
  */
-export type ReapReason = 'finished' | 'exited' | 'crashed' | 'killed' | 'timeout' | 'overflow' | 'hung';
+export type ReapReason = 'finished' | 'exited' | 'crashed' | 'killed' | 'timeout' | 'overflow' | 'not-ready' | 'hung';
 
 /** One frame of a hung child's JavaScript stack, as its inspector reported it. */
 export interface StackFrame {
@@ -156,10 +157,29 @@ export interface ReapInfo {
   lifetime: number;
   /** For `'crashed'`: the error, as the child reported it before it died. */
   error?: ReportedError;
+  /** The child's slot (0 … maxWorkers − 1). */
+  slot?: number;
   /** For `'hung'`: the JavaScript stack read just before the kill, or a note saying why none could be. */
   stack?: HungStack;
   /** When `ppi.serve()` ended the lifetime (with `finish()`): why, and how many requests it received. */
   served?: ServedInfo;
+}
+
+/** `onReloadFailed`'s `info`: why a gated reload was abandoned (docs/servers.md, "Rollback"). */
+export interface ReloadFailedInfo {
+  /** The generation that did not come up (the running `start()`'s). */
+  generation: number;
+  /** Failed steps (new children dead or not ready in time): `reloadAttempts`. */
+  attempts: number;
+  /** The last failed step: its child's pid and why it failed (`'not-ready'`, `'crashed'`, `'exited'`, `'killed'`). */
+  pid: number;
+  reason: ReapReason;
+  /** Its exit status, when it exited (not for `'not-ready'`, decided while it still ran). */
+  status?: number;
+  /** Its uncaught exception, as the child reported it. */
+  error?: ReportedError;
+  /** One line for a log: what failed and why. */
+  message: string;
 }
 
 /** What a child receives from `ppi.send(pid, message)`: any JSON value. */
@@ -191,6 +211,10 @@ export interface PreforkView<C extends CallbackMap = CallbackMap, Final = unknow
    * (never resolves), or with `lifetimesPerChild` > 1 resolves so the loop can go round to `start()`.
    */
   finish(exitCode?: number, finalPayload?: Final): Promise<FinishResult<Lifetimes>>;
+  /** Child: tells the manager this child is ready (serve() does it once it listens). See docs/servers.md, "Readiness". */
+  ready(): Promise<void>;
+  /** Child: its slot, 0 … maxWorkers − 1, inherited by its replacement; undefined in the manager. */
+  readonly slot: number | undefined;
   /** Manager: waits until every child is reaped and its `onChildReap` settled, or `timeoutMs` passes; resolves with children still running plus `onChildReap` promises pending (0 when all is done). */
   waitAllChildren(timeoutMs?: number): Promise<number>;
   /** Manager: sends `signal` to every child; returns how many it reached. */

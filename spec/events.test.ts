@@ -15,15 +15,17 @@ function pool(CASE: string) {
   return start(['events-pool.js'], { env: { ...process.env, CASE } });
 }
 
-test('one lifetime publishes spawn → lifetime → callback:start → callback:end → reap → exit, without an onChildReap hook', async () => {
+test('one lifetime publishes spawn → lifetime → ready → callback:start → callback:end → reap → exit, without an onChildReap hook', async () => {
   const p = pool('once');
   await p.waitFor((out) => out.includes('"channel":"exit"'), 30_000, 'the exit event');
   p.child.kill('SIGTERM');
   const done = await p.done;
   expect(done.events.at(-1)).toEqual({ event: 'end', left: 0 });
   const evs = poolEvents(done.events);
-  expect(evs.map((e) => e.channel)).toEqual(['spawn', 'lifetime', 'callback:start', 'callback:end', 'reap', 'exit']);
-  const [spawn, lifetime, callStart, callEnd, reap, exit] = evs;
+  // ready: without `listen`, a child is ready once its start() resolved (it says so on its own).
+  expect(evs.map((e) => e.channel)).toEqual(['spawn', 'lifetime', 'ready', 'callback:start', 'callback:end', 'reap', 'exit']);
+  const [spawn, lifetime, ready, callStart, callEnd, reap, exit] = evs;
+  expect(ready).toMatchObject({ generation: 1 });
   const pid = spawn.pid;
   expect(typeof pid).toBe('number');
   // The child's first beat (sent at its hello) is published too, with its pid and the manager's id.
@@ -100,13 +102,13 @@ test('a reused child: a lifetime event for each lifetime, a reap per finish(), r
   const done = await p.done;
   expect(done.events.at(-1)).toEqual({ event: 'end', left: 0 });
   const evs = poolEvents(done.events);
-  expect(evs.map((e) => e.channel)).toEqual(['spawn', 'lifetime', 'reap', 'lifetime', 'reap', 'retire', 'exit']);
+  expect(evs.map((e) => e.channel)).toEqual(['spawn', 'lifetime', 'ready', 'reap', 'lifetime', 'reap', 'retire', 'exit']);
   expect(evs.filter((e) => e.channel === 'lifetime').map((e) => e.lifetime)).toEqual([1, 2]);
   expect(evs.filter((e) => e.channel === 'reap').map((e) => (e.info as { reason: string; lifetime: number }))).toEqual([
     expect.objectContaining({ reason: 'finished', lifetime: 1 }),
     expect.objectContaining({ reason: 'finished', lifetime: 2 }),
   ]);
-  expect(evs[5]).toMatchObject({ reason: 'served' });
-  expect(evs[6]).toMatchObject({ code: 0, signal: null });
+  expect(evs[6]).toMatchObject({ reason: 'served' });
+  expect(evs[7]).toMatchObject({ code: 0, signal: null });
   expect(new Set(evs.map((e) => e.pid)).size).toBe(1);
 });

@@ -31,7 +31,7 @@ test('each lifetime is one child to the hooks: beforeFork → its own workerData
     expect(reap.payload.pid).toBe(reap.pid);
     expect(reap.payload.lifetime).toBe(reap.info.lifetime);
     expect(reap.status).toBe(reap.info.lifetime === 2 ? 7 : 0);
-    expect(reap.info).toEqual({ reason: 'finished', exitCode: reap.status, signal: null, lifetime: reap.payload.lifetime });
+    expect(reap.info).toEqual({ reason: 'finished', exitCode: reap.status, signal: null, lifetime: reap.payload.lifetime, slot: expect.any(Number) as number });
     if (reap.payload.workerData < 6) expect(reap.payload.maxWorkers).toBe(2);
   }
   // Fewer processes than lifetimes, none serving more than lifetimesPerChild (3).

@@ -55,7 +55,7 @@ test('stop() called from beforeFork spawns nothing more', async () => {
   expect(end.events.at(-1)).toEqual({ event: 'end', left: 0 });
 });
 
-test('children that die at start-up: after the first wave, one spawn per errRespawnInterval', async () => {
+test('children that die at start-up: after the first wave, one spawn at a time, backing off from errRespawnInterval', async () => {
   const end = await lifecycle('crash-loop');
   const times = end.events.filter((e) => e.event === 'spawn').map((e) => e.at as number);
   // The manager stops after 8 reaps: the first wave of 4, then at least 4 paced ones.

@@ -63,6 +63,9 @@ async function reloadUnderLoad(form: 'rolling' | 'all-at-once', keepAlive: boole
     setTimeout(hup, durationMs * 0.2);
     for (let i = 0; i < 5; i++) setTimeout(hup, durationMs * (0.4 + i * 0.09));
   });
+  // A gated reload (the default with listen) replaces the old children only as the new ones are ready:
+  // on a loaded machine the last generation may still be starting when the load ends.
+  await p.waitFor(() => p.events('ready').some((e) => e.generation === 7), 60_000, 'generation 7 serving');
   p.child.kill('SIGTERM');
   const end = await p.done;
 

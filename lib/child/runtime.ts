@@ -86,6 +86,11 @@ export class ChildRuntime {
   /** This process is on its way out (finish() without reuse, or retired): the manager's EOF is expected. */
   #exiting = false;
   #managerGone = false;
+  /** The hello's readyOnStart: the first start() that resolves makes this child ready. */
+  #readyOnStart = false;
+  #readySent = false;
+  /** This child's slot (the hello's `slot`); undefined until the hello, or from a manager that numbers none. */
+  slot: number | undefined;
 
   constructor(
     private readonly owner: PreforkView,
@@ -224,6 +229,7 @@ export class ChildRuntime {
     this.#finished = false;
     this.#finishing = undefined;
     if (this.#reuse) this.beat.lifetime(true);
+    if (this.#readyOnStart) void this.signalReady();
     this.#updateRef(); // its abortSignal may already have listeners
     if (fn) {
       await fn();
@@ -231,6 +237,23 @@ export class ChildRuntime {
       if (!this.#finishing) await this.finish(0, undefined);
     }
     return false;
+  }
+
+  /**
+   * Tells the manager this child is ready (ppi.ready(), serve() once it listens). Once per
+   * process; before the hello it waits for it. No answer is awaited: the line is queued in order
+   * with everything else, and the manager needs nothing back.
+   */
+  async signalReady(): Promise<void> {
+    if (this.#readySent) return;
+    this.#readySent = true;
+    try {
+      await this.#hello;
+    } catch {
+      return; // the manager went away before its hello: nobody to tell
+    }
+    if (this.#managerGone) return;
+    this.#channel.write('{"type":"ready"}\n');
   }
 
   callback(name: string, payload: unknown): Promise<unknown> {
@@ -402,6 +425,8 @@ export class ChildRuntime {
         this.listeners = childListeners(message.listeners, !this.roundRobin);
         this.#reuse = message.reuse === true;
         this.#reportRss = message.reportRss === true;
+        this.#readyOnStart = message.readyOnStart === true;
+        this.slot = message.slot;
         this.#next = new ChildLifetime(1, message.workerData, message.maxWorkers ?? this.configuredMaxWorkers, this.#refresh);
         this.#helloReceived = true;
         this.#updateRef();

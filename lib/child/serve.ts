@@ -58,6 +58,8 @@ export interface ServeHost {
   /** `balance: 'round-robin'`: connections come from the manager (round-robin.ts); the server does not listen. */
   readonly roundRobin: boolean;
   finish(exitCode: number, payload: unknown, served: ServedInfo): Promise<void>;
+  /** Tells the manager this child is ready (it listens, or round-robin, serves). */
+  markReady(): void;
   /** Called once per serve() that gets going: `ended` settles when its serving is over (finish() done, or listen() failed). */
   serving(ended: Promise<void>): void;
   /** The child's scoreboard entry: serve() keeps its state (busy while a request is in progress) and counters. */
@@ -289,7 +291,9 @@ export async function serve(server: net.Server, host: ServeHost, options: ServeO
   process.on(signal, onSignal);
   host.serving(end);
   if (stoppedEarly) return stop('signal');
-  if (intake) return;
+  // Ready (docs/servers.md, "Readiness"): round-robin, once the manager has been told we serve
+  // (ppiServing went out above); otherwise once listen() has succeeded, never before.
+  if (intake) return host.markReady();
 
   await new Promise<void>((resolve, reject) => {
     const failed = (err: Error): void => {
@@ -304,4 +308,5 @@ export async function serve(server: net.Server, host: ServeHost, options: ServeO
       resolve();
     });
   });
+  host.markReady();
 }

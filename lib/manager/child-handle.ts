@@ -8,7 +8,7 @@ import { exitStatus } from '../signals';
 import { warn } from '../warn';
 import type { CallOutcome } from './callback-server';
 import { Lifetime } from './lifetime';
-import type { ChildState } from './policy';
+import type { ChildPhase, ChildState } from './policy';
 import type { ProcessEnd } from './reap-info';
 import type { RetireReason } from './retirement';
 import { observed, publish } from './events';
@@ -29,6 +29,8 @@ export interface ChildHandleHost {
   childEnded(handle: ChildHandle, status: number, end: ProcessEnd): void;
   /** A reused child's lifetime ended with finish() (and was acknowledged); `rss` when asked for. */
   lifetimeFinished(handle: ChildHandle, lifetime: Lifetime, rss: number | undefined): void;
+  /** The child said it is ready (its first `ready` message). */
+  childReady(handle: ChildHandle): void;
   /** The manager's id on the event channel (events.ts). */
   readonly eventId: number;
   /** A beat or status line arrived: the child's event loop turns (hangTimeout); `stateChanged`: busy/idle flipped (spare workers). */
@@ -48,6 +50,8 @@ export interface HelloExtras {
   reportRss: boolean;
   /** `balance: 'round-robin'`: the child takes connections from the manager on its IPC channel. */
   roundRobin: boolean;
+  /** The child is ready once its start() resolves (no `listen`, `readiness: 'auto'`). */
+  readyOnStart: boolean;
   /** ms between the child's beats; undefined: no beat. */
   beatInterval?: number;
 }
@@ -66,6 +70,10 @@ export class ChildHandle {
   lifetimesBegun = 0;
   /** Lifetimes ended with finish() (reused children). */
   served = 0;
+  /** When it said it is ready (ms since the epoch); undefined while starting. */
+  readyAt: number | undefined;
+  /** It missed readyTimeout and was told to stop: its end is reported as 'not-ready'. */
+  notReady = false;
   retired = false;
   /** The loopback port its inspector opens on SIGUSR1 (hangTimeout only): where its stack is read if it hangs. */
   inspectPort: number | undefined;
@@ -101,9 +109,12 @@ export class ChildHandle {
     private readonly host: ChildHandleHost,
     /** Lifetimes this process may serve (lifetimesPerChild, plus its jitter). */
     readonly limit: number,
+    /** Its slot, 0 … maxWorkers − 1, inherited from the child it replaces (docs/servers.md, "Slots"). */
+    readonly slot: number,
   ) {
     this.pid = subprocess.pid;
     this.board = host.scoreboard.add(this.pid, generation);
+    this.board.slot = slot;
     this.#malformed = new WarnLimit(`malformed messages from child ${this.pid}`);
     const [, , , toChild, fromChild] = subprocess.stdio as unknown as [unknown, unknown, unknown, Writable, Readable];
     this.channel = new Channel(fromChild, toChild, host.maxMessageBytes, {
@@ -137,13 +148,17 @@ export class ChildHandle {
     if (signal !== undefined) this.host.scoreboard.setPhase(this.board, 'stopping');
   }
 
-  /** Its scoreboard slot, when the pool numbers them. */
-  get slot(): number | undefined {
-    return this.board.slot;
-  }
-
   get alive(): boolean {
     return this.#status === undefined;
+  }
+
+  /**
+   * 'starting' until its `ready` message, 'ready' then, 'stopping' once told to stop (a signal, a
+   * shrink, a retirement, a missed readyTimeout). The scoreboard and the sizing policy read it.
+   */
+  get phase(): ChildPhase {
+    if (this.slotReleased || this.stopSent !== undefined || this.retired) return 'stopping';
+    return this.readyAt === undefined ? 'starting' : 'ready';
   }
 
   /** What the sizing policy sees of this child (policy.ts). */
@@ -151,18 +166,19 @@ export class ChildHandle {
     return {
       pid: this.pid,
       generation: this.generation,
-      phase: this.slotReleased || this.stopSent !== undefined ? 'stopping' : this.board.phase === 'starting' ? 'starting' : 'ready',
+      phase: this.phase,
       counted: !this.slotReleased,
       betweenLifetimes: !this.retired && this.lifetime === undefined,
       served: this.served,
       limit: this.limit,
+      slot: this.slot,
       // Busy or idle by the child's own status (setStatus, serve()): spare workers size the pool by it.
-      ...(this.board.phase === 'ready' && this.board.state === 'idle' ? { idleSince: this.board.since } : {}),
+      ...(this.phase === 'ready' && this.board.state === 'idle' ? { idleSince: this.board.since } : {}),
     };
   }
 
   hello(generation: number, workerData: unknown, extras: HelloExtras): void {
-    const { maxWorkers, reuse, reportRss, listeners, roundRobin, beatInterval } = extras;
+    const { maxWorkers, reuse, reportRss, listeners, roundRobin, readyOnStart, beatInterval } = extras;
     // reuse and reportRss only when on, so a default hello stays as it was.
     const hello = {
       type: 'hello',
@@ -175,6 +191,8 @@ export class ChildHandle {
       ...(reuse ? { reuse } : {}),
       ...(reportRss ? { reportRss } : {}),
       ...(roundRobin ? { balance: 'round-robin' as const } : {}),
+      ...(readyOnStart ? { readyOnStart } : {}),
+      slot: this.slot,
       ...(beatInterval === undefined ? {} : { beatInterval }),
     } as const;
     this.#reuse = reuse;
@@ -276,16 +294,13 @@ export class ChildHandle {
       else if (shown) this.#send({ type: 'notice', message: `the manager dropped a malformed line: ${reason}` });
       return;
     }
-    // Until readiness proper exists, a child is ready once it has spoken (its first beat goes out at the hello).
-    const starting = this.board.phase === 'starting';
-    if (starting) this.host.scoreboard.setPhase(this.board, 'ready');
     switch (message.type) {
       case 'beat':
       case 'status': {
         const at = Date.now();
         const before = this.board.state;
         this.board.update(message, at);
-        this.host.childBeat?.(this, starting || this.board.state !== before);
+        this.host.childBeat?.(this, this.board.state !== before);
         if (message.type === 'beat') {
           if (observed('beat')) publish('beat', { pid: this.pid, manager: this.host.eventId, at, beat: { ...message } });
         } else if (observed('status')) {
@@ -318,6 +333,12 @@ export class ChildHandle {
         });
         return;
       }
+      case 'ready':
+        if (this.readyAt !== undefined) return;
+        this.readyAt = Date.now();
+        if (this.board.phase === 'starting') this.host.scoreboard.setPhase(this.board, 'ready');
+        this.host.childReady(this);
+        return;
       case 'crash':
         // Whatever lifetime the child counted itself in (a crash between finish() and the next
         // start() names the last one begun), it ends the lifetime the manager has open.

@@ -1,18 +1,20 @@
 import { assertReexecutable } from '../launch/command';
 import { checkMaxWorkers, MAX_TIMER_MS, type ResolvedOptions } from '../options';
 import { nodeSignal, normalizeSignal, type SignalName } from '../signals';
-import type { Listener, PreforkView } from '../view';
+import type { Listener, PreforkView, ReapInfo, ReloadFailedInfo } from '../view';
 import { warn } from '../warn';
 import { CallbackServer, type CallOutcome } from './callback-server';
 import { ChildHandle, type ChildHandleHost } from './child-handle';
 import { EarlyExitWatch } from './early-exit-watch';
 import { observed, publish } from './events';
 import { guardChild } from './exit-guard';
+import { GiveUp, type Crash } from './give-up';
 import { HangWatch } from './hang-watch';
 import { openListeners, type OpenListener } from './listeners';
 import { writePidFile } from './pid-file';
 import type { Lifetime } from './lifetime';
 import type { PoolState, SizingAction, SizingPolicy } from './policy';
+import { ReadyWatch } from './readiness';
 import { reapInfo, type ProcessEnd } from './reap-info';
 import { ReloadEvents } from './reload-events';
 import { spawnProcess } from './spawn-process';
@@ -76,6 +78,15 @@ export class Manager implements ChildHandleHost {
   /** status(), metrics(), the control socket (observe.ts). */
   readonly observe: Observability;
   readonly #earlyExits: EarlyExitWatch;
+  /**
+   * A gated reload's signal (docs/servers.md, "Reloads that wait"): it ended start() and told no
+   * child yet. The next start() hands it to the policy; waitAllChildren() (a shutdown) forwards it.
+   */
+  #heldReload: SignalName | undefined;
+  /** maxRestarts within restartWindow (give-up.ts). */
+  readonly #giveUp: GiveUp;
+  /** readyTimeout's clocks (readiness.ts). */
+  readonly #readyWatch: ReadyWatch;
   /** lifetimesPerChild > 1 (or a jitter): finish() resolves in the child and the manager hands it further lifetimes. */
   readonly #reuse: boolean;
   /** hangTimeout: the watchdog on the children's beats (hang-watch.ts); undefined without the option. */
@@ -94,6 +105,8 @@ export class Manager implements ChildHandleHost {
     this.#reuse = (options.lifetimesPerChild ?? 1) > 1 || (options.lifetimesJitter ?? 0) > 0;
     this.#earlyExits = new EarlyExitWatch(this.#reuse);
     this.#hangs = options.hangTimeout === undefined ? undefined : new HangWatch(options.hangTimeout);
+    this.#giveUp = new GiveUp(options.maxRestarts, options.restartWindow);
+    this.#readyWatch = new ReadyWatch(options.readyTimeout, (pid) => this.#notReady(pid));
     this.observe = new Observability(this, options, this.#id);
     for (const name of options.trapSignals.keys()) {
       // A listener also keeps Node from its default action, e.g. opening the inspector on SIGUSR1.
@@ -165,6 +178,7 @@ export class Manager implements ChildHandleHost {
     this.generation++;
     this.signalReceived = '';
     this.#policy.generationBegun();
+    this.#beginHeldReload();
     return new Promise<true>((resolve, reject) => {
       this.#starting = { resolve, reject, keepAlive: setTimeout(() => {}, KEEP_ALIVE_MS) };
       this.#fill();
@@ -180,6 +194,7 @@ export class Manager implements ChildHandleHost {
     if (timeoutMs !== undefined && (typeof timeoutMs !== 'number' || !(timeoutMs >= 0))) {
       return Promise.reject(new TypeError(`waitAllChildren(timeout): timeout must be a number of ms ≥ 0, got ${String(timeoutMs)}`));
     }
+    this.#flushHeldReload();
     if (this.#settled()) return Promise.resolve(0);
     return new Promise<number>((resolve, reject) => {
       const waiter: Pending<number> & { timer?: NodeJS.Timeout } = { resolve, reject };
@@ -242,7 +257,7 @@ export class Manager implements ChildHandleHost {
     switch (action.kind) {
       case 'spawn':
         this.#policy.spawned(Date.now());
-        return this.#spawnOne();
+        return this.#spawnOne(action.slot);
       case 'wait':
         this.#spawnTimer = setTimeout(() => this.#fill(), Math.min(Math.max(0, action.until - Date.now()), MAX_TIMER_MS));
         return false;
@@ -250,6 +265,14 @@ export class Manager implements ChildHandleHost {
         for (const pid of action.pids) {
           const child = this.children.get(pid);
           if (child) this.#retire(child, action.reason);
+        }
+        return action.pids.length > 0;
+      case 'reload-step':
+        for (const pid of action.pids) {
+          const child = this.children.get(pid);
+          if (!child) continue;
+          this.#tell(child, action.signal, false);
+          child.slotReleased = true; // its replacement is ready and holds its slot
         }
         return action.pids.length > 0;
       case 'steady':
@@ -273,8 +296,8 @@ export class Manager implements ChildHandleHost {
     this.#tell(child, this.#stopSignal(), false, false);
   }
 
-  #beforeFork(): { workerData: unknown } | undefined {
-    return this.#hooks.beforeFork(() => this.#starting !== undefined);
+  #beforeFork(slot: number): { workerData: unknown } | undefined {
+    return this.#hooks.beforeFork(() => this.#starting !== undefined, { slot });
   }
 
   /** A lifetime was handed over: its event, its timeout, afterFork; false when afterFork threw. */
@@ -285,7 +308,7 @@ export class Manager implements ChildHandleHost {
     if (lifetimeTimeout !== undefined && lifetime) {
       lifetime.later(lifetimeTimeout, () => child.abortLifetime('timeout', true, this.options.gracePeriod));
     }
-    return this.#hooks.afterFork(pid);
+    return this.#hooks.afterFork(pid, { slot: child.slot });
   }
 
   /**
@@ -295,7 +318,7 @@ export class Manager implements ChildHandleHost {
    * and the child's start() resolves without a round trip of its own.
    */
   #nextLifetime(child: ChildHandle): void {
-    const begin = this.#beforeFork();
+    const begin = this.#beforeFork(child.slot);
     if (!begin) return this.#retire(child, 'stopping');
     try {
       child.beginLifetime(begin.workerData, this.#maxWorkers);
@@ -308,22 +331,24 @@ export class Manager implements ChildHandleHost {
   }
 
   /** Spawns one child; false when spawning failed or a hook threw, so the loop stops for now. */
-  #spawnOne(): boolean {
-    const begin = this.#beforeFork();
+  #spawnOne(slotHint?: number): boolean {
+    const slot = this.#policy.slotFor(this.#pool(), slotHint);
+    const begin = this.#beforeFork(slot);
     if (!begin) return false;
-    const spawned = spawnProcess(this.options.exec, this.#listeners, this.#dealer !== undefined, this.options.childStdout, this.#hangs !== undefined);
+    const spawned = spawnProcess(this.options.exec, this.#listeners, this.#dealer !== undefined, slot, this.options.childStdout, this.#hangs !== undefined);
     if (!spawned) {
       const pause = this.#policy.spawnFailed(Date.now());
       this.#spawnTimer = setTimeout(() => this.#fill(), Math.min(pause, MAX_TIMER_MS));
       return false;
     }
-    const child = new ChildHandle(spawned.process, this.generation, this, this.#policy.limitForNewChild());
+    const child = new ChildHandle(spawned.process, this.generation, this, this.#policy.limitForNewChild(), slot);
     child.inspectPort = spawned.inspectPort;
     spawned.process.once('exit', guardChild(child));
     this.#hangs?.watch(child);
     this.children.set(child.pid, child);
+    this.#readyWatch.spawned(child.pid);
     this.#dealer?.attach(child.pid, spawned.process, this.generation);
-    if (observed('spawn')) publish('spawn', { pid: child.pid, generation: child.generation, manager: this.#id, at: Date.now() });
+    if (observed('spawn')) publish('spawn', { pid: child.pid, generation: child.generation, slot, manager: this.#id, at: Date.now() });
     try {
       child.hello(this.generation, begin.workerData, {
         maxWorkers: this.#maxWorkers,
@@ -331,6 +356,7 @@ export class Manager implements ChildHandleHost {
         reportRss: this.#reuse && this.options.maxChildMemory !== undefined,
         listeners: this.#listeners.map((listener) => listener.info),
         roundRobin: this.#dealer !== undefined,
+        readyOnStart: this.options.listen === undefined && this.options.readiness === 'auto',
         beatInterval: this.options.beatInterval ?? undefined,
       });
     } catch (err) {
@@ -365,9 +391,69 @@ export class Manager implements ChildHandleHost {
     if (stateChanged && this.running) this.#fill();
   }
 
+  /** A child said it is ready: its clock stops, and the policy is asked again (a reload may take its next step). */
+  childReady(child: ChildHandle): void {
+    this.#readyWatch.settled(child.pid);
+    if (observed('ready')) publish('ready', { pid: child.pid, generation: child.generation, slot: child.slot, manager: this.#id, at: child.readyAt ?? Date.now() });
+    this.#policy.childReady();
+    this.#fill();
+  }
+
+  /** readyTimeout passed and child `pid` is still starting: it is stopped as a failed start ('not-ready'). */
+  #notReady(pid: number): void {
+    const child = this.children.get(pid);
+    if (!child || child.phase !== 'starting') return;
+    child.notReady = true;
+    warn(`child ${pid} was not ready within ${this.options.readyTimeout} ms (readyTimeout); stopping it`);
+    const failedStep = this.running && child.generation === this.generation && this.#policy.reloading;
+    this.#tell(child, this.#stopSignal(), !failedStep, false);
+    if (failedStep) {
+      child.slotReleased = true;
+      this.#reloadStepFailed(child, { reason: 'not-ready', exitCode: null, signal: null, lifetime: child.lifetimesBegun, ...(child.lifetime?.error ? { error: child.lifetime.error } : {}) });
+      this.#fill();
+    } else if (this.running && child.generation === this.generation) {
+      this.#policy.startFailed(Date.now());
+      this.#crashed({ pid, reason: 'not-ready' });
+    }
+  }
+
+  /** A child of the running generation failed outside a reload: one more towards maxRestarts; start() rejects past it. */
+  #crashed(crash: Crash): void {
+    const error = this.#giveUp.crashed(Date.now(), crash);
+    if (!error) return;
+    warn(error.message);
+    // The pool ends with start(): its children are told to stop, so a process that exits on the rejection leaves none.
+    for (const child of this.children.values()) this.#tell(child, this.#stopSignal(), false, false);
+    this.#fail(error);
+  }
+
+  /**
+   * A new child of a gated reload never came up: a failed step. After reloadAttempts of them
+   * the reload is abandoned: the new children still starting are stopped, the old ones are
+   * never told, onReloadFailed hears why, and the reload event says 'failed'.
+   */
+  #reloadStepFailed(child: ChildHandle, info: ReapInfo, status?: number): void {
+    const { abandoned, attempts } = this.#policy.reloadStepFailed();
+    if (!abandoned) return;
+    for (const other of this.children.values()) {
+      if (other !== child && other.generation === this.generation && other.phase === 'starting') this.#tell(other, this.#stopSignal(), true, false);
+    }
+    const why = info.reason === 'not-ready' ? `was not ready within ${this.options.readyTimeout} ms` : info.error ? `crashed: ${info.error.name}: ${info.error.message}` : `ended (${info.reason}, status ${status})`;
+    const message =
+      `reload to generation ${this.generation} abandoned after ${attempts} failed attempts: child ${child.pid} ${why}; ` +
+      `the children of the older generation keep serving`;
+    warn(message);
+    this.#reloads.failed(message);
+    const failure: ReloadFailedInfo = { generation: this.generation, attempts, pid: child.pid, reason: info.reason, message };
+    if (status !== undefined) failure.status = status;
+    if (info.error) failure.error = info.error;
+    this.#hooks.onReloadFailed(failure);
+  }
+
   childEnded(child: ChildHandle, status: number, end: ProcessEnd): void {
     this.children.delete(child.pid);
     this.#hangs?.forget(child.pid);
+    this.#readyWatch.settled(child.pid);
     this.#dealer?.detach(child.pid);
     const lifetime = child.lifetime;
     // A retired child (or one between lifetimes) ended no lifetime: nothing to reap, only a place to fill.
@@ -375,14 +461,20 @@ export class Manager implements ChildHandleHost {
       // Only inside start(): children ended by the signal that ended start() are no crash,
       // nor are those the manager told to stop (a retirement, a rolling forward).
       if (this.running && child.generation === this.generation && child.stopSent === undefined) {
+        const info = reapInfo(lifetime, end, child.notReady);
+        const reloadStep = child.readyAt === undefined && this.#policy.reloading;
+        if (reloadStep) this.#reloadStepFailed(child, info, status);
         this.#policy.lifetimeEnded(Date.now(), { status, finished: lifetime.finished, exited: true });
         if (status !== 0 && !lifetime.finished && this.options.errRespawnInterval > 0) {
           warn(
             `child ${child.pid} exited with status ${status} without calling finish(); ` +
-              `next spawn in ${this.options.errRespawnInterval} ms (errRespawnInterval)`,
+              `next spawn in ${this.#policy.pauseLeft(Date.now())} ms (errRespawnInterval, ×1.5 per crash in a row until a child is ready)`,
           );
         }
-        const withoutFinish = reapInfo(lifetime, end).reason === 'exited';
+        if (status !== 0 && !lifetime.finished && !reloadStep) {
+          this.#crashed({ pid: child.pid, reason: info.reason, status, ...(info.error ? { error: info.error } : {}) });
+        }
+        const withoutFinish = reapInfo(lifetime, end, child.notReady).reason === 'exited';
         this.#earlyExits.ended(child.pid, withoutFinish, status, Date.now() - lifetime.startedAt);
       }
       this.#reap(child, lifetime, status, end);
@@ -407,7 +499,8 @@ export class Manager implements ChildHandleHost {
 
   /** onChildReap for one lifetime; `end` is undefined when a reused child's lifetime ended with finish(). */
   #reap(child: ChildHandle, lifetime: Lifetime, status: number, end: ProcessEnd | undefined): void {
-    const info = reapInfo(lifetime, end);
+    const info = reapInfo(lifetime, end, child.notReady);
+    info.slot = child.slot;
     this.observe.scoreboard.reaped(info.reason);
     if (observed('reap')) publish('reap', { pid: child.pid, generation: child.generation, status, info: { ...info }, manager: this.#id, at: Date.now() });
     if (!this.#hooks.reaps) return;
@@ -421,7 +514,37 @@ export class Manager implements ChildHandleHost {
     if (action && 'resize' in action) return this.#resize(action.resize);
     this.signalReceived = name;
     if (this.running) this.#interrupt(name);
-    else if (this.#waiters.size > 0) this.#forward(name);
+    else if (this.#waiters.size > 0) {
+      this.#flushHeldReload();
+      this.#forward(name);
+    }
+  }
+
+  /**
+   * A gated reload: a trapped signal that is not itself a stop (HUP, USR2…) mapped to a stop
+   * signal, with `gatedReload` on. Its children are not told now: the next start() replaces them
+   * one proven child at a time (reload-plan.ts).
+   */
+  #isGatedReload(name: SignalName): boolean {
+    if (!this.options.gatedReload || STOP_SIGNALS.has(name)) return false;
+    const action = this.options.trapSignals.get(name);
+    return action !== null && action !== undefined && 'signal' in action && STOP_SIGNALS.has(action.signal);
+  }
+
+  #beginHeldReload(): void {
+    const name = this.#heldReload;
+    if (name === undefined) return;
+    this.#heldReload = undefined;
+    const action = this.options.trapSignals.get(name);
+    if (action && 'signal' in action) this.#policy.reloadBegun(action.signal, action.intervalMs);
+  }
+
+  /** A held reload signal with no start() after it (the loop ended: a shutdown): forwarded as it would have been. */
+  #flushHeldReload(): void {
+    const name = this.#heldReload;
+    if (name === undefined) return;
+    this.#heldReload = undefined;
+    this.#forward(name);
   }
 
   #interrupt(name: SignalName): void {
@@ -429,7 +552,15 @@ export class Manager implements ChildHandleHost {
     if (!starting) return;
     this.#starting = undefined;
     clearTimeout(this.#spawnTimer);
-    this.#forward(name, true);
+    if (this.#isGatedReload(name)) {
+      // The old children keep serving until the next start()'s are ready; a reload in progress is replaced.
+      this.#policy.reloadEnded();
+      this.#heldReload = name;
+      this.#reloads.begin(this.generation, this.children.values());
+    } else {
+      this.#policy.reloadEnded();
+      this.#forward(name, true);
+    }
     clearTimeout(starting.keepAlive);
     starting.resolve(true);
   }
@@ -509,6 +640,7 @@ export class Manager implements ChildHandleHost {
     const starting = this.#starting;
     if (starting) {
       this.#starting = undefined;
+      this.#policy.reloadEnded();
       clearTimeout(this.#spawnTimer);
       clearTimeout(starting.keepAlive);
       starting.reject(error);

@@ -12,9 +12,17 @@
  *   max(spawnInterval, errRespawnInterval) rather than maxWorkers at once;
  * - spawn() itself failed (EAGAIN, ENOMEM…): pause at least SPAWN_FAILURE_PAUSE_MS.
  *
- * A crash-loop backoff (issue "hung children and spare workers") is another
- * function of this state: a `crashes` count beside `crashing` would do.
+ * - crash-loop backoff: the pause after a crash grows ×1.5 per crash in a row
+ *   (einhorn's factor; PM2's too), from `errRespawnInterval` (so a first crash
+ *   pauses as it always did) up to MAX_BACKOFF_MS, and falls back to the first
+ *   step once a child is ready (`childReady`): a child that comes up and later
+ *   crashes is a new incident, not the next step of a loop.
  */
+
+/** The backoff's ceiling (einhorn's 30 s; PM2 stops at 15 s). errRespawnInterval above it is kept as given. */
+export const MAX_BACKOFF_MS = 30_000;
+/** Each crash in a row multiplies the pause by this. */
+export const BACKOFF_FACTOR = 1.5;
 
 /** Least pause after spawn() itself failed, so a failing spawn is never retried in a tight loop. */
 export const SPAWN_FAILURE_PAUSE_MS = 100;
@@ -31,9 +39,28 @@ export interface PacingState {
   readonly pausedUntil: number;
   /** Children of this generation are dying without calling finish(). */
   readonly crashing: boolean;
+  /** Crashes since a child was last ready: the backoff's exponent. */
+  readonly crashes: number;
 }
 
-export const INITIAL_PACING: PacingState = { nextSpawnAt: 0, pausedUntil: 0, crashing: false };
+export const INITIAL_PACING: PacingState = { nextSpawnAt: 0, pausedUntil: 0, crashing: false, crashes: 0 };
+
+/** The pause after the `crashes`-th crash in a row: errRespawnInterval × 1.5^(crashes − 1), at most MAX_BACKOFF_MS. */
+export function backoff(config: PacingConfig, crashes: number): number {
+  const first = config.errRespawnInterval;
+  if (first <= 0) return 0;
+  return Math.round(Math.min(first * BACKOFF_FACTOR ** Math.max(0, crashes - 1), Math.max(first, MAX_BACKOFF_MS)));
+}
+
+/** A child is ready: the backoff starts again from its first step. */
+export function childReady(state: PacingState): PacingState {
+  return state.crashes === 0 ? state : { ...state, crashes: 0 };
+}
+
+/** A child of the running generation failed to start (not ready within readyTimeout): a crash, for pacing. */
+export function startFailed(state: PacingState, config: PacingConfig, now: number): PacingState {
+  return lifetimeEnded(state, config, now, { status: 1, finished: false, exited: true });
+}
 
 /** Milliseconds until a spawn is allowed; 0 when it is allowed now. */
 export function spawnDelay(state: PacingState, now: number): number {
@@ -72,8 +99,11 @@ export function lifetimeEnded(
   let next = state;
   if (end.status === 0 || end.finished) next = { ...next, crashing: false };
   if (end.status !== 0 && config.errRespawnInterval > 0) {
-    next = { ...next, pausedUntil: now + config.errRespawnInterval };
-    if (!end.finished) next = { ...next, crashing: true };
+    if (end.finished) next = { ...next, pausedUntil: now + config.errRespawnInterval };
+    else {
+      const crashes = next.crashes + 1;
+      next = { ...next, crashing: true, crashes, pausedUntil: now + backoff(config, crashes) };
+    }
   }
   return next;
 }

@@ -1,5 +1,7 @@
 import type { ResolvedOptions } from '../options';
+import type { SignalName } from '../signals';
 import * as pacing from './pacing';
+import { ReloadPlan } from './reload-plan';
 import { Retirement, type RetireReason } from './retirement';
 
 /**
@@ -21,11 +23,16 @@ import { Retirement, type RetireReason } from './retirement';
  * The staggered forward (stagger.ts) stays beside the pool: it decides whom
  * to signal when, not how many.
  *
+ * - gated reloads (reload-plan.ts): from the start() after a reload signal, the
+ *   plan answers first: spawn new children beside the old ones (up to a surge),
+ *   and `reload-step` (tell old children the reload's signal) as new ones are
+ *   'ready'; `reloadStepFailed` counts new children that never came up.
+ *
  * How the next policies plug in, without new branches in manager.ts:
- * - readiness-gated reloads and replacement-first recycling: `ChildState.phase`
- *   says 'starting' / 'ready' / 'stopping'; a policy may answer
- *   `{ kind: 'spawn' }` while a child that will be replaced still counts (up to a
- *   surge limit), then `{ kind: 'retire', … }` once the replacement is 'ready'.
+ * - replacement-first recycling: `ChildState.phase` says 'starting' / 'ready' /
+ *   'stopping'; a policy may answer `{ kind: 'spawn' }` while a child that will
+ *   be replaced still counts (up to a surge limit), then `{ kind: 'retire', … }`
+ *   once the replacement is 'ready'.
  * - spare workers: `ChildState.idleSince` (from the children's busy/idle status)
  *   feeds a policy that answers `{ kind: 'spawn', count }` with a doubling ramp,
  *   or `{ kind: 'retire', pids, reason: 'idle' }` above the maximum of idle ones.
@@ -60,6 +67,8 @@ export interface ChildState {
   readonly limit: number;
   /** Since when the child has been idle, by its busy/idle status; undefined when busy or unknown (today: always). */
   readonly idleSince?: number;
+  /** Its slot, 0 … maxWorkers − 1 (docs/servers.md, "Slots"). */
+  readonly slot?: number;
 }
 
 /** What the policy looks at. Children are in spawn order (oldest first). */
@@ -74,12 +83,14 @@ export interface PoolState {
 
 /** The policy's answer. */
 export type SizingAction =
-  /** Spawn `count` children now (the manager spawns one and asks again: pacing may say wait). */
-  | { readonly kind: 'spawn'; readonly count: number }
+  /** Spawn `count` children now (the manager spawns one and asks again: pacing may say wait); `slot`: the first one's. */
+  | { readonly kind: 'spawn'; readonly count: number; readonly slot?: number }
   /** Nothing before `until` (ms since the epoch): the manager sets one timer and asks again then. */
   | { readonly kind: 'wait'; readonly until: number }
   /** Tell these children to stop (a shrink: the stop signal; a reused child between lifetimes: `retire`). */
   | { readonly kind: 'retire'; readonly pids: readonly number[]; readonly reason: RetireReason }
+  /** A gated reload's step (reload-plan.ts): tell these old children `signal`; their replacements are ready. */
+  | { readonly kind: 'reload-step'; readonly pids: readonly number[]; readonly signal: SignalName }
   /** The pool is as it should be: ask again when something happens. */
   | { readonly kind: 'steady' };
 
@@ -94,10 +105,53 @@ export class SizingPolicy {
   #pacing: pacing.PacingState = pacing.INITIAL_PACING;
   readonly #config: pacing.PacingConfig;
   readonly #retirement: Retirement;
+  readonly #planConfig: { surge: number; reloadAttempts: number };
+  /** The gated reload in progress (reload-plan.ts), from the next start() after its signal. */
+  #reload: ReloadPlan | undefined;
 
-  constructor(options: Pick<ResolvedOptions, 'spawnInterval' | 'errRespawnInterval' | 'lifetimesPerChild' | 'lifetimesJitter' | 'maxChildMemory'>) {
+  constructor(
+    options: Pick<ResolvedOptions, 'spawnInterval' | 'errRespawnInterval' | 'lifetimesPerChild' | 'lifetimesJitter' | 'maxChildMemory'> &
+      Partial<Pick<ResolvedOptions, 'surge' | 'reloadAttempts'>>,
+  ) {
     this.#config = { spawnInterval: options.spawnInterval, errRespawnInterval: options.errRespawnInterval };
     this.#retirement = new Retirement(options);
+    this.#planConfig = { surge: options.surge ?? 1, reloadAttempts: options.reloadAttempts ?? 3 };
+  }
+
+  /** A gated reload is in progress. */
+  get reloading(): boolean {
+    return this.#reload !== undefined;
+  }
+
+  /**
+   * A gated reload begins with the start() after its signal: the old children keep serving
+   * and are told `signal` only as new ones are ready (`intervalMs` > 0: one per step, rolling).
+   */
+  reloadBegun(signal: SignalName, intervalMs: number): void {
+    this.#reload = new ReloadPlan(signal, intervalMs, this.#planConfig);
+  }
+
+  /** A new child of a gated reload failed (died before ready, or missed readyTimeout): true when the reload is abandoned. */
+  reloadStepFailed(): { abandoned: boolean; attempts: number } {
+    const plan = this.#reload;
+    if (!plan) return { abandoned: false, attempts: 0 };
+    const abandoned = plan.failed();
+    if (abandoned) this.#reload = undefined;
+    return { abandoned, attempts: plan.failures };
+  }
+
+  /** A gated reload's next action, or undefined when none is in progress (policies that override decide() ask this first). */
+  protected reloadStep(pool: PoolState): SizingAction | undefined {
+    if (!this.#reload) return undefined;
+    const step = this.#reload.decide(pool, pacing.spawnDelay(this.#pacing, pool.now));
+    if (step) return step;
+    this.#reload = undefined; // no old child counts any more: the reload is over
+    return undefined;
+  }
+
+  /** The reload ends without its steps (a stop signal, start() rejected). */
+  reloadEnded(): void {
+    this.#reload = undefined;
   }
 
   /** The pacing state, read-only (tests, status). */
@@ -108,6 +162,8 @@ export class SizingPolicy {
   /** The main question, asked after anything that may change the pool's size: spawn, wait, or nothing. */
   decide(pool: PoolState): SizingAction {
     if (!pool.running) return { kind: 'steady' };
+    const step = this.reloadStep(pool);
+    if (step) return step;
     const missing = pool.maxWorkers - countedChildren(pool);
     if (missing <= 0) return { kind: 'steady' };
     const delay = pacing.spawnDelay(this.#pacing, pool.now);
@@ -148,6 +204,19 @@ export class SizingPolicy {
     });
   }
 
+  /**
+   * The slot for the next spawn (docs/servers.md, "Slots"): `hint` when the action names one (a
+   * reload's newcomer takes the slot of the old child it replaces), else the lowest of
+   * 0 … maxWorkers − 1 no counted child holds, so a respawn takes the slot its predecessor gave up.
+   */
+  slotFor(pool: PoolState, hint?: number): number {
+    if (hint !== undefined) return hint;
+    const held = new Set<number | undefined>();
+    for (const child of pool.children) if (child.counted) held.add(child.slot);
+    for (let slot = 0; slot < pool.maxWorkers; slot++) if (!held.has(slot)) return slot;
+    return pool.maxWorkers; // all held (a surge beyond maxWorkers with no hint): the next number up
+  }
+
   /** Lifetimes the next process may serve (lifetimesPerChild plus jitter). */
   limitForNewChild(): number {
     return this.#retirement.limitForNewChild();
@@ -167,6 +236,21 @@ export class SizingPolicy {
   /** See pacing.lifetimeEnded: only for the running generation's children the manager did not tell to stop. */
   lifetimeEnded(now: number, end: { status: number; finished: boolean; exited: boolean }): void {
     this.#pacing = pacing.lifetimeEnded(this.#pacing, this.#config, now, end);
+  }
+
+  /** A child is ready: the crash backoff starts again from its first step. */
+  childReady(): void {
+    this.#pacing = pacing.childReady(this.#pacing);
+  }
+
+  /** A child missed readyTimeout: paced as a crash. */
+  startFailed(now: number): void {
+    this.#pacing = pacing.startFailed(this.#pacing, this.#config, now);
+  }
+
+  /** ms until the next spawn is allowed (the crash backoff's pause, for the warning). */
+  pauseLeft(now: number): number {
+    return pacing.spawnDelay(this.#pacing, now);
   }
 
   generationBegun(): void {

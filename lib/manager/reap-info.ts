@@ -9,10 +9,10 @@ export interface ProcessEnd {
   overflowed: boolean;
 }
 
-/** onChildReap's `info` for a lifetime. */
-export function reapInfo(lifetime: Lifetime, end: ProcessEnd | undefined): ReapInfo {
+/** onChildReap's `info` for a lifetime; `notReady`: the child missed readyTimeout and was told to stop. */
+export function reapInfo(lifetime: Lifetime, end: ProcessEnd | undefined, notReady = false): ReapInfo {
   if (!end) return withServed({ reason: 'finished', exitCode: lifetime.code, signal: null, lifetime: lifetime.number }, lifetime);
-  const reason = reasonOf(lifetime, end);
+  const reason = reasonOf(lifetime, end, notReady);
   const info: ReapInfo = { reason, exitCode: end.code, signal: end.signal, lifetime: lifetime.number };
   if (reason === 'crashed') info.error = lifetime.error;
   if (reason === 'hung') info.stack = lifetime.hung;
@@ -25,9 +25,10 @@ function withServed(info: ReapInfo, lifetime: Lifetime): ReapInfo {
   return info;
 }
 
-function reasonOf(lifetime: Lifetime, end: ProcessEnd): ReapReason {
+function reasonOf(lifetime: Lifetime, end: ProcessEnd, notReady: boolean): ReapReason {
   if (end.overflowed) return 'overflow';
   if (!lifetime.finished) {
+    if (notReady) return 'not-ready';
     if (lifetime.hung) return 'hung';
     if (lifetime.timedOut) return 'timeout';
     if (lifetime.error) return 'crashed';

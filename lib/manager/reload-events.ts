@@ -28,6 +28,14 @@ export class ReloadEvents {
     publish('reload', { step: 'step', generation, pid, manager: this.manager, at: Date.now() });
   }
 
+  /** The reload was abandoned (a gated reload whose new children did not come up): `reason` says why. */
+  failed(reason: string): void {
+    const generation = this.#generation;
+    if (generation === undefined) return;
+    this.#generation = undefined;
+    publish('reload', { step: 'failed', generation, reason, manager: this.manager, at: Date.now() });
+  }
+
   /** A child is gone (or a reload began): done when no child of a replaced generation is left. */
   childGone(alive: Iterable<{ generation: number }>): void {
     const generation = this.#generation;

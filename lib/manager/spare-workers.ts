@@ -86,6 +86,9 @@ export class SpareWorkersPolicy extends SizingPolicy {
 
   override decide(pool: PoolState): SizingAction {
     if (!pool.running) return { kind: 'steady' };
+    // A gated reload sizes the pool itself until it is over (reload-plan.ts).
+    const step = this.reloadStep(pool);
+    if (step) return step;
     const children = live(pool);
     const alive = children.length;
     let idle = 0;

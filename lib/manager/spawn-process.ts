@@ -17,6 +17,7 @@ export function spawnProcess(
   exec: ExecSettings,
   listeners: readonly OpenListener[],
   roundRobin: boolean,
+  slot: number,
   stdout: ChildStdout = 'inherit',
   /** hangTimeout: the child's inspector may be opened by SIGUSR1 on a loopback port of ours (reported as `inspectPort`). */
   inspectOnSignal = false,
@@ -26,7 +27,8 @@ export function spawnProcess(
     // Round-robin: the manager alone accepts, so a child holds no listening socket, only the IPC channel.
     stdio: roundRobin ? childStdio([], true, stdout) : childStdio(listeners, false, stdout),
     // LISTEN_PID names this process: a child must find its sockets in ppi.listeners, not there.
-    env: { ...process.env, ...command.env, LISTEN_FDS: undefined, LISTEN_PID: undefined, [CHILD_MARKER]: '1' },
+    // PREFORK_SLOT: the child's slot, for children that are not Node (exec) or read it before the hello.
+    env: { ...process.env, ...command.env, LISTEN_FDS: undefined, LISTEN_PID: undefined, PREFORK_SLOT: String(slot), [CHILD_MARKER]: '1' },
   });
   if (spawned.pid === undefined) {
     spawned.once('error', (err) => warn(`could not spawn a child: ${err.message}`));

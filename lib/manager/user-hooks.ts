@@ -1,5 +1,5 @@
-import type { ResolvedOptions } from '../options';
-import type { PreforkView, ReapInfo } from '../view';
+import type { ForkInfo, ResolvedOptions } from '../options';
+import type { PreforkView, ReapInfo, ReloadFailedInfo } from '../view';
 import { callHook, isThenable, settleHook, THREW } from './hook-guard';
 
 /**
@@ -13,7 +13,7 @@ export class UserHooks {
 
   constructor(
     private readonly owner: PreforkView,
-    private readonly options: Pick<ResolvedOptions, 'beforeFork' | 'afterFork' | 'onChildReap'>,
+    private readonly options: Pick<ResolvedOptions, 'beforeFork' | 'afterFork' | 'onChildReap' | 'onReloadFailed'>,
     private readonly fail: (error: unknown) => void,
     /** An onChildReap promise settled: waitAllChildren() may be done. */
     private readonly reapSettled: () => void,
@@ -29,9 +29,9 @@ export class UserHooks {
    * undefined when it threw, returned a promise, or called stop()
    * (`stillStarting` says whether start() is still running after it).
    */
-  beforeFork(stillStarting: () => boolean): { workerData: unknown } | undefined {
+  beforeFork(stillStarting: () => boolean, info: ForkInfo): { workerData: unknown } | undefined {
     const { beforeFork } = this.options;
-    const workerData = beforeFork ? callHook(() => beforeFork(this.owner), this.fail) : undefined;
+    const workerData = beforeFork ? callHook(() => beforeFork(this.owner, { ...info }), this.fail) : undefined;
     if (workerData === THREW) return undefined;
     if (isThenable(workerData)) {
       workerData.then(undefined, () => {}); // reported as the TypeError below, not as an unhandled rejection
@@ -49,10 +49,10 @@ export class UserHooks {
   }
 
   /** afterFork; false when it threw. */
-  afterFork(pid: number): boolean {
+  afterFork(pid: number, info: ForkInfo): boolean {
     const { afterFork } = this.options;
     if (!afterFork) return true;
-    const result = callHook(() => afterFork(this.owner, pid), this.fail);
+    const result = callHook(() => afterFork(this.owner, pid, { ...info }), this.fail);
     if (result === THREW) return false;
     void settleHook(result, this.fail);
     return true;
@@ -74,5 +74,13 @@ export class UserHooks {
       this.#pendingReaps.delete(done);
       this.reapSettled();
     });
+  }
+
+  /** onReloadFailed: a gated reload was abandoned. A throw or rejection fails the running start(), as any hook's. */
+  onReloadFailed(info: ReloadFailedInfo): void {
+    const { onReloadFailed } = this.options;
+    if (!onReloadFailed) return;
+    const result = callHook(() => onReloadFailed(this.owner, info), this.fail);
+    if (result !== THREW) void settleHook(result, this.fail);
   }
 }

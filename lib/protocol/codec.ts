@@ -109,6 +109,7 @@ const FROM_CHILD: Checks<ChildToManager> = {
   beat: (m) =>
     isId(m.seq) && isStatus(m) && isNumber(m.elu) && isNumber(m.rss) && isNumber(m.heapUsed) && (m.metrics === undefined || Array.isArray(m.metrics)),
   status: (m) => isStatus(m),
+  ready: () => true,
 };
 
 const OPTIONAL_FROM_CHILD = new Set(['crash', 'beat', 'status']);

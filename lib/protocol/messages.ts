@@ -38,6 +38,16 @@ export interface CrashMessage {
 }
 
 /**
+ * Child → manager: this child is ready (docs/servers.md, "Readiness"): `ppi.serve()` listens (or,
+ * round-robin, serves), the child called `ppi.ready()`, or (the hello's `readyOnStart`) its start()
+ * resolved. Sent at most once per process; no reply. Until it arrives the child is `starting`,
+ * and a reload does not stop the child it replaces.
+ */
+export interface ReadyMessage {
+  type: 'ready';
+}
+
+/**
  * Child → manager: the periodic beat (the hello's `beatInterval`), sent from a timer in the
  * child's own event loop: a child whose beats stop arriving is stuck (the hung-child watchdog
  * reads it), and each one carries what the scoreboard and memory recycling need. The first is
@@ -100,6 +110,13 @@ export interface HelloMessage {
    * accepting on fd 5 + i. Absent: the kernel balances.
    */
   balance?: 'round-robin';
+  /**
+   * The child is ready once its start() resolved (no `listen` option, `readiness: 'auto'`): it sends
+   * `ready` then on its own. Absent: it is ready only when serve() listens or it calls ppi.ready().
+   */
+  readyOnStart?: boolean;
+  /** The child's slot, 0 … maxWorkers − 1 (also in PREFORK_SLOT): a replacement inherits the slot of the child it replaces. */
+  slot?: number;
   /** ms between beats (the `beatInterval` option); absent: the child sends no beat. */
   beatInterval?: number;
 }
@@ -178,7 +195,7 @@ export interface NoticeMessage {
   message: string;
 }
 
-export type ChildToManager = CallMessage | FinishMessage | CrashMessage | BeatMessage | StatusMessage;
+export type ChildToManager = CallMessage | FinishMessage | CrashMessage | BeatMessage | StatusMessage | ReadyMessage;
 export type ManagerToChild =
   | HelloMessage
   | ReplyMessage
@@ -192,4 +209,4 @@ export type ManagerToChild =
  * Sent in `hello`. Raised when a message changes shape, so that a child
  * running another copy of the library (the `exec` option) can tell.
  */
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;

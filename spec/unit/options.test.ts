@@ -19,6 +19,12 @@ test('defaults', () => {
     gracePeriod: 30_000,
     exec: {},
     balance: 'kernel',
+    readiness: 'auto',
+    readyTimeout: 30_000,
+    gatedReload: false,
+    surge: 1,
+    reloadAttempts: 3,
+    restartWindow: 60_000,
     beatInterval: 1000,
     maxCallsInFlight: DEFAULT_MAX_CALLS_IN_FLIGHT,
     childStdout: 'inherit',
@@ -313,6 +319,20 @@ test('hangTimeout: ms ≥ 100, Infinity (or nothing) for none', () => {
   expect(resolveOptions({ hangTimeout: Infinity }).hangTimeout).toBeUndefined();
   expect(() => resolveOptions({ hangTimeout: 50 })).toThrow("PreforkIPC option 'hangTimeout' must be a number of milliseconds ≥ 100 (or Infinity: none), got 50");
   expect(() => resolveOptions({ hangTimeout: '1s' })).toThrow(/hangTimeout' must be a number of milliseconds ≥ 0, got "1s"/);
+});
+
+test('readiness and reload options: defaults follow listen, bad values are named', () => {
+  expect(resolveOptions({ listen: [{ port: 0 }] }).gatedReload).toBe(true);
+  expect(resolveOptions({ listen: [{ port: 0 }], gatedReload: false }).gatedReload).toBe(false);
+  expect(resolveOptions({ readyTimeout: Infinity }).readyTimeout).toBeUndefined();
+  expect(resolveOptions({ maxRestarts: 5, restartWindow: 10_000 })).toMatchObject({ maxRestarts: 5, restartWindow: 10_000 });
+  expect(() => resolveOptions({ readiness: 'sometimes' })).toThrow("PreforkIPC option 'readiness' must be 'auto' or 'explicit', got \"sometimes\"");
+  expect(() => resolveOptions({ surge: 0 })).toThrow("PreforkIPC option 'surge' must be a whole number ≥ 1, got 0");
+  expect(() => resolveOptions({ reloadAttempts: 1.5 })).toThrow("option 'reloadAttempts' must be a whole number ≥ 1");
+  expect(() => resolveOptions({ gatedReload: 'yes' })).toThrow("option 'gatedReload' must be true or false");
+  expect(() => resolveOptions({ readyTimeout: -1 })).toThrow("option 'readyTimeout' must be a number of milliseconds ≥ 0");
+  expect(() => resolveOptions({ maxRestarts: -1 })).toThrow("option 'maxRestarts' must be a whole number ≥ 0");
+  expect(() => resolveOptions({ onReloadFailed: 1 })).toThrow("option 'onReloadFailed' must be a function");
 });
 
 test('beatInterval: default 1000 ms, null turns the beat off, anything else is refused by name', () => {

@@ -1,5 +1,9 @@
 import {
+  backoff,
+  childReady,
   generationBegun,
+  MAX_BACKOFF_MS,
+  startFailed,
   INITIAL_PACING,
   lifetimeEnded,
   spawnDelay,
@@ -82,4 +86,24 @@ test('spawn() failing pauses at least SPAWN_FAILURE_PAUSE_MS, or errRespawnInter
 test('the later of the two limits wins', () => {
   const paused = lifetimeEnded(spawned(INITIAL_PACING, config, 10_000), config, 10_010, { status: 1, finished: true, exited: true });
   expect(spawnDelay(paused, 10_010)).toBe(1000);
+});
+
+test('crash backoff: ×1.5 per crash in a row from errRespawnInterval, capped at 30 s, back to the first step once a child is ready', () => {
+  const cfg: PacingConfig = { spawnInterval: 0, errRespawnInterval: 1000 };
+  const crash = { status: 1, finished: false, exited: true };
+  let state = INITIAL_PACING;
+  const pauses: number[] = [];
+  for (let i = 0; i < 12; i++) {
+    state = lifetimeEnded(state, cfg, 0, crash);
+    pauses.push(state.pausedUntil);
+  }
+  expect(pauses.slice(0, 4)).toEqual([1000, 1500, 2250, 3375]);
+  expect(pauses.at(-1)).toBe(MAX_BACKOFF_MS);
+  state = childReady(state);
+  expect(lifetimeEnded(state, cfg, 0, crash).pausedUntil).toBe(1000);
+  // A non-zero finish() is no crash: the flat pause, and the count stays.
+  expect(lifetimeEnded(state, cfg, 0, { status: 2, finished: true, exited: true }).crashes).toBe(0);
+  expect(backoff({ spawnInterval: 0, errRespawnInterval: 0 }, 5)).toBe(0);
+  expect(backoff({ spawnInterval: 0, errRespawnInterval: 60_000 }, 5)).toBe(60_000);
+  expect(startFailed(INITIAL_PACING, cfg, 10).pausedUntil).toBe(1010);
 });

@@ -35,6 +35,14 @@ test("'hung' carries the stack read before the kill", () => {
   expect('stack' in reapInfo(lifetime({}), exited(null, 'SIGKILL'))).toBe(false);
 });
 
+test.each([
+  ['stopped for missing readyTimeout, then killed', {}, exited(null, 'SIGTERM'), 'not-ready'],
+  ['missed readyTimeout, crashed while stopping', { error: { name: 'Error', message: 'x' } }, exited(1), 'not-ready'],
+  ['missed readyTimeout, yet finished', { finished: true }, exited(0), 'finished'],
+] as const)('%s', (_, set, end, reason) => {
+  expect(reapInfo(lifetime(set), end, true).reason).toBe(reason);
+});
+
 test("served: how serve() ended the lifetime reaches onChildReap, exited or reused, and only with finish()", () => {
   const served = { stop: 'maxRequests', requests: 50 } as const;
   expect(reapInfo(lifetime({ finished: true, served }), exited(0))).toEqual({ reason: 'finished', exitCode: 0, signal: null, lifetime: 2, served });
