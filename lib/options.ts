@@ -133,6 +133,12 @@ export interface PreforkOptions<C extends CallbackMap = CallbackMap, Final = unk
   maxChildMemory?: number;
   /** A lifetime running longer than this many ms is aborted (`ppi.abortSignal`), then SIGKILLed after `gracePeriod`. Default: no limit. */
   lifetimeTimeout?: number;
+  /**
+   * Tell systemd what the pool does (`READY=1`, `RELOADING=1`, `STOPPING=1`, `STATUS=`,
+   * `WATCHDOG=1`) on `NOTIFY_SOCKET`: `true`, or `'auto'` (only when `NOTIFY_SOCKET` is set).
+   * Sent with `systemd-notify` or `python3` (the unit needs `NotifyAccess=all`). See docs/running.md.
+   */
+  systemd?: boolean | 'auto';
 }
 
 /**
@@ -161,6 +167,7 @@ const OPTION_NAMES: { [K in keyof Required<PreforkOptions>]: true } = {
   lifetimesJitter: true,
   maxChildMemory: true,
   lifetimeTimeout: true,
+  systemd: true,
 };
 
 export interface ResolvedOptions {
@@ -186,6 +193,7 @@ export interface ResolvedOptions {
   lifetimesJitter?: number;
   maxChildMemory?: number;
   lifetimeTimeout?: number;
+  systemd: boolean | 'auto';
 }
 
 export const DEFAULT_MAX_MESSAGE_BYTES = 256 * 1024 * 1024;
@@ -353,6 +361,12 @@ function lifetimesPerChild(value: unknown): number | undefined {
   return value as number;
 }
 
+function systemdOption(value: unknown): boolean | 'auto' {
+  if (value === undefined) return false;
+  if (value !== true && value !== false && value !== 'auto') fail('systemd', "true, false or 'auto'", value);
+  return value;
+}
+
 export function resolveOptions(input: unknown): ResolvedOptions {
   if (input === undefined) input = {};
   if (typeof input !== 'object' || input === null) fail('options', 'an object', input);
@@ -411,5 +425,6 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     lifetimesJitter: options.lifetimesJitter === undefined ? undefined : wholeNumber(options, 'lifetimesJitter', 0),
     maxChildMemory: options.maxChildMemory === undefined || options.maxChildMemory === Infinity ? undefined : wholeNumber(options, 'maxChildMemory', 0, 1),
     lifetimeTimeout: limit(options, 'lifetimeTimeout', undefined),
+    systemd: systemdOption(options.systemd),
   };
 }

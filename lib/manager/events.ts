@@ -37,6 +37,11 @@ export interface PoolEvents {
   exit: { pid: number; generation: number; code: number | null; signal: string | null; at: number };
   /** A reload's steps: `begin` at the signal, `step` per child replaced, then `done` or `failed`. */
   reload: { step: 'begin' | 'step' | 'done' | 'failed'; generation: number; at: number; pid?: number; reason?: string };
+  /**
+   * The pool is stopping: a trapped TERM, INT or QUIT (or `stop()` with one) ended `start()`
+   * and the children were told to stop. `signal` is the trapped signal's name.
+   */
+  stop: { signal: string; generation: number; at: number };
   /** balance: 'round-robin': connections waiting for a serving child. */
   backlog: { waiting: number; at: number };
   /** A child's periodic beat arrived (issue "See and steer"): counters, ELU, memory. */

@@ -7,6 +7,7 @@ import { nodeSignal, normalizeSignal, type SignalName } from '../signals';
 import type { Listener, PreforkView } from '../view';
 import { warn } from '../warn';
 import { CallbackServer, type CallOutcome } from './callback-server';
+import { publish } from './events';
 import { ChildHandle, type ChildHandleHost } from './child-handle';
 import { EarlyExitWatch } from './early-exit-watch';
 import { guardChild } from './exit-guard';
@@ -18,6 +19,7 @@ import { reapInfo, type ProcessEnd } from './reap-info';
 import { Retirement } from './retirement';
 import type { RoundRobin } from './round-robin';
 import { Stagger } from './stagger';
+import type { SystemdNotifier } from './systemd';
 
 /** Forwarding one of these means "stop": a child that ignores it is killed after `gracePeriod`. */
 const STOP_SIGNALS = new Set(['TERM', 'INT', 'QUIT']);
@@ -66,6 +68,9 @@ export class Manager implements ChildHandleHost {
   readonly #earlyExits: EarlyExitWatch;
   /** lifetimesPerChild > 1 (or a jitter): finish() resolves in the child and the manager hands it further lifetimes. */
   readonly #reuse: boolean;
+  /** The `systemd` option's notifier (systemd.ts), made at the first start() when it asks for one. */
+  #systemd: SystemdNotifier | undefined;
+  #systemdChecked = false;
 
   constructor(
     private readonly owner: PreforkView,
@@ -139,6 +144,7 @@ export class Manager implements ChildHandleHost {
         return this.start();
       });
     }
+    if (!this.#systemdChecked) this.#startSystemd();
     this.generation++;
     this.signalReceived = '';
     this.#crashing = false;
@@ -146,6 +152,26 @@ export class Manager implements ChildHandleHost {
       this.#starting = { resolve, reject, keepAlive: setTimeout(() => {}, KEEP_ALIVE_MS) };
       this.#fill();
     });
+  }
+
+  /** Children alive, not told to stop, and ready (for now: spawned and greeted; see docs/servers.md). */
+  readyCount(): number {
+    let ready = 0;
+    for (const child of this.children.values()) if (!child.slotReleased && child.stopSent === undefined && !child.retired) ready++;
+    return ready;
+  }
+
+  get numWorkers(): number {
+    return this.children.size;
+  }
+
+  #startSystemd(): void {
+    this.#systemdChecked = true;
+    if (this.options.systemd === false) return;
+    // Loaded only when asked for: most pools never run under systemd's notify protocol.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded lazily (see above)
+    const { startSystemdNotifier } = require('./systemd') as typeof import('./systemd');
+    this.#systemd = startSystemdNotifier(this.options.systemd, this);
   }
 
   /** Acts as if the trapped signal `name` had arrived: ends the running start(), or signals the children during waitAllChildren(). */
@@ -350,7 +376,7 @@ export class Manager implements ChildHandleHost {
       // Round-robin: the manager alone accepts, so a child holds no listening socket, only the IPC channel.
       stdio: this.#dealer ? childStdio([], true) : childStdio(this.#listeners),
       // LISTEN_PID names this process: a child must find its sockets in ppi.listeners, not there.
-      env: { ...process.env, ...command.env, LISTEN_FDS: undefined, LISTEN_PID: undefined, [CHILD_MARKER]: '1' },
+      env: { ...process.env, ...command.env, LISTEN_FDS: undefined, LISTEN_PID: undefined, ...this.#systemd?.childEnv, [CHILD_MARKER]: '1' },
     });
     if (spawned.pid === undefined) {
       spawned.once('error', (err) => warn(`could not spawn a child: ${err.message}`));
@@ -395,6 +421,7 @@ export class Manager implements ChildHandleHost {
     if (!starting) return;
     this.#starting = undefined;
     clearTimeout(this.#spawnTimer);
+    if (STOP_SIGNALS.has(name)) publish('stop', { signal: name, generation: this.generation, at: Date.now() });
     this.#forward(name);
     clearTimeout(starting.keepAlive);
     starting.resolve(true);
