@@ -1,240 +1,179 @@
 /**
- * Replacement-first recycling of long-lived children: by age (`maxChildAge`,
- * `ageJitter`), by memory (`maxChildMemory`, from the RSS a child reports), and
- * by request count (a `serve({ maxRequests })` child saying it is near its limit).
+ * Replacement-first recycling of long-lived children, consulted by the sizing
+ * policy (policy.ts): by age (`maxChildAge`, `ageJitter`), by memory
+ * (`maxChildMemory`, from the RSS in a child's periodic report), and by request
+ * count (a `serve({ maxRequests })` child saying it is near its limit).
  *
- * The rule (docs/servers.md, "Recycling"): a child that is due is not told to
- * stop until its replacement is ready. The recycler asks the pool for one extra
- * child (a surge of one beyond maxWorkers), waits for that child's `ready`, and
- * only then tells the old one to stop gracefully, handing the replacement its
- * slot. At most `MAX_RECYCLING` recycles run at once (1), so a pool whose
- * children all come due together is renewed one child at a time and never has
- * fewer than maxWorkers ready children. A replacement that dies before it is
- * ready leaves the old child serving; it is tried again after `retryMs`.
+ * The rule (docs/servers.md, "Recycling without a gap"): a child that is due is
+ * not told to stop until the pool has maxWorkers ready children besides it. So
+ * the recycler answers, in turn:
+ * 1. `spawn` one child beyond maxWorkers (the surge: the due child still counts);
+ * 2. nothing while that child starts (the manager asks again when one becomes
+ *    ready, or exits: a replacement that dies before it is ready is spawned
+ *    again, paced like any crash, and the old child keeps serving meanwhile);
+ * 3. `retire` the old child once maxWorkers others are ready (the manager tells
+ *    it to stop gracefully, with TERM's mapping and gracePeriod, and releases
+ *    its slot: the replacement holds it);
+ * then the next due child. One recycle at a time (`MAX_RECYCLING`), and none
+ * while any other child is still starting, so a pool whose children all come
+ * due together is renewed one child at a time and never has fewer than
+ * maxWorkers ready children.
  *
- * Nothing polls: one timer for the earliest age deadline (re-armed, unref'd),
- * and the rest happens on events (a spawn, a ready, a report, an exit).
+ * Nothing polls. Ages: the policy answers `wait` until the earliest deadline
+ * and the manager sets its one timer. Memory and requests arrive as events
+ * (the `beat` channel, a child's message) and `wake` the manager's loop.
  */
-
-/** Why a child is recycled (the `retire` event's `reason`, prefixed `recycle:`). */
+/** Why a child is recycled (the `retire` event's and message's `reason`). */
 export type RecycleReason = 'age' | 'memory' | 'requests';
 
-/** At most this many recycles at once: the surge beyond maxWorkers. */
+/** Recycles at once: the surge beyond maxWorkers. */
 export const MAX_RECYCLING = 1;
 
-/** What the recycler needs to know of one child. */
-export interface RecycleChild {
-  generation: number;
-  ready: boolean;
-  /** Told to stop, retired, or given up its slot: not ours to recycle. */
-  stopping: boolean;
-}
+/** Where a child is in its life (the policy's `ChildPhase`). */
+type Phase = 'starting' | 'ready' | 'stopping';
 
-/** What the recycler asks of the pool (the manager implements it). */
-export interface RecyclingHost {
-  /** start() is running: a stopping pool recycles nothing. */
+/** What the recycler reads of the pool: a subset of the policy's `PoolState`. */
+export interface RecyclePool {
+  readonly now: number;
   readonly running: boolean;
   readonly generation: number;
-  child(pid: number): RecycleChild | undefined;
-  /** Spawns one child beyond maxWorkers; its pid, or undefined when the spawn failed (or a hook stopped it). */
-  spawnReplacement(): number | undefined;
-  /** Tells `pid` to stop gracefully; its slot goes to the replacement already running. */
-  retireChild(pid: number, reason: RecycleReason): void;
+  readonly maxWorkers: number;
+  readonly children: ReadonlyArray<{ readonly pid: number; readonly generation: number; readonly phase: Phase; readonly counted: boolean }>;
 }
+
+/** The recycler's answer: a subset of the policy's `SizingAction`. */
+export type RecycleAction =
+  | { readonly kind: 'spawn'; readonly count: 1 }
+  | { readonly kind: 'retire'; readonly pids: readonly [number]; readonly reason: RecycleReason }
+  | { readonly kind: 'wait'; readonly until: number };
 
 export interface RecyclingOptions {
   /** ms; undefined: no age limit. */
   maxChildAge?: number;
   /** ms: each child's age limit is maxChildAge plus a random whole number of ms from 0 to this. */
   ageJitter?: number;
-  /** Bytes; undefined: no memory limit. */
+  /** Bytes; undefined: no memory limit (from reports; a reused child's finish() is retirement.ts's). */
   maxChildMemory?: number;
-  /** Pause before trying again after a replacement died before it was ready (errRespawnInterval). */
-  retryMs: number;
 }
-
-interface Clock {
-  now(): number;
-  random(): number;
-  setTimer(fn: () => void, ms: number): { clear(): void };
-}
-
-const realClock: Clock = {
-  now: () => Date.now(),
-  random: () => Math.random(),
-  setTimer(fn, ms) {
-    const timer = setTimeout(fn, ms);
-    timer.unref();
-    return { clear: () => clearTimeout(timer) };
-  },
-};
-
-/** The longest a timer waits; a later deadline is re-armed when this one fires. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export class Recycler {
   /** pid → when it comes due by age. */
   readonly #deadlines = new Map<number, number>();
   /** Children due, in the order they came due, with why. */
   readonly #due = new Map<number, RecycleReason>();
-  /** Replacement pid → the child it replaces. */
-  readonly #replacing = new Map<number, { old: number; reason: RecycleReason }>();
-  #ageTimer: { clear(): void; at: number } | undefined;
-  #retryTimer: { clear(): void } | undefined;
-  #retryAt = 0;
+  /** The recycle in progress: the child being replaced. */
+  #current: { old: number; reason: RecycleReason } | undefined;
 
   constructor(
-    private readonly host: RecyclingHost,
     private readonly options: RecyclingOptions,
-    private readonly clock: Clock = realClock,
+    /** Asks the manager's loop to consult the policy again (a child came due between its own events). */
+    private readonly wake: () => void,
+    private readonly random: () => number = Math.random,
   ) {}
 
-  /** Is any kind of recycling on? The manager makes no recycler otherwise. */
-  static wanted(options: Omit<RecyclingOptions, 'retryMs'>): boolean {
+  /** Does any option ask for recycling? The policy makes no recycler otherwise. */
+  static wanted(options: RecyclingOptions): boolean {
     return options.maxChildAge !== undefined || options.maxChildMemory !== undefined;
   }
 
-  /** Recycles now running (replacements not yet ready). */
-  get inProgress(): number {
-    return this.#replacing.size;
+  /** Children beyond maxWorkers the recycler may hold right now (for the policy's other counts). */
+  get surge(): number {
+    return this.#current ? MAX_RECYCLING : 0;
   }
 
-  /** Is `pid` a replacement spawned by a recycle, not yet ready? */
-  isReplacement(pid: number): boolean {
-    return this.#replacing.has(pid);
+  /** The child being replaced, if any (tests, status). */
+  get replacing(): number | undefined {
+    return this.#current?.old;
   }
 
-  /** A child was spawned: its age deadline starts now. */
-  spawned(pid: number): void {
+  /** A child was spawned at `now`: its age deadline starts. */
+  spawned(pid: number, now: number): void {
     const { maxChildAge, ageJitter = 0 } = this.options;
     if (maxChildAge === undefined) return;
-    const jitter = ageJitter > 0 ? Math.floor(this.clock.random() * (ageJitter + 1)) : 0;
-    this.#deadlines.set(pid, this.clock.now() + maxChildAge + jitter);
-    this.#armAgeTimer();
+    const jitter = ageJitter > 0 ? Math.floor(this.random() * (ageJitter + 1)) : 0;
+    this.#deadlines.set(pid, now + maxChildAge + jitter);
   }
 
-  /** A child reported its RSS (the periodic beat, or a finish). */
+  /** A child reported its RSS. Over maxChildMemory: it comes due. */
   memory(pid: number, rss: number): void {
     const { maxChildMemory } = this.options;
-    if (maxChildMemory === undefined || !(rss > maxChildMemory)) return;
-    this.due(pid, 'memory');
+    if (maxChildMemory !== undefined && rss > maxChildMemory) this.due(pid, 'memory');
   }
 
-  /** `pid` should be recycled (a serve() child near its maxRequests, or a report above). */
+  /** `pid` should be recycled (a report over a limit, or a serve() child near its maxRequests). */
   due(pid: number, reason: RecycleReason): void {
-    if (this.#due.has(pid) || this.#isOld(pid) || !this.host.child(pid)) return;
+    if (this.#due.has(pid) || this.#current?.old === pid) return;
     this.#due.set(pid, reason);
     this.#deadlines.delete(pid);
-    this.#next();
+    this.wake();
   }
 
-  /** A child became ready: if it replaces one, that one is told to stop now. */
-  ready(pid: number): void {
-    const recycle = this.#replacing.get(pid);
-    if (recycle) {
-      this.#replacing.delete(pid);
-      const old = this.host.child(recycle.old);
-      if (old && !old.stopping) this.host.retireChild(recycle.old, recycle.reason);
-    }
-    this.#next();
-  }
-
-  /** A child is gone. A replacement gone before it was ready: the old child stays, and is tried again later. */
+  /** A child process is gone. */
   ended(pid: number): void {
     this.#deadlines.delete(pid);
     this.#due.delete(pid);
-    const recycle = this.#replacing.get(pid);
-    if (recycle) {
-      this.#replacing.delete(pid);
-      if (this.host.child(recycle.old)) {
-        this.#due.set(recycle.old, recycle.reason);
-        this.#retryAt = this.clock.now() + this.options.retryMs;
+  }
+
+  /** Consulted by the policy when the pool has its maxWorkers: start, go on with, or finish a recycle; or wait for an age. */
+  decide(pool: RecyclePool): RecycleAction | undefined {
+    if (!pool.running) {
+      this.#current = undefined; // a stop or a reload: the children are told to stop anyway
+      return undefined;
+    }
+    const byPid = new Map(pool.children.map((child) => [child.pid, child]));
+    let counted = 0;
+    let starting = 0;
+    for (const child of pool.children) {
+      if (!child.counted) continue;
+      counted++;
+      if (child.phase === 'starting') starting++;
+    }
+
+    const current = this.#current;
+    if (current) {
+      const old = byPid.get(current.old);
+      if (!old || !old.counted || old.phase === 'stopping') {
+        this.#current = undefined; // it died or was told to stop meanwhile: whoever was starting takes its place
+      } else {
+        let readyOthers = 0;
+        for (const child of pool.children) if (child.counted && child.phase === 'ready' && child.pid !== old.pid) readyOthers++;
+        if (readyOthers >= pool.maxWorkers) {
+          this.#current = undefined;
+          return { kind: 'retire', pids: [old.pid], reason: current.reason };
+        }
+        // The replacement: at first, and again after one died before it was ready.
+        if (counted <= pool.maxWorkers) return { kind: 'spawn', count: 1 };
+        return undefined; // it is starting: asked again when it is ready
       }
     }
-    // The child a replacement was for died meanwhile: the replacement simply keeps its slot.
-    for (const [replacement, { old }] of this.#replacing) if (old === pid) this.#replacing.delete(replacement);
-    this.#next();
-  }
 
-  /** The pool started (again): children due while it was stopped may go now. */
-  resumed(): void {
-    this.#next();
-  }
+    this.#ageCheck(pool.now, byPid);
+    // The base fill comes first, and one thing starts at a time.
+    if (counted >= pool.maxWorkers && starting === 0) {
+      for (const [pid, reason] of this.#due) {
+        const child = byPid.get(pid);
+        // Gone, stopping, or of an older generation (a reload replaces it anyway): forgotten.
+        if (!child || !child.counted || child.phase === 'stopping' || child.generation !== pool.generation) {
+          this.#due.delete(pid);
+          continue;
+        }
+        this.#due.delete(pid);
+        this.#current = { old: pid, reason };
+        return counted <= pool.maxWorkers ? { kind: 'spawn', count: 1 } : this.decide(pool);
+      }
+    }
 
-  close(): void {
-    this.#ageTimer?.clear();
-    this.#retryTimer?.clear();
-    this.#ageTimer = undefined;
-    this.#retryTimer = undefined;
-  }
-
-  #isOld(pid: number): boolean {
-    for (const { old } of this.#replacing.values()) if (old === pid) return true;
-    return false;
-  }
-
-  /** One timer, for the earliest deadline. */
-  #armAgeTimer(): void {
     let earliest = Infinity;
     for (const at of this.#deadlines.values()) earliest = Math.min(earliest, at);
-    if (earliest === Infinity) {
-      this.#ageTimer?.clear();
-      this.#ageTimer = undefined;
-      return;
-    }
-    if (this.#ageTimer && this.#ageTimer.at <= earliest) return;
-    this.#ageTimer?.clear();
-    const wait = Math.min(Math.max(0, earliest - this.clock.now()), MAX_TIMER_MS);
-    const timer = this.clock.setTimer(() => {
-      this.#ageTimer = undefined;
-      this.#ageCheck();
-    }, wait);
-    this.#ageTimer = { clear: () => timer.clear(), at: earliest };
+    return earliest === Infinity || this.#due.size > 0 ? undefined : { kind: 'wait', until: earliest };
   }
 
-  #ageCheck(): void {
-    const now = this.clock.now();
+  /** Children past their age deadline come due. */
+  #ageCheck(now: number, alive: ReadonlyMap<number, unknown>): void {
     for (const [pid, at] of this.#deadlines) {
       if (at > now) continue;
       this.#deadlines.delete(pid);
-      if (this.host.child(pid)) this.#due.set(pid, 'age');
-    }
-    this.#armAgeTimer();
-    this.#next();
-  }
-
-  /** Starts recycles while fewer than MAX_RECYCLING run and a due child can go. */
-  #next(): void {
-    if (!this.host.running) return;
-    const wait = this.#retryAt - this.clock.now();
-    if (wait > 0) {
-      if (!this.#retryTimer) {
-        this.#retryTimer = this.clock.setTimer(() => {
-          this.#retryTimer = undefined;
-          this.#next();
-        }, wait);
-      }
-      return;
-    }
-    for (const [pid, reason] of this.#due) {
-      if (this.#replacing.size >= MAX_RECYCLING) return;
-      const child = this.host.child(pid);
-      // Gone, already stopping, or of an older generation (a reload replaces it anyway): nothing to do.
-      if (!child || child.stopping || child.generation !== this.host.generation) {
-        this.#due.delete(pid);
-        continue;
-      }
-      // Not ready itself yet (say, a replacement that came due at once): later, once it is.
-      if (!child.ready) continue;
-      const replacement = this.host.spawnReplacement();
-      if (replacement === undefined) {
-        this.#retryAt = this.clock.now() + Math.max(this.options.retryMs, 100);
-        return this.#next();
-      }
-      this.#due.delete(pid);
-      this.#replacing.set(replacement, { old: pid, reason });
-      // Ready at once (the host may say so synchronously): the old one goes now, and ready() goes on from there.
-      if (this.host.child(replacement)?.ready) return this.ready(replacement);
+      if (alive.has(pid) && !this.#due.has(pid)) this.#due.set(pid, 'age');
     }
   }
 }

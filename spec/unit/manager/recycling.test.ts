@@ -1,180 +1,185 @@
-import { MAX_RECYCLING, Recycler, type RecycleChild, type RecycleReason, type RecyclingHost, type RecyclingOptions } from '../../../lib/manager/recycling';
+import { MAX_RECYCLING, Recycler, type RecycleAction, type RecyclePool, type RecyclingOptions } from '../../../lib/manager/recycling';
 
-/** A pool without processes: children are records, spawns hand out pids, time is a number. */
-function harness(options: Partial<RecyclingOptions> = {}, random = 0) {
-  let now = 1_000;
+type Phase = 'starting' | 'ready' | 'stopping';
+
+/**
+ * A pool without processes, run the way the manager runs the policy: ask, carry
+ * out the answer (spawn a 'starting' child, or tell one to stop), ask again,
+ * until the answer is nothing or a wait. `log` records what was carried out.
+ */
+function harness(options: RecyclingOptions, { maxWorkers = 1, random = 0 } = {}) {
+  const pool = { now: 1_000, running: true, generation: 1, maxWorkers };
   let nextPid = 100;
-  const timers = new Set<{ at: number; fn: () => void }>();
-  const children = new Map<number, RecycleChild>();
+  const children: Array<{ pid: number; generation: number; phase: Phase; counted: boolean }> = [];
   const log: string[] = [];
-  const host: RecyclingHost & { running: boolean; generation: number; failSpawns: boolean; readyAtSpawn: boolean } = {
-    running: true,
-    generation: 1,
-    failSpawns: false,
-    readyAtSpawn: false,
-    child: (pid) => children.get(pid),
-    spawnReplacement() {
-      if (this.failSpawns) return undefined;
-      const pid = nextPid++;
-      children.set(pid, { generation: this.generation, ready: this.readyAtSpawn, stopping: false });
-      log.push(`spawn ${pid}`);
-      return pid;
-    },
-    retireChild(pid: number, reason: RecycleReason) {
-      children.get(pid)!.stopping = true;
-      log.push(`retire ${pid} ${reason}`);
-    },
-  };
-  const recycler = new Recycler(host, { retryMs: 1000, ...options }, {
-    now: () => now,
-    random: () => random,
-    setTimer(fn, ms) {
-      const timer = { at: now + ms, fn };
-      timers.add(timer);
-      return { clear: () => timers.delete(timer) };
-    },
-  });
-  const add = (pid: number, ready = true): void => {
-    children.set(pid, { generation: host.generation, ready, stopping: false });
-    recycler.spawned(pid);
-  };
-  /** Moves the clock on, firing timers that come due, in order. */
-  const advance = (ms: number): void => {
-    const end = now + ms;
-    for (;;) {
-      const due = [...timers].filter((t) => t.at <= end).sort((a, b) => a.at - b.at)[0];
-      if (!due) break;
-      timers.delete(due);
-      now = Math.max(now, due.at);
-      due.fn();
+  let wakes = 0;
+  const recycler = new Recycler(options, () => wakes++, () => random);
+  const snapshot = (): RecyclePool => ({ ...pool, children: children.map((c) => ({ ...c })) });
+  const find = (pid: number) => children.find((c) => c.pid === pid)!;
+  let lastWait: number | undefined;
+  /** The manager's loop: carry out answers until there is nothing to do. */
+  const loop = (): void => {
+    lastWait = undefined;
+    for (let i = 0; i < 20; i++) {
+      const action: RecycleAction | undefined = recycler.decide(snapshot());
+      if (!action) return;
+      if (action.kind === 'wait') {
+        lastWait = action.until;
+        return;
+      }
+      if (action.kind === 'spawn') {
+        const pid = nextPid++;
+        children.push({ pid, generation: pool.generation, phase: 'starting', counted: true });
+        recycler.spawned(pid, pool.now);
+        log.push(`spawn ${pid}`);
+      } else {
+        const [pid] = action.pids;
+        Object.assign(find(pid), { phase: 'stopping', counted: false });
+        log.push(`retire ${pid} ${action.reason}`);
+      }
     }
-    now = end;
+    throw new Error('the loop did not settle');
+  };
+  const add = (...pids: number[]): void => {
+    for (const pid of pids) {
+      children.push({ pid, generation: pool.generation, phase: 'ready', counted: true });
+      recycler.spawned(pid, pool.now);
+    }
   };
   const ready = (pid: number): void => {
-    children.get(pid)!.ready = true;
-    recycler.ready(pid);
+    find(pid).phase = 'ready';
+    loop();
   };
   const exit = (pid: number): void => {
-    children.delete(pid);
+    children.splice(children.indexOf(find(pid)), 1);
     recycler.ended(pid);
+    loop();
   };
-  return { host, recycler, children, log, add, advance, ready, exit, timers };
+  const advance = (ms: number): void => {
+    pool.now += ms;
+    loop();
+  };
+  return {
+    pool,
+    recycler,
+    log,
+    add,
+    ready,
+    exit,
+    advance,
+    loop,
+    find,
+    get lastWait() {
+      return lastWait;
+    },
+    get wakes() {
+      return wakes;
+    },
+  };
 }
 
-test('by age: nothing before maxChildAge, then the replacement first and the old child only once it is ready', () => {
+test('by age: a wait until maxChildAge, then the replacement first and the old child only once it is ready', () => {
   const h = harness({ maxChildAge: 10_000 });
   h.add(1);
+  h.loop();
+  expect(h.lastWait).toBe(11_000);
   h.advance(9_999);
   expect(h.log).toEqual([]);
   h.advance(1);
   expect(h.log).toEqual(['spawn 100']);
-  expect(h.recycler.inProgress).toBe(1);
+  expect(h.recycler.replacing).toBe(1);
+  expect(h.recycler.surge).toBe(MAX_RECYCLING);
   h.ready(100);
   expect(h.log).toEqual(['spawn 100', 'retire 1 age']);
-  expect(h.recycler.inProgress).toBe(0);
+  expect(h.recycler.surge).toBe(0);
+  expect(h.lastWait).toBe(21_000); // the replacement's own deadline
 });
 
 test('ageJitter adds a random whole number of ms from 0 to ageJitter', () => {
-  const h = harness({ maxChildAge: 10_000, ageJitter: 5_000 }, 0.9999);
+  const h = harness({ maxChildAge: 10_000, ageJitter: 5_000 }, { random: 0.9999 });
   h.add(1);
-  h.advance(14_999);
-  expect(h.log).toEqual([]);
-  h.advance(1);
-  expect(h.log).toEqual(['spawn 100']);
+  h.loop();
+  expect(h.lastWait).toBe(1_000 + 15_000);
 });
 
-test(`children due together are recycled ${MAX_RECYCLING} at a time, each only after the previous replacement is ready`, () => {
-  const h = harness({ maxChildAge: 1_000 });
-  for (const pid of [1, 2, 3, 4]) h.add(pid);
+test('four children due together are recycled one at a time, never fewer than maxWorkers ready', () => {
+  const h = harness({ maxChildAge: 1_000 }, { maxWorkers: 4 });
+  h.add(1, 2, 3, 4);
   h.advance(1_000);
   expect(h.log).toEqual(['spawn 100']);
-  h.ready(100);
-  expect(h.log).toEqual(['spawn 100', 'retire 1 age', 'spawn 101']);
-  h.ready(101);
-  h.ready(102);
-  h.ready(103);
+  for (const pid of [100, 101, 102, 103]) h.ready(pid);
   expect(h.log).toEqual(['spawn 100', 'retire 1 age', 'spawn 101', 'retire 2 age', 'spawn 102', 'retire 3 age', 'spawn 103', 'retire 4 age']);
 });
 
-test('a replacement that dies before it is ready: the old child keeps serving, and is tried again after retryMs', () => {
+test('a replacement that dies before it is ready: the old child keeps serving, and a new replacement is asked for', () => {
   const h = harness({ maxChildAge: 1_000 });
   h.add(1);
   h.advance(1_000);
   h.exit(100);
-  expect(h.log).toEqual(['spawn 100']);
-  expect(h.children.get(1)!.stopping).toBe(false);
-  h.advance(999);
-  expect(h.log).toEqual(['spawn 100']);
-  h.advance(1);
-  expect(h.log).toEqual(['spawn 100', 'spawn 101']);
+  expect(h.log).toEqual(['spawn 100', 'spawn 101']); // the policy paces this spawn like any crash
+  expect(h.find(1).phase).toBe('ready');
   h.ready(101);
   expect(h.log.at(-1)).toBe('retire 1 age');
 });
 
-test('a failed spawn is tried again later, not in a loop', () => {
-  const h = harness({ maxChildAge: 1_000 });
-  h.add(1);
-  h.host.failSpawns = true;
-  h.advance(1_000);
-  expect(h.log).toEqual([]);
-  expect(h.timers.size).toBe(1);
-  h.host.failSpawns = false;
-  h.advance(1_000);
-  expect(h.log).toEqual(['spawn 100']);
-});
-
-test('by memory: a report over maxChildMemory makes the child due, at or under it does nothing', () => {
+test('by memory: a report over maxChildMemory wakes the loop and makes the child due; at the limit nothing', () => {
   const h = harness({ maxChildMemory: 100 });
   h.add(1);
   h.recycler.memory(1, 100);
-  expect(h.log).toEqual([]);
+  expect(h.wakes).toBe(0);
   h.recycler.memory(1, 101);
-  h.recycler.memory(1, 500); // already in progress: not twice
+  expect(h.wakes).toBe(1);
+  h.loop();
+  h.recycler.memory(1, 500); // already being replaced: not twice
+  expect(h.wakes).toBe(1);
   expect(h.log).toEqual(['spawn 100']);
   h.ready(100);
   expect(h.log).toEqual(['spawn 100', 'retire 1 memory']);
 });
 
-test('by requests, and a replacement ready at once (the host says so synchronously)', () => {
+test('by requests', () => {
   const h = harness({});
   h.add(1);
-  h.host.readyAtSpawn = true;
   h.recycler.due(1, 'requests');
+  h.loop();
+  h.ready(100);
   expect(h.log).toEqual(['spawn 100', 'retire 1 requests']);
 });
 
-test('nothing while the pool is stopped, a child of an older generation, or one already stopping; a due child that is not ready waits', () => {
-  const h = harness({ maxChildAge: 1_000 });
+test('nothing while the pool is stopped, while the pool is short of maxWorkers, or while a child is starting', () => {
+  const h = harness({ maxChildAge: 1_000 }, { maxWorkers: 2 });
   h.add(1);
-  h.add(2, false);
-  h.add(3);
-  h.children.get(3)!.stopping = true;
-  h.host.running = false;
+  h.pool.running = false;
   h.advance(1_000);
   expect(h.log).toEqual([]);
-  h.host.running = true;
-  h.recycler.resumed();
-  expect(h.log).toEqual(['spawn 100']); // child 1; 2 is not ready, 3 is stopping
-  h.ready(100);
-  expect(h.log).toEqual(['spawn 100', 'retire 1 age']);
+  h.pool.running = true;
+  h.loop();
+  expect(h.log).toEqual([]); // one child of two: the base fill comes first
+  h.add(2);
+  h.find(2).phase = 'starting';
+  h.loop();
+  expect(h.log).toEqual([]);
   h.ready(2);
-  expect(h.log).toEqual(['spawn 100', 'retire 1 age', 'spawn 101']);
-  h.host.generation = 2; // a reload: the old generation is replaced by it, not recycled
-  h.add(4);
-  h.exit(101);
-  h.advance(1_000);
-  expect(h.log.filter((l) => l.startsWith('spawn'))).toEqual(['spawn 100', 'spawn 101', 'spawn 102']);
+  expect(h.log).toEqual(['spawn 100']);
 });
 
-test('the old child dying meanwhile leaves the replacement in its place; a child gone is forgotten', () => {
-  const h = harness({ maxChildAge: 1_000 });
-  h.add(1);
-  h.add(2);
+test('a child of an older generation, or one already stopping, is not recycled', () => {
+  const h = harness({ maxChildAge: 1_000 }, { maxWorkers: 2 });
+  h.add(1, 2);
+  h.pool.generation = 2; // a reload: its own signal replaces generation 1
+  Object.assign(h.find(2), { phase: 'stopping', counted: false });
+  h.advance(1_000);
+  expect(h.log).toEqual([]);
+});
+
+test('the old child dying meanwhile leaves the starting replacement in its place', () => {
+  const h = harness({ maxChildAge: 1_000 }, { maxWorkers: 2 });
+  h.add(1, 2);
   h.advance(1_000);
   expect(h.log).toEqual(['spawn 100']);
   h.exit(1);
-  // The next one starts at once: the replacement took the dead child's place.
-  expect(h.log).toEqual(['spawn 100', 'spawn 101']);
+  expect(h.recycler.replacing).toBeUndefined();
+  expect(h.log).toEqual(['spawn 100']); // no spawn: 100 holds the slot; 2 waits until 100 is ready
   h.ready(100);
   expect(h.log).toEqual(['spawn 100', 'spawn 101']);
   h.ready(101);
