@@ -400,6 +400,37 @@ function httpBalance(mode, keepAlive) {
   };
 }
 
+/** Hello-world HTTP while every child is recycled by age (replacement first), against the same pool not recycling, same run. */
+function httpRecycling(mode) {
+  const params = mode === 'smoke' ? { children: 2, connections: 10, seconds: 2 } : { children: 2, connections: 50, seconds: 6 };
+  const age = 1000;
+  return {
+    key: 'http-recycling',
+    scenario: 'http',
+    variants: ['ours', `ours-age${age}`],
+    rounds: rounds(mode, 3),
+    params,
+    rows: ({ ours, [`ours-age${age}`]: recycled }) => [
+      {
+        benchmark: `hello-world HTTP, ${params.children} children each recycled after ≈ ${age} ms (maxChildAge ${age}, ageJitter ${age / 5}): p99 latency (0 failed requests, or the run fails)`,
+        ours: `p99 ${fmt(recycled.p99, 0)} ms, ${fmt(recycled.reqPerSec, 0)} req/s, ${recycled.served.split(' / ').length} children`,
+        baseline: `the same pool, no recycling: p99 ${fmt(ours.p99, 0)} ms, ${fmt(ours.reqPerSec, 0)} req/s`,
+        ratio: recycled.p99 / Math.max(1, ours.p99),
+        goal: '≤ 2×',
+        met: verdict(recycled.p99 <= 2 * Math.max(1, ours.p99), mode),
+      },
+      {
+        benchmark: '… throughput while recycling',
+        ours: `${fmt(recycled.reqPerSec, 0)} req/s`,
+        baseline: `no recycling: ${fmt(ours.reqPerSec, 0)} req/s`,
+        ratio: recycled.reqPerSec / ours.reqPerSec,
+        goal: 'report',
+        met: null,
+      },
+    ],
+  };
+}
+
 function plan(mode) {
   return [
     roundTrip(mode),
@@ -416,6 +447,7 @@ function plan(mode) {
     http(mode),
     httpBalance(mode, true),
     httpBalance(mode, false),
+    httpRecycling(mode),
   ];
 }
 

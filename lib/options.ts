@@ -129,8 +129,18 @@ export interface PreforkOptions<C extends CallbackMap = CallbackMap, Final = unk
   lifetimesPerChild?: Lifetimes;
   /** Each child's limit is `lifetimesPerChild` plus a random whole number from 0 to this. Default 0. */
   lifetimesJitter?: number;
-  /** Bytes: a reused child whose RSS after a lifetime is above this is retired. Default: no limit. */
+  /**
+   * Bytes: a child whose RSS is above this is recycled: a reused child after a lifetime, and any
+   * child (a long-lived server) as soon as its periodic report says so, replacement first. Default: no limit.
+   */
   maxChildMemory?: number;
+  /**
+   * ms: a child older than this (plus its `ageJitter`) is recycled, replacement first: a new child is
+   * spawned, and the old one told to stop once the new one is ready. Default: no limit.
+   */
+  maxChildAge?: number;
+  /** ms: each child's `maxChildAge` is raised by a random whole number of ms from 0 to this, so a pool started together does not recycle together. Default 0. */
+  ageJitter?: number;
   /** A lifetime running longer than this many ms is aborted (`ppi.abortSignal`), then SIGKILLed after `gracePeriod`. Default: no limit. */
   lifetimeTimeout?: number;
   /**
@@ -166,6 +176,8 @@ const OPTION_NAMES: { [K in keyof Required<PreforkOptions>]: true } = {
   lifetimesPerChild: true,
   lifetimesJitter: true,
   maxChildMemory: true,
+  maxChildAge: true,
+  ageJitter: true,
   lifetimeTimeout: true,
   systemd: true,
 };
@@ -192,6 +204,9 @@ export interface ResolvedOptions {
   /** undefined: 0. */
   lifetimesJitter?: number;
   maxChildMemory?: number;
+  maxChildAge?: number;
+  /** undefined: 0. */
+  ageJitter?: number;
   lifetimeTimeout?: number;
   systemd: boolean | 'auto';
 }
@@ -361,6 +376,16 @@ function lifetimesPerChild(value: unknown): number | undefined {
   return value as number;
 }
 
+/** A whole number of ms ≥ `least`; undefined when not given (and for `Infinity`, when `infinite` allows it). */
+function wholeMs(options: Record<string, unknown>, name: string, least: number, infinite: boolean): number | undefined {
+  const value = options[name];
+  if (value === undefined || (infinite && value === Infinity)) return undefined;
+  if (!Number.isSafeInteger(value) || (value as number) < least) {
+    fail(name, `a whole number of milliseconds ≥ ${least}${infinite ? ' (or Infinity: none)' : ''}`, value);
+  }
+  return value as number;
+}
+
 function systemdOption(value: unknown): boolean | 'auto' {
   if (value === undefined) return false;
   if (value !== true && value !== false && value !== 'auto') fail('systemd', "true, false or 'auto'", value);
@@ -425,6 +450,8 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     lifetimesJitter: options.lifetimesJitter === undefined ? undefined : wholeNumber(options, 'lifetimesJitter', 0),
     maxChildMemory: options.maxChildMemory === undefined || options.maxChildMemory === Infinity ? undefined : wholeNumber(options, 'maxChildMemory', 0, 1),
     lifetimeTimeout: limit(options, 'lifetimeTimeout', undefined),
+    maxChildAge: wholeMs(options, 'maxChildAge', 1, true),
+    ageJitter: wholeMs(options, 'ageJitter', 0, false),
     systemd: systemdOption(options.systemd),
   };
 }

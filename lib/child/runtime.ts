@@ -78,6 +78,7 @@ export class ChildRuntime {
   /** This process is on its way out (finish() without reuse, or retired): the manager's EOF is expected. */
   #exiting = false;
   #managerGone = false;
+  #replaceAsked = false;
 
   constructor(
     private readonly owner: PreforkView,
@@ -246,6 +247,16 @@ export class ChildRuntime {
       process.exit(exitCode);
     })();
     return this.#finishing;
+  }
+
+  /**
+   * Asks the manager to replace this process, replacement first (serve()'s maxRequests);
+   * once per process, and nothing when the manager is gone.
+   */
+  askReplacement(reason: 'requests'): void {
+    if (this.#replaceAsked || this.#managerGone) return;
+    this.#replaceAsked = true;
+    this.#channel.write(`${JSON.stringify({ type: 'replace', reason })}\n`);
   }
 
   /** Resolves once a lifetime is there for start() to begin; never, when this child is retired (it exits). */

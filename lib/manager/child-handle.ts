@@ -22,6 +22,8 @@ export interface ChildHandleHost {
   childEnded(handle: ChildHandle, status: number, end: ProcessEnd): void;
   /** A reused child's lifetime ended with finish() (and was acknowledged); `rss` when asked for. */
   lifetimeFinished(handle: ChildHandle, lifetime: Lifetime, rss: number | undefined): void;
+  /** The child asks to be replaced, replacement first (recycling.ts). */
+  replaceRequested(handle: ChildHandle, reason: 'requests'): void;
 }
 
 /** What the hello tells a child besides who and which generation. */
@@ -243,6 +245,9 @@ export class ChildHandle {
         // Whatever lifetime the child counted itself in (a crash between finish() and the next
         // start() names the last one begun), it ends the lifetime the manager has open.
         if (this.lifetime) this.lifetime.error = message.error;
+        return;
+      case 'replace':
+        this.host.replaceRequested(this, message.reason);
         return;
       case 'call': {
         const { id, name, payload } = message;

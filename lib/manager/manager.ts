@@ -269,6 +269,11 @@ export class Manager implements ChildHandleHost {
     this.#checkWaiters();
   }
 
+  replaceRequested(child: ChildHandle, reason: 'requests'): void {
+    void child;
+    void reason; // wired to recycling.ts through the sizing policy once that is on main
+  }
+
   /** onChildReap for one lifetime; `end` is undefined when a reused child's lifetime ended with finish(). */
   #reap(child: ChildHandle, lifetime: Lifetime, status: number, end: ProcessEnd | undefined): void {
     const { onChildReap } = this.options;

@@ -66,6 +66,7 @@ const FROM_CHILD: Checks<ChildToManager> = {
   call: (m) => isId(m.id) && typeof m.name === 'string',
   finish: (m) => isId(m.id) && (m.code === undefined || isId(m.code)) && (m.rss === undefined || typeof m.rss === 'number'),
   crash: (m) => isId(m.lifetime) && isReportedError(m.error),
+  replace: (m) => m.reason === 'requests',
 };
 
 const FROM_MANAGER: Checks<ManagerToChild> = {

@@ -1,0 +1,107 @@
+/**
+ * Recycling long-lived server children without a gap: by age, by memory (a
+ * child that allocates) and by request count, each under a bounded load from
+ * autocannon on 127.0.0.1. Asserted: no failed request, never fewer than
+ * maxWorkers children able to answer (listening and not told to stop, sampled
+ * every 50 ms by the fixture), at most one recycle at a time (never more than
+ * maxWorkers + 1 children up and not told to stop), and the recycles happened
+ * for the reason tested. Load is short: each test is a few seconds.
+ */
+import { start, type Running } from './support/run';
+
+interface Result {
+  requests: { total: number };
+  errors: number;
+  timeouts: number;
+  non2xx: number;
+  resets: number;
+}
+type Autocannon = (options: object, done: (err: Error | null, result: Result) => void) => { on(event: 'reqError', fn: (e: Error) => void): void };
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- autocannon ships no types
+const autocannon = require('autocannon') as Autocannon;
+
+jest.setTimeout(90_000);
+
+function pool(config: object): Running {
+  return start(['recycle-pool.js'], { env: { ...process.env, CONFIG: JSON.stringify(config) } });
+}
+
+async function portOf(p: Running): Promise<number> {
+  await p.waitForEvents('port', 1);
+  return p.events('port')[0].port as number;
+}
+
+/** Bounded load: `seconds` long, `connections` at once, on loopback. */
+function load(port: number, seconds: number, connections = 8): Promise<{ result: Result; requestErrors: string[] }> {
+  const requestErrors: string[] = [];
+  return new Promise((resolve, reject) => {
+    const instance = autocannon({ url: `http://127.0.0.1:${port}/`, connections, duration: seconds, timeout: 10 }, (err, result) =>
+      err ? reject(err) : resolve({ result, requestErrors }),
+    );
+    instance.on('reqError', (error) => requestErrors.push((error as Error & { code?: string }).code ?? error.message));
+  });
+}
+
+function noFailures({ result, requestErrors }: { result: Result; requestErrors: string[] }): void {
+  expect({ errors: result.errors, timeouts: result.timeouts, non2xx: result.non2xx, resets: result.resets, requestErrors }).toEqual({
+    errors: 0,
+    timeouts: 0,
+    non2xx: 0,
+    resets: 0,
+    requestErrors: [],
+  });
+  expect(result.requests.total).toBeGreaterThan(0);
+}
+
+/** TERM, then the fixture's 50 ms samples: never below maxWorkers ready, never above maxWorkers + 1 up. */
+async function stopAndCheck(p: Running, maxWorkers: number): Promise<Array<Record<string, unknown>>> {
+  p.child.kill('SIGTERM');
+  const end = await p.done;
+  expect(end.code).toBe(0);
+  const extremes = end.events.find((e) => e.event === 'extremes')!;
+  expect(extremes.samples).toBeGreaterThan(10);
+  expect({ minReady: extremes.minReady, maxUp: extremes.maxUp }).toEqual({ minReady: maxWorkers, maxUp: maxWorkers + 1 });
+  expect(end.events.at(-1)).toEqual({ event: 'end', left: 0 });
+  return end.events.filter((e) => e.event === 'retire');
+}
+
+test('maxChildAge: children older than the limit are replaced one at a time, replacement first, under load', async () => {
+  const maxWorkers = 2;
+  const p = pool({ options: { maxWorkers, maxChildAge: 700, ageJitter: 200 } });
+  const port = await portOf(p);
+  await p.waitForEvents('listening', maxWorkers);
+  const loaded = await load(port, 3);
+  // The load ran 3 s against children that live ≈ 0.7–0.9 s: several recycles happened under it.
+  const retired = await stopAndCheck(p, maxWorkers);
+  noFailures(loaded);
+  expect(retired.length).toBeGreaterThanOrEqual(3);
+  expect(new Set(retired.map((e) => e.reason))).toEqual(new Set(['age']));
+});
+
+test('maxChildMemory: a child whose RSS grows past the limit is replaced, replacement first, under load', async () => {
+  const maxWorkers = 2;
+  // Each child's RSS is ≈ 40–60 MB at rest; /grow?mb=120 takes the child that answers it well past 150 MB.
+  const p = pool({ options: { maxWorkers, maxChildMemory: 150 * 2 ** 20, beatInterval: 100 } });
+  const port = await portOf(p);
+  await p.waitForEvents('listening', maxWorkers);
+  const loading = load(port, 3);
+  const grown = await fetch(`http://127.0.0.1:${port}/grow?mb=120`).then((r) => r.text());
+  const grownPid = Number(/^ok (\d+)/.exec(grown)![1]);
+  await p.waitFor((out) => out.includes(`"event":"retire","pid":${grownPid}`), 30_000, `the retirement of ${grownPid}`);
+  const loaded = await loading;
+  const retired = await stopAndCheck(p, maxWorkers);
+  noFailures(loaded);
+  expect(retired).toEqual([expect.objectContaining({ pid: grownPid, reason: 'memory' })]);
+});
+
+test('serve({ maxRequests }): a child near its limit asks for its replacement, and is stopped once that one is ready', async () => {
+  const maxWorkers = 2;
+  const p = pool({ options: { maxWorkers }, serve: { maxRequests: 300, maxRequestsJitter: 100 } });
+  const port = await portOf(p);
+  await p.waitForEvents('listening', maxWorkers);
+  const loaded = await load(port, 3, 4);
+  const retired = await stopAndCheck(p, maxWorkers);
+  noFailures(loaded);
+  expect(retired.length).toBeGreaterThanOrEqual(2);
+  expect(new Set(retired.map((e) => e.reason))).toEqual(new Set(['requests']));
+});
