@@ -307,6 +307,57 @@ function queueBatch(mode) {
   };
 }
 
+/** Issue 21: what --heartbeat costs in jobs/s (a beat every second, the most frequent), same run. */
+function queueHeartbeat(mode) {
+  const params = { jobs: mode === 'smoke' ? 100 : 2000, workers: 2 };
+  return {
+    key: 'queue-heartbeat',
+    scenario: 'queue',
+    variants: ['one', 'one-hb'],
+    rounds: rounds(mode, 3),
+    params,
+    timeoutMs: 120_000,
+    rows: ({ one, 'one-hb': hb }) => [
+      {
+        benchmark: `pg-boss queue, ${fmt(params.jobs, 0)} trivial jobs, one manager × ${params.workers} workers, \`--heartbeat 1\``,
+        ours: `${fmt(hb.steadyJobsPerSec, 0)} jobs/s`,
+        baseline: `the same without a heartbeat: ${fmt(one.steadyJobsPerSec, 0)} jobs/s`,
+        ratio: hb.steadyJobsPerSec / one.steadyJobsPerSec,
+        goal: '≥ 0.95×',
+        met: verdict(hb.steadyJobsPerSec >= 0.95 * one.steadyJobsPerSec, mode),
+        chart: { label: 'queue: heartbeat on vs off', advantage: hb.steadyJobsPerSec / one.steadyJobsPerSec, goal: 0.95 },
+      },
+    ],
+  };
+}
+
+/** Issue 21: a dead host's job back, with a heartbeat and a 1 h lease (30 s heartbeat; 1 s in the smoke run). */
+function queueRecovery(mode) {
+  const heartbeat = mode === 'smoke' ? 1 : 30;
+  const boundMs = (2 * heartbeat + 60) * 1000;
+  return {
+    key: 'queue-recovery',
+    scenario: 'queue',
+    variants: [`recovery-hb${heartbeat}`],
+    rounds: 1,
+    params: { workers: 1 },
+    timeoutMs: (2 * heartbeat + 240) * 1000,
+    rows: (m) => {
+      const { recoveryMs } = m[`recovery-hb${heartbeat}`];
+      return [
+        {
+          benchmark: `pg-boss queue, a host SIGKILLed while its job runs: time until another host has completed it, \`--heartbeat ${heartbeat}\`, lease 3,600 s`,
+          ours: `${fmt(recoveryMs / 1000, 1)} s`,
+          baseline: `2 × heartbeat + 60 s: ${fmt(boundMs / 1000, 0)} s (the lease alone: 3,600 s + a maintenance pass)`,
+          ratio: recoveryMs / boundMs,
+          goal: '≤ 1.0×',
+          met: verdict(recoveryMs <= boundMs, mode),
+        },
+      ];
+    },
+  };
+}
+
 /** Hello-world HTTP, 2 children on the manager's socket (kernel and round-robin balance) against node:cluster's round-robin and one process. */
 function http(mode) {
   const params = mode === 'smoke' ? { children: 2, connections: 10, seconds: 1 } : { children: 2, connections: 50, seconds: 5 };
@@ -444,6 +495,8 @@ function plan(mode) {
     sustained(mode),
     queue(mode),
     ...(mode === 'smoke' ? [] : [queueBatch(mode)]),
+    queueHeartbeat(mode),
+    queueRecovery(mode),
     http(mode),
     httpBalance(mode, true),
     httpBalance(mode, false),

@@ -25,7 +25,7 @@ import { PreforkIPC } from '..';
 const env = (name: string, fallback: number): number => (process.env[name] === undefined ? fallback : Number(process.env[name]));
 const PORT = env('PORT', 8080);
 const MAX_REQS = env('MAX_REQS', 1000);
-const MIN_REQS = Math.min(env('MIN_REQS', MAX_REQS / 2), MAX_REQS);
+const MIN_REQS = Math.round(Math.min(env('MIN_REQS', MAX_REQS / 2), MAX_REQS));
 const SPAWN_INTERVAL = env('SPAWN_INTERVAL', 500);
 
 const emit = (event: Record<string, unknown>): void => console.log(JSON.stringify(event));
@@ -60,16 +60,12 @@ const ppi = new PreforkIPC({
 });
 
 async function child(): Promise<void> {
-  // Starlet draws each child's limit between min_reqs_per_child and max_reqs_per_child.
-  const limit = Math.round(MIN_REQS + Math.random() * (MAX_REQS - MIN_REQS));
   let served = 0;
   let unreported = 0;
   const server = http.createServer((req, res) => {
     served++;
     unreported++;
     res.end(`Hello from ${process.pid} (generation ${ppi.generation}, request ${served})\n`);
-    // Recycle: the same graceful stop as a TERM from the manager.
-    if (served === limit) process.kill(process.pid, 'SIGTERM');
   });
   const report = setInterval(() => {
     if (unreported === 0) return;
@@ -78,6 +74,10 @@ async function child(): Promise<void> {
   }, 1000);
   report.unref(); // the server keeps the child alive, not this timer
   await ppi.serve(server, {
+    // Recycle after MIN_REQS…MAX_REQS requests (Starlet draws each child's limit between
+    // min_reqs_per_child and max_reqs_per_child), as gracefully as on TERM, and exactly.
+    maxRequests: MIN_REQS,
+    maxRequestsJitter: MAX_REQS - MIN_REQS,
     finalPayload: () => {
       clearInterval(report);
       return { requests: served };

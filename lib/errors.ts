@@ -9,6 +9,7 @@ import type { FailureCode } from './protocol/messages';
  * - `BAD_PAYLOAD`: the child's payload cannot be sent as JSON (or is over `maxMessageBytes`); nothing was sent.
  * - `MALFORMED`: the manager could not read the message.
  * - `MANAGER_GONE`: the manager went away before answering.
+ * - `CHANNEL_CLOSED`: this child's channel to the manager (fd 4) is closed or failed: the call could not be sent.
  */
 export type CallbackErrorCode = FailureCode;
 

@@ -12,6 +12,8 @@ export type {
   PayloadArgs,
   Listener,
   ServeOptions,
+  ServedInfo,
+  ServeStop,
   ReapInfo,
   ReapReason,
   ReportedError,
@@ -19,6 +21,8 @@ export type {
   FinishResult,
 } from './view';
 export { CallbackError } from './errors';
+export { EVENT_PREFIX, EVENT_NAMES, subscribe } from './manager/events';
+export type { PoolEvents, PoolEventName, PoolEvent } from './manager/events';
 export type { CallbackErrorCode } from './errors';
-export type { PreforkOptions, SignalAction, PoolAction, ManagerExitPolicy, ExecSettings, ListenSpec, ListenOption, BalanceMode } from './options';
+export type { PreforkOptions, SignalAction, PoolAction, ManagerExitPolicy, ExecSettings, ListenSpec, ListenOption, BalanceMode, ChildStdout } from './options';
 export type { JobHandler, JobContext } from './cli/handler-types';

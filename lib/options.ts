@@ -149,6 +149,19 @@ export interface PreforkOptions<C extends CallbackMap = CallbackMap, Final = unk
    * Sent with `systemd-notify` or `python3` (the unit needs `NotifyAccess=all`). See docs/running.md.
    */
   systemd?: boolean | 'auto';
+  /**
+   * Manager: the most calls one child may have waiting for their answers. Past it the manager
+   * stops reading that child's pipe until answers go out (the child's `callback()` simply waits
+   * longer), so a child that fires calls without awaiting them cannot exhaust the manager's
+   * memory. Default 4096; `Infinity`: no bound.
+   */
+  maxCallsInFlight?: number;
+  /**
+   * Where a child's fd 1 (its standard output) goes: `'inherit'` (default) the manager's, or
+   * `'stderr'` the manager's standard error, for a manager whose own standard output is data
+   * (the `prefork-ipc` command's results) that nothing a child prints may mix into.
+   */
+  childStdout?: ChildStdout;
 }
 
 /**
@@ -180,6 +193,8 @@ const OPTION_NAMES: { [K in keyof Required<PreforkOptions>]: true } = {
   ageJitter: true,
   lifetimeTimeout: true,
   systemd: true,
+  maxCallsInFlight: true,
+  childStdout: true,
 };
 
 export interface ResolvedOptions {
@@ -209,9 +224,18 @@ export interface ResolvedOptions {
   ageJitter?: number;
   lifetimeTimeout?: number;
   systemd: boolean | 'auto';
+  /** Whole number ≥ 1, or Infinity. */
+  maxCallsInFlight: number;
+  childStdout: ChildStdout;
 }
 
 export const DEFAULT_MAX_MESSAGE_BYTES = 256 * 1024 * 1024;
+/**
+ * A call waiting in the manager costs ≈ 1.4 KB (its handler's promise, the
+ * payload, the pending answer): 4096 of them ≈ 6 MB per child, far more calls
+ * than a child that awaits its calls (or runs a few hundred in parallel) has.
+ */
+export const DEFAULT_MAX_CALLS_IN_FLIGHT = 4096;
 
 function fail(option: string, expected: string, got: unknown): never {
   // eslint-disable-next-line @typescript-eslint/no-base-to-string -- got is whatever the caller passed: String() shows what JSON.stringify cannot (undefined, a function, a symbol, a bigint, an object whose toJSON() gives undefined)
@@ -225,11 +249,26 @@ export function checkMaxWorkers(value: unknown): number {
   return value as number;
 }
 
+/**
+ * Every interval and timeout is in whole milliseconds: 0, or 1 and more. A fraction is refused
+ * rather than rounded: `['TERM', 0.5]` or `gracePeriod: 2.5` is almost always a Perl or
+ * gunicorn value in seconds, and taken as milliseconds it would silently be 1000 times shorter.
+ */
+export function millisecondsProblem(value: unknown): string | undefined {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) return 'a number of milliseconds ≥ 0';
+  if (!Number.isInteger(value)) {
+    const hint = value < 1 ? ` (the unit is milliseconds: ${value} s is ${Math.round(value * 1000)})` : ' (the unit is milliseconds)';
+    return `a whole number of milliseconds, 0 or ≥ 1${hint}`;
+  }
+  return undefined;
+}
+
 function duration(options: Record<string, unknown>, name: string, fallback: number | undefined): number | undefined {
   const value = options[name];
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) fail(name, 'a number of milliseconds ≥ 0', value);
-  return value;
+  const problem = millisecondsProblem(value);
+  if (problem) fail(name, problem, value);
+  return value as number;
 }
 
 /** The longest delay setTimeout honours (about 24.8 days); a longer one fires after 1 ms. */
@@ -261,10 +300,9 @@ function signalAction(key: string, value: unknown): ResolvedAction {
     const [signal, interval] = value as unknown[];
     const name = normalizeSignal(signal);
     if (value.length !== 2 || !name) fail(option, 'a signal name, null, or [signal, intervalMs]', value);
-    if (typeof interval !== 'number' || !Number.isFinite(interval) || interval < 0) {
-      fail(option, 'a signal name, null, or [signal, intervalMs] with intervalMs ≥ 0', value);
-    }
-    return { signal: name, intervalMs: interval };
+    const problem = millisecondsProblem(interval);
+    if (problem) fail(option, `a signal name, null, or [signal, intervalMs] with intervalMs ${problem}`, value);
+    return { signal: name, intervalMs: interval as number };
   }
   const name = normalizeSignal(value);
   if (!name) fail(option, ACTIONS, value);
@@ -369,6 +407,22 @@ function wholeNumber(options: Record<string, unknown>, name: string, fallback: n
   return value as number;
 }
 
+function maxCallsInFlight(value: unknown): number {
+  if (value === undefined) return DEFAULT_MAX_CALLS_IN_FLIGHT;
+  if (value === Infinity) return Infinity;
+  if (!Number.isSafeInteger(value) || (value as number) < 1) fail('maxCallsInFlight', 'a whole number ≥ 1, or Infinity', value);
+  return value as number;
+}
+
+/** `childStdout`: where a child's fd 1 goes. */
+export type ChildStdout = 'inherit' | 'stderr';
+
+function childStdoutOption(value: unknown): ChildStdout {
+  if (value === undefined) return 'inherit';
+  if (value !== 'inherit' && value !== 'stderr') fail('childStdout', "'inherit' or 'stderr'", value);
+  return value;
+}
+
 function lifetimesPerChild(value: unknown): number | undefined {
   if (value === undefined) return undefined;
   if (value === Infinity) return Infinity;
@@ -453,5 +507,7 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     maxChildAge: wholeMs(options, 'maxChildAge', 1, true),
     ageJitter: wholeMs(options, 'ageJitter', 0, false),
     systemd: systemdOption(options.systemd),
+    maxCallsInFlight: maxCallsInFlight(options.maxCallsInFlight ?? undefined),
+    childStdout: childStdoutOption(options.childStdout),
   };
 }

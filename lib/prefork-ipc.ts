@@ -5,7 +5,7 @@ import { resolveOptions, type PreforkOptions } from './options';
 import { CHILD_MARKER, takeChildRole } from './role';
 import { normalizeSignal } from './signals';
 import type { Server } from 'node:net';
-import type { CallbackMap, FinishResult, Listener, MessageListener, PayloadArgs, PreforkView, ResultOf, ServeOptions } from './view';
+import type { CallbackMap, FinishResult, Listener, MessageListener, PayloadArgs, PreforkView, ResultOf, ServedInfo, ServeOptions } from './view';
 
 /**
  * Calling a member in the wrong role is answered one way everywhere: a
@@ -95,7 +95,7 @@ export class PreforkIPC<C extends CallbackMap = CallbackMap, Final = unknown, Da
    * closes keep-alive connections once idle, and `finish()`es. Installs a
    * handler for that signal: opt-in. See docs/servers.md.
    */
-  serve(server: Server, options?: ServeOptions): Promise<void> {
+  serve(server: Server, options?: ServeOptions<Final>): Promise<void> {
     if (!this.#child) return Promise.reject(childOnly('serve()'));
     const child = this.#child;
     // Loaded on first use: a child that does not serve never pays for it.
@@ -109,12 +109,18 @@ export class PreforkIPC<C extends CallbackMap = CallbackMap, Final = unknown, Da
       get roundRobin() {
         return child.roundRobin;
       },
-      finish: (code: number, payload: unknown) => child.finish(code, payload),
+      finish: (code: number, payload: unknown, served: ServedInfo) => child.finish(code, payload, served),
+      serving: (ended: Promise<void>) => child.servingUntil(ended),
+      askReplacement: (reason: 'requests') => child.askReplacement(reason),
+      reportReady: () => child.reportReady(),
     };
     return serve(server, host, options);
   }
 
-  /** Manager: waits until every child is reaped, or `timeoutMs` passes. Resolves with the number still running. */
+  /**
+   * Manager: waits until every child is reaped and its `onChildReap` settled, or `timeoutMs` passes.
+   * Resolves with what is not done: children still running plus `onChildReap` promises pending (0 when all is done).
+   */
   waitAllChildren(timeoutMs?: number): Promise<number> {
     if (!this.#manager) return Promise.reject(managerOnly('waitAllChildren()'));
     return this.#manager.waitAllChildren(timeoutMs);

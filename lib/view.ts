@@ -47,7 +47,7 @@ export interface Listener {
 }
 
 /** Options of `ppi.serve(server, options)`. */
-export interface ServeOptions {
+export interface ServeOptions<Final = unknown> {
   /** Which of `ppi.listeners` to listen on. Default 0. */
   listener?: number;
   /** The signal that starts the graceful stop. Default `'TERM'`. */
@@ -64,8 +64,38 @@ export interface ServeOptions {
    * out the requests per child, at the price of a new connection per n requests. Default 0: never.
    */
   maxRequestsPerConnection?: number;
-  /** Called once the last connection has closed; its result is the final payload of `finish()`. */
-  finalPayload?: () => unknown;
+  /**
+   * The child serves this many requests, then ends as gracefully as on the stop signal
+   * (Starlet's `max_reqs_per_child`, gunicorn's `max_requests`): it stops accepting in the same
+   * tick the limit is in sight, lets each open connection send the one request it may still
+   * send (answered with `Connection: close`), and `finish()`es with `ReapInfo.served.stop`
+   * `'maxRequests'`. Needs an `http`/`https` server. Default 0: no limit.
+   */
+  maxRequests?: number;
+  /**
+   * Adds a random 0…`maxRequestsJitter` to `maxRequests`, drawn once per `serve()`, so children
+   * started together do not all end together (gunicorn's `max_requests_jitter`; Starlet's
+   * `min_reqs_per_child` m with `max_reqs_per_child` M is `maxRequests: m, maxRequestsJitter: M - m`).
+   * Default 0.
+   */
+  maxRequestsJitter?: number;
+  /** Called once the last connection has closed; its result (or what its promise resolves to) is the final payload of `finish()`. */
+  finalPayload?: () => Final | PromiseLike<Final>;
+}
+
+/**
+ * Why `serve()` ended a lifetime (`ReapInfo.served.stop`):
+ * - `'signal'`: the stop signal (a reload, a shrink, a shutdown);
+ * - `'maxRequests'`: it served `maxRequests` (+ jitter) requests;
+ * - `'closed'`: the application closed the server itself.
+ */
+export type ServeStop = 'signal' | 'maxRequests' | 'closed';
+
+/** `ReapInfo.served`: how a lifetime that `serve()` ended went. */
+export interface ServedInfo {
+  stop: ServeStop;
+  /** Requests received (an upgrade counts as one). */
+  requests: number;
 }
 
 /**
@@ -104,6 +134,8 @@ export interface ReapInfo {
   lifetime: number;
   /** For `'crashed'`: the error, as the child reported it before it died. */
   error?: ReportedError;
+  /** When `ppi.serve()` ended the lifetime (with `finish()`): why, and how many requests it received. */
+  served?: ServedInfo;
 }
 
 /** What a child receives from `ppi.send(pid, message)`: any JSON value. */
@@ -135,7 +167,7 @@ export interface PreforkView<C extends CallbackMap = CallbackMap, Final = unknow
    * (never resolves), or with `lifetimesPerChild` > 1 resolves so the loop can go round to `start()`.
    */
   finish(exitCode?: number, finalPayload?: Final): Promise<FinishResult<Lifetimes>>;
-  /** Manager: waits until every child is reaped, or `timeoutMs` passes; resolves with the number still running. */
+  /** Manager: waits until every child is reaped and its `onChildReap` settled, or `timeoutMs` passes; resolves with children still running plus `onChildReap` promises pending (0 when all is done). */
   waitAllChildren(timeoutMs?: number): Promise<number>;
   /** Manager: sends `signal` to every child; returns how many it reached. */
   signalAllChildren(signal: string): number;

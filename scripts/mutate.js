@@ -7,17 +7,23 @@
  *   node scripts/mutate.js --list          the mutations (and whether each search text is still found), nothing run
  *   node scripts/mutate.js --only a,b      only these (by id)
  *   node scripts/mutate.js --full          each mutation against the whole suite (slow: ~10 min each)
- *   node scripts/mutate.js --baseline      also run every subset once unmutated first (a failing
- *                                          baseline makes "killed" meaningless for that subset)
  *   node scripts/mutate.js --keep          keep the scratch copy (its path is printed)
  *
  * It copies the working tree (tracked and untracked, not ignored files: your uncommitted
  * changes included) into a scratch directory under the system temp dir, with node_modules
- * as a symlink to this checkout's. Then, one mutation at a time: put the pristine sources
- * back, replace the mutation's exact search text (which must occur exactly once), rebuild
- * dist/, run jest on the mutation's spec files (and test-name filter, if any), and record
- * whether some test failed ("killed") or all passed ("SURVIVED"). It prints a Markdown
- * table at the end. Nothing in this checkout is changed. Not part of CI: it takes minutes.
+ * as a symlink to this checkout's. First the control: the unmutated copy is built and every
+ * spec file the chosen mutations name is run once (the whole suite with --full). A mutation
+ * is "killed" when some test fails, and that means something only if the same tests pass
+ * unmutated: a mutation whose tests fail in the control is not judged (reported as
+ * "NOT JUDGED"), and when the control cannot run at all, no mutation is. (As root, a
+ * scratch directory only root can enter made embedded Postgres's initdb, run as the user
+ * postgres, fail with EACCES: every queue test failed whatever the mutant, and every mutant
+ * looked caught.) Then, one mutation at a time: put the pristine sources back, replace the
+ * mutation's exact search text (which must occur exactly once), rebuild dist/, run jest on
+ * the mutation's spec files (and test-name filter, if any), and record whether some test
+ * failed ("killed") or all passed ("SURVIVED"). It prints a Markdown table at the end and
+ * exits 0 only when every mutation was judged and killed. Nothing in this checkout is
+ * changed. Not part of CI: it takes minutes.
  *
  * A mutation is { id, file, search, replace, specs, name?, unit?, why }. `specs` are the
  * spec files that should catch it (kept small so a run stays affordable); `name` is a jest
@@ -33,6 +39,8 @@ const path = require('node:path');
 const ROOT = path.join(__dirname, '..');
 /** A jest run that takes longer than this counts as killed (the suite hung on the mutant). */
 const RUN_LIMIT_MS = 5 * 60_000;
+/** The control runs every spec file the mutations name, in one jest run: the whole suite takes ~10 min. */
+const CONTROL_LIMIT_MS = 40 * 60_000;
 /** Per-test timeout for mutant runs: a mutant that makes a test wait forever should not cost 60 s a test. */
 const TEST_TIMEOUT_MS = 30_000;
 
@@ -41,8 +49,8 @@ const MUTATIONS = [
   {
     id: 'start-keeps-signalReceived',
     file: 'lib/manager/manager.ts',
-    search: "    this.signalReceived = '';\n    this.#crashing = false;",
-    replace: '    this.#crashing = false;',
+    search: "    this.signalReceived = '';\n    this.#policy.generationBegun();",
+    replace: '    this.#policy.generationBegun();',
     specs: ['spec/signals.test.ts'],
     why: "start() no longer clears signalReceived; generation 2 sees 'HUP'",
   },
@@ -58,44 +66,49 @@ const MUTATIONS = [
   },
   {
     id: 'err-respawn-after-status-0',
-    file: 'lib/manager/manager.ts',
-    search: 'if (status !== 0 && this.options.errRespawnInterval > 0) {',
-    replace: 'if (this.options.errRespawnInterval > 0) {',
+    file: 'lib/manager/pacing.ts',
+    search: 'if (end.status !== 0 && config.errRespawnInterval > 0) {',
+    replace: 'if (config.errRespawnInterval > 0) {',
     specs: ['spec/prefork.test.ts'],
+    unit: ['spec/unit/manager/pacing.test.ts'],
     why: 'errRespawnInterval also pauses after a child that exited 0',
   },
   // ---- manager ----
   {
     id: 'no-err-respawn-pause',
-    file: 'lib/manager/manager.ts',
-    search: '        this.#pausedUntil = Date.now() + this.options.errRespawnInterval;\n',
+    file: 'lib/manager/pacing.ts',
+    search: '    next = { ...next, pausedUntil: now + config.errRespawnInterval };\n',
     replace: '',
     specs: ['spec/pool-lifecycle.test.ts', 'spec/prefork.test.ts'],
+    unit: ['spec/unit/manager/pacing.test.ts', 'spec/unit/manager/policy.test.ts'],
     why: 'no pause after a non-zero exit (crash pacing alone left)',
   },
   {
     id: 'no-crash-pacing',
-    file: 'lib/manager/manager.ts',
-    search: 'const interval = this.#crashing ? Math.max(this.options.spawnInterval, this.options.errRespawnInterval) : this.options.spawnInterval;',
-    replace: 'const interval = this.options.spawnInterval;',
+    file: 'lib/manager/pacing.ts',
+    search: 'return state.crashing ? Math.max(config.spawnInterval, config.errRespawnInterval) : config.spawnInterval;',
+    replace: 'return config.spawnInterval;',
     specs: ['spec/pool-lifecycle.test.ts'],
+    unit: ['spec/unit/manager/pacing.test.ts', 'spec/unit/manager/policy.test.ts'],
     why: 'a crash loop refills all maxWorkers slots per errRespawnInterval',
   },
   {
     id: 'crash-pacing-never-ends',
-    file: 'lib/manager/manager.ts',
-    search: '        if (status === 0 || lifetime.finished) this.#crashing = false;\n',
+    file: 'lib/manager/pacing.ts',
+    search: '  if (end.status === 0 || end.finished) next = { ...next, crashing: false };\n',
     replace: '',
     specs: ['spec/pool-lifecycle.test.ts', 'spec/prefork.test.ts'],
     name: 'crash|errRespawnInterval',
+    unit: ['spec/unit/manager/pacing.test.ts'],
     why: 'once crashing, spawns stay one per errRespawnInterval even after healthy children',
   },
   {
     id: 'no-spawn-interval',
-    file: 'lib/manager/manager.ts',
-    search: '      this.#nextSpawnAt = now + interval;',
-    replace: '      this.#nextSpawnAt = now;',
+    file: 'lib/manager/pacing.ts',
+    search: '  return { ...state, nextSpawnAt: now + spawnGap(state, config) };',
+    replace: '  return { ...state, nextSpawnAt: now };',
     specs: ['spec/prefork.test.ts'],
+    unit: ['spec/unit/manager/pacing.test.ts', 'spec/unit/manager/policy.test.ts'],
     why: 'spawnInterval ignored',
   },
   {
@@ -127,8 +140,8 @@ const MUTATIONS = [
   },
   {
     id: 'spawn-after-stop-in-beforeFork',
-    file: 'lib/manager/manager.ts',
-    search: '    if (!this.#starting) return undefined;\n',
+    file: 'lib/manager/user-hooks.ts',
+    search: '    if (!stillStarting()) return undefined;\n',
     replace: '',
     specs: ['spec/pool-lifecycle.test.ts'],
     name: 'beforeFork',
@@ -144,8 +157,8 @@ const MUTATIONS = [
   },
   {
     id: 'wait-ignores-async-onChildReap',
-    file: 'lib/manager/manager.ts',
-    search: '      this.#reapHooks.add(done);\n',
+    file: 'lib/manager/user-hooks.ts',
+    search: '    this.#pendingReaps.add(done);\n',
     replace: '',
     specs: ['spec/pool-lifecycle.test.ts', 'spec/finish.test.ts'],
     why: 'waitAllChildren() resolves before an async onChildReap has settled',
@@ -153,8 +166,8 @@ const MUTATIONS = [
   {
     id: 'maxWorkers-setter-no-fill',
     file: 'lib/manager/manager.ts',
-    search: '    if (this.#maxWorkers > 0) this.#retireSurplus();\n    this.#fill();',
-    replace: '    if (this.#maxWorkers > 0) this.#retireSurplus();',
+    search: '    if (this.#maxWorkers > 0) this.#shrink();\n    this.#fill();',
+    replace: '    if (this.#maxWorkers > 0) this.#shrink();',
     specs: ['spec/cli.test.ts'],
     name: 'retries',
     why: 'raising maxWorkers at run time spawns nothing until some other event',
@@ -190,11 +203,49 @@ const MUTATIONS = [
   {
     id: 'no-crash-warning',
     file: 'lib/manager/manager.ts',
-    search: '            warn(\n              `child ${child.pid} exited with status ${status} without calling finish(); ` +\n                `next spawn in ${this.options.errRespawnInterval} ms (errRespawnInterval)`,\n            );\n',
+    search: '          warn(\n            `child ${child.pid} exited with status ${status} without calling finish(); ` +\n              `next spawn in ${this.options.errRespawnInterval} ms (errRespawnInterval)`,\n          );\n',
     replace: '',
     specs: ['spec/prefork.test.ts'],
     name: 'errRespawnInterval pauses',
     why: 'a child dying without finish() is not reported on stderr',
+  },
+  // ---- the sizing policy and the event channel (issue 17) ----
+  {
+    id: 'shrink-newest-first',
+    file: 'lib/manager/policy.ts',
+    search: '    for (const child of pool.children) {\n      if (surplus <= 0) break;',
+    replace: '    for (const child of [...pool.children].reverse()) {\n      if (surplus <= 0) break;',
+    specs: ['spec/events.test.ts'],
+    name: 'shrink',
+    unit: ['spec/unit/manager/policy.test.ts'],
+    why: 'a shrink retires the newest children instead of the oldest',
+  },
+  {
+    id: 'reap-event-needs-hook',
+    file: 'lib/manager/manager.ts',
+    search: '    if (!this.#hooks.reaps && !seen) return;',
+    replace: '    if (!this.#hooks.reaps) return;',
+    specs: ['spec/events.test.ts'],
+    why: 'the reap event is published only when an onChildReap hook is set',
+  },
+  {
+    id: 'callback-end-not-published',
+    file: 'lib/manager/callback-server.ts',
+    search: '    if (!end) return running;',
+    replace: '    return running;',
+    specs: ['spec/events.test.ts'],
+    name: 'one lifetime',
+    unit: ['spec/unit/manager/events.test.ts'],
+    why: 'callback:end never fires',
+  },
+  {
+    id: 'reload-done-before-the-last-old-child',
+    file: 'lib/manager/reload-events.ts',
+    search: '    for (const child of alive) if (child.generation <= generation) return;',
+    replace: '    for (const child of alive) if (child.generation < generation) return;',
+    specs: ['spec/events.test.ts'],
+    name: 'rolling',
+    why: "reload 'done' is published while children of the replaced generation are still alive",
   },
   {
     id: 'callback-timeout-ignored',
@@ -469,6 +520,41 @@ const MUTATIONS = [
     name: 'max-jobs-per-worker',
     why: '--max-jobs-per-worker never replaces a worker',
   },
+  // ---- issue 23: behaviours the whole suite let through ----
+  {
+    id: 'lifetime-timers-outlive-it',
+    file: 'lib/manager/lifetime.ts',
+    search: '    for (const timer of this.#timers) clearTimeout(timer);\n',
+    replace: '',
+    specs: ['spec/lifetime-timers.test.ts'],
+    unit: ['spec/unit/manager/lifetime.test.ts'],
+    why: "a finished lifetime's lifetimeTimeout aborts a later lifetime; its gracePeriod timer holds the manager 30 s after waitAllChildren()",
+  },
+  {
+    id: 'message-off-removes-nothing',
+    file: 'lib/child/runtime.ts',
+    search: '    this.#messageListeners.delete(listener);\n',
+    replace: '',
+    specs: ['spec/message-listeners.test.ts'],
+    why: "ppi.off('message', fn) leaves the listener on",
+  },
+  {
+    id: 'nested-cause-stays-plain-object',
+    file: 'lib/protocol/error-shape.ts',
+    search: '{ cause: fromReportedError(cause as ReportedError) }',
+    replace: '{ cause }',
+    specs: ['spec/error-causes.test.ts'],
+    unit: ['spec/unit/protocol/error-shape.test.ts'],
+    why: "a handler error's nested causes reach the child as plain objects, not Errors",
+  },
+  {
+    id: 'rolling-slot-freed-at-exit',
+    file: 'lib/manager/manager.ts',
+    search: '    if (release && !child.slotReleased) {\n      child.slotReleased = true;\n      this.#fill();\n    }\n',
+    replace: '',
+    specs: ['spec/rolling-slow-drain.test.ts'],
+    why: "a rolling reload replaces an old child when it exits, not when it is told to stop (capacity dips while it drains)",
+  },
   // ---- options and signals ----
   {
     id: 'signal-names-case-sensitive',
@@ -496,15 +582,154 @@ const MUTATIONS = [
     specs: ['spec/unit/options.test.ts'],
     why: 'the documented default gracePeriod of 30 s is gone: a child ignoring TERM is never killed',
   },
+  // ---- the queue (issue 21; issue 23 item 7) ----
+  {
+    id: 'queue-late-completion-stored',
+    file: 'lib/queue/sql.ts',
+    search: '    WHERE j.name = $1 AND j.id = v.id AND j.retry_count = v.retry_count AND j.state = \'active\'\n    RETURNING j.id`;',
+    replace: '    WHERE j.name = $1 AND j.id = v.id AND j.state = \'active\'\n    RETURNING j.id`;',
+    specs: ['spec/queue-ownership.test.ts'],
+    name: 'has left that run',
+    why: "a run's late completion completes the job another host runs now",
+  },
+  {
+    id: 'queue-end-leaves-out-own-jobs',
+    file: 'lib/queue/sql.ts',
+    search: "    WHERE name = $1 AND state < 'completed'`;",
+    replace: "    WHERE name = $1 AND state < 'completed' AND state <> 'retry'`;",
+    specs: ['spec/queue-ownership.test.ts'],
+    name: 'waits for their retries',
+    why: 'a lone manager ends while its own failed job waits for its retry',
+  },
+  {
+    id: 'queue-no-heartbeat',
+    file: 'lib/queue/heartbeat.ts',
+    search: '    this.#running = this.beat().finally(() => {',
+    replace: '    this.#running = Promise.resolve().finally(() => {',
+    specs: ['spec/queue-ownership.test.ts'],
+    name: 'heartbeat 1',
+    unit: ['spec/unit/queue/heartbeat.test.ts'],
+    why: "the heartbeat never beats: a dead host's jobs wait for the whole lease",
+  },
+  {
+    id: 'queue-url-to-workers',
+    file: 'lib/cli/main.ts',
+    search: '  if (options.queue) preforkOptions.exec = { args: workerArgs(argv) };\n',
+    replace: '',
+    specs: ['spec/queue-connecting.test.ts'],
+    name: 'workers get it',
+    why: "the database URL is on every worker's command line",
+  },
+  // ---- issue 22: a buggy child cannot hurt the manager ----
+  {
+    id: 'message-listener-holds-nothing',
+    file: 'lib/child/runtime.ts',
+    search: '(this.#messageListeners.size > 0 || ',
+    replace: '(false || ',
+    specs: ['spec/waiting-children.test.ts'],
+    name: "only waits for the manager's send",
+    why: 'a child that only waits for send() exits 0 before the message comes',
+  },
+  {
+    id: 'abort-listener-holds-nothing',
+    file: 'lib/child/runtime.ts',
+    search: '!this.#finished && current.abortAwaited',
+    replace: '!this.#finished && false',
+    specs: ['spec/waiting-children.test.ts'],
+    name: 'abort',
+    why: 'a child that only waits for its abortSignal exits 0 at once',
+  },
+  {
+    id: 'pid-file-written-through-symlink',
+    file: 'lib/manager/pid-file.ts',
+    search: "    writeFileSync(temporary, `${process.pid}\\n`, { flag: 'wx', mode: 0o644 });\n    renameSync(temporary, file);",
+    replace: '    writeFileSync(file, `${process.pid}\\n`);',
+    specs: ['spec/pid-file.test.ts'],
+    name: 'symlink',
+    why: 'the pid file is written through a planted symlink',
+  },
+  {
+    id: 'pid-file-live-holder-ignored',
+    file: 'lib/manager/pid-file.ts',
+    search: 'holder !== process.pid && isRunning(holder)',
+    replace: 'holder !== process.pid && false',
+    specs: ['spec/pid-file.test.ts'],
+    name: 'refuses',
+    why: 'a pid file naming a running manager is overwritten',
+  },
+  {
+    id: 'pid-file-removed-unconditionally',
+    file: 'lib/manager/pid-file.ts',
+    search: '      if (pidIn(file) === process.pid) unlinkSync(file);',
+    replace: '      unlinkSync(file);',
+    specs: ['spec/pid-file.test.ts'],
+    name: 'overlapping deploy',
+    why: 'at exit a manager removes the pid file a newer manager wrote',
+  },
+  {
+    id: 'error-reply-not-sized',
+    file: 'lib/protocol/codec.ts',
+    search: '  if (whole !== undefined) return whole;',
+    replace: "  if (whole !== undefined || message !== '') return JSON.stringify({ type: 'reply', id, error }) + '\\n';",
+    specs: ['spec/buggy-child.test.ts'],
+    name: 'error reply longer than maxMessageBytes',
+    why: 'a long handler error or unknown name is sent over the child\'s limit and ends the child',
+  },
+  {
+    id: 'unsent-call-waits-forever',
+    file: 'lib/child/runtime.ts',
+    search: '      if (!error || this.#pending.get(id) !== call) return;',
+    replace: '      if (error || !error) return;',
+    specs: ['spec/buggy-child.test.ts'],
+    name: 'fd 4 is closed',
+    why: 'a call that could not be written (fd 4 closed) never settles',
+  },
+  {
+    id: 'malformed-warnings-unlimited',
+    file: 'lib/manager/warn-limit.ts',
+    search: '    if (this.#shown < this.shownPerWindow) {',
+    replace: '    if (this.#shown >= 0) {',
+    specs: ['spec/buggy-child.test.ts'],
+    name: '100,000 malformed lines',
+    unit: ['spec/unit/manager/warn-limit.test.ts'],
+    why: 'every malformed line of a flooding child prints a warning',
+  },
+  {
+    id: 'wait-timeout-ignores-reap-hooks',
+    file: 'lib/manager/manager.ts',
+    search: '          resolve(this.children.size + this.#reapHooks.size);',
+    replace: '          resolve(this.children.size);',
+    specs: ['spec/wait-all-children.test.ts'],
+    why: 'waitAllChildren(timeout) resolves 0 while an onChildReap promise is still pending',
+  },
+  {
+    id: 'calls-in-flight-unbounded',
+    file: 'lib/manager/child-handle.ts',
+    search: '        if (++this.#callsInFlight >= this.host.maxCallsInFlight) this.channel.readPaused = true;',
+    replace: '        ++this.#callsInFlight;',
+    specs: ['spec/buggy-child.test.ts'],
+    name: 'without awaiting them',
+    why: 'a child firing calls without awaiting them grows the manager without bound',
+  },
+  {
+    id: 'round-robin-deals-to-hung-child',
+    file: 'lib/manager/round-robin.ts',
+    search: '    for (const lane of this.#lanes) lane.rotation.leave(pid);\n    if (!seat.warned) {',
+    replace: '    if (!seat.warned) {',
+    specs: ['spec/round-robin.test.ts'],
+    name: 'hung child',
+    unit: ['spec/unit/manager/round-robin.test.ts'],
+    why: 'a child whose event loop is stuck keeps being dealt connections',
+  },
 ];
 
 function parseArgs(argv) {
-  const args = { only: undefined, full: false, baseline: false, keep: false, list: false };
+  const args = { only: undefined, full: false, keep: false, list: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--only') args.only = new Set(argv[++i].split(','));
     else if (arg === '--full') args.full = true;
-    else if (arg === '--baseline') args.baseline = true;
+    else if (arg === '--baseline') continue; // the control run always happens now; the flag is kept for old scripts
     else if (arg === '--keep') args.keep = true;
     else if (arg === '--list') args.list = true;
     else throw new Error(`unknown argument ${arg}; see the comment at the top of scripts/mutate.js`);
@@ -515,6 +740,10 @@ function parseArgs(argv) {
 /** Copies the working tree (tracked + untracked, not ignored) to a scratch directory. */
 function scratchCopy() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ppi-mutate-'));
+  // mkdtemp makes it 0700. As root, embedded Postgres runs initdb and the server as the user
+  // postgres, with this directory on the way to the binaries (node_modules is reached through
+  // it) and as the working directory: it must be able to traverse it, or every queue test fails.
+  fs.chmodSync(dir, 0o755);
   const files = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: ROOT })
     .toString()
     .split('\0')
@@ -526,7 +755,27 @@ function scratchCopy() {
     fs.copyFileSync(from, path.join(dir, file));
   }
   fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
+  warnUnreachableForPostgres([dir, os.tmpdir(), fs.realpathSync(path.join(ROOT, 'node_modules'))]);
   return dir;
+}
+
+/**
+ * As root, embedded Postgres runs as the user postgres: its binaries (under node_modules),
+ * its data and password file (under the temp dir) and the scratch copy (its working
+ * directory) must be reachable by others. Says which folder is not; the control run
+ * then shows what it breaks.
+ */
+function warnUnreachableForPostgres(paths) {
+  if (typeof process.getuid !== 'function' || process.getuid() !== 0) return;
+  for (const start of paths) {
+    for (let at = path.resolve(start); ; at = path.dirname(at)) {
+      if ((fs.statSync(at).mode & 0o001) === 0) {
+        console.error(`warning: ${at} cannot be traversed by other users: as root, the Postgres tests (run as the user postgres) will fail with EACCES; set TMPDIR to a folder like /tmp, or chmod o+x ${at}`);
+        break;
+      }
+      if (at === path.dirname(at)) break;
+    }
+  }
 }
 
 function build(dir) {
@@ -540,16 +789,16 @@ function build(dir) {
 }
 
 /** Runs jest on `specs` (all of spec/ when empty); returns { failed: [test names], ms, timedOut }. */
-function jest(dir, specs, name) {
+function jest(dir, specs, name, limitMs = RUN_LIMIT_MS) {
   const report = path.join(dir, `.jest-report-${process.pid}.json`);
   fs.rmSync(report, { force: true });
   const args = [path.join(dir, 'node_modules', 'jest', 'bin', 'jest.js'), '--ci', '--json', `--outputFile=${report}`, `--testTimeout=${TEST_TIMEOUT_MS}`, '--runInBand'];
   if (name) args.push('-t', name);
   args.push(...specs.map((spec) => path.join(dir, spec)));
   const began = Date.now();
-  const result = spawnSync(process.execPath, args, { cwd: dir, encoding: 'utf8', timeout: RUN_LIMIT_MS, killSignal: 'SIGKILL', maxBuffer: 64 << 20 });
+  const result = spawnSync(process.execPath, args, { cwd: dir, encoding: 'utf8', timeout: limitMs, killSignal: 'SIGKILL', maxBuffer: 64 << 20 });
   const ms = Date.now() - began;
-  if (result.error && result.error.code === 'ETIMEDOUT') return { failed: [`(the run hung past ${RUN_LIMIT_MS / 1000} s)`], ms, timedOut: true };
+  if (result.error && result.error.code === 'ETIMEDOUT') return { failed: [`(the run hung past ${limitMs / 1000} s)`], ms, timedOut: true };
   let parsed;
   try {
     parsed = JSON.parse(fs.readFileSync(report, 'utf8'));
@@ -573,7 +822,49 @@ function jest(dir, specs, name) {
     }
   }
   if (failed.length === 0 && passed === 0) failed.push('(no test ran: check the specs and -t pattern)');
-  return { failed, ms, passed, noTests: passed === 0 && failed.length === 1 && failed[0].startsWith('(no test ran') };
+  return {
+    failed,
+    ms,
+    passed,
+    noTests: passed === 0 && failed.length === 1 && failed[0].startsWith('(no test ran'),
+    /** [spec file relative to dir, full test name] of each failed test; a file that failed to run has name undefined. */
+    failures: parsed.testResults.flatMap((file) => {
+      const short = path.relative(dir, file.name);
+      const tests = file.assertionResults.filter((t) => t.status === 'failed').map((t) => [short, t.fullName]);
+      return file.status === 'failed' && tests.length === 0 ? [[short, undefined]] : tests;
+    }),
+  };
+}
+
+/**
+ * Runs the unmutated copy once over every spec file the chosen mutations use (all of spec/
+ * with --full). Returns a function telling, for a mutation, why it cannot be judged (its
+ * own tests fail unmutated), or undefined when its control passed.
+ */
+function control(dir, chosen, full) {
+  const files = full ? [] : [...new Set(chosen.flatMap((m) => [...m.specs, ...(m.unit ?? [])]))];
+  console.error(`control: the unmutated copy, ${full ? 'the whole suite' : `${files.length} spec files`}…`);
+  const run = jest(dir, files, undefined, CONTROL_LIMIT_MS);
+  if (run.timedOut || run.noTests || (run.failures === undefined && run.failed.length > 0)) {
+    const why = run.failed.join('; ');
+    console.error(`control: COULD NOT RUN (${why}); no mutation is judged`);
+    return { passed: false, summary: `the control run could not run: ${why}`, verdict: () => `control could not run: ${why}` };
+  }
+  const summary = `${run.passed} passed, ${run.failures.length} failed (${Math.round(run.ms / 1000)} s)`;
+  console.error(`control: ${summary}`);
+  for (const [file, name] of run.failures) console.error(`control FAILS: ${file}: ${name ?? '(the file did not run)'}`);
+  const verdict = (m) => {
+    // The tests a mutation's runs select: its spec files filtered by its -t pattern (jest
+    // matches it, case-insensitively, against the full name), and its unit files whole.
+    const pattern = m.name ? new RegExp(m.name, 'i') : undefined;
+    const hit = run.failures.find(([file, name]) =>
+      full ||
+      (m.unit ?? []).includes(file) ||
+      (m.specs.includes(file) && (name === undefined || !pattern || pattern.test(name))),
+    );
+    return hit ? `fails unmutated: ${hit[0]}: ${hit[1] ?? '(the file did not run)'}` : undefined;
+  };
+  return { passed: run.failures.length === 0, summary, verdict };
 }
 
 function main() {
@@ -603,21 +894,16 @@ function main() {
 
   const buildError = build(dir);
   if (buildError) throw new Error(`the unmutated copy does not build:\n${buildError}`);
-  if (args.baseline) {
-    const subsets = new Map();
-    for (const m of chosen) {
-      const key = args.full ? 'all' : JSON.stringify([m.specs, m.name]);
-      subsets.set(key, args.full ? [[], undefined] : [m.specs, m.name]);
-      if (!args.full && m.unit) subsets.set(JSON.stringify([m.unit]), [m.unit, undefined]);
-    }
-    for (const [key, [specs, name]] of subsets) {
-      const base = jest(dir, specs, name);
-      console.error(`baseline ${key}: ${base.failed.length === 0 ? 'passes' : `FAILS: ${base.failed.join('; ')}`} (${Math.round(base.ms / 1000)} s)`);
-    }
-  }
+  const checked = control(dir, chosen, args.full);
 
   const rows = [];
   for (const m of chosen) {
+    const unjudged = checked.verdict(m);
+    if (unjudged) {
+      rows.push({ m, result: 'NOT JUDGED', by: unjudged, ms: 0 });
+      console.error(`${'NOT JUDGED'.padEnd(14)} ${m.id}: ${unjudged}`);
+      continue;
+    }
     for (const [file, text] of pristine) fs.writeFileSync(path.join(dir, file), text);
     fs.writeFileSync(path.join(dir, m.file), pristine.get(m.file).replace(m.search, () => m.replace));
     const error = build(dir);
@@ -653,8 +939,11 @@ function main() {
     console.log(`| ${m.id} | ${m.file} | ${cell(m.why)} | ${result} | ${cell(by)} | ${Math.round(ms / 1000)} |`);
   }
   const killed = rows.filter((r) => r.result.startsWith('killed')).length;
-  console.log(`\n${killed} of ${rows.length} killed; ${rows.filter((r) => r.result === 'SURVIVED').length} survived; ` +
-    `${Math.round((Date.now() - began) / 1000)} s in all.`);
+  const unjudged = rows.filter((r) => r.result === 'NOT JUDGED').length;
+  console.log(`\ncontrol (unmutated): ${checked.summary}`);
+  if (unjudged > 0) console.log(`${unjudged} mutation(s) NOT JUDGED: their tests fail on the unmutated copy, so a failure under the mutation proves nothing.`);
+  console.log(`${killed} of ${rows.length} killed; ${rows.filter((r) => r.result === 'SURVIVED').length} survived; ` +
+    `${unjudged} not judged; ${Math.round((Date.now() - began) / 1000)} s in all.`);
   process.exitCode = rows.every((r) => r.result.startsWith('killed')) ? 0 : 1;
 }
 

@@ -15,12 +15,12 @@ const chaos = (script: string, env: Record<string, string> = {}) =>
 const pidsOf = (events: Array<Record<string, unknown>>) => events.map((e) => e.pid as number);
 
 describe('no child outlives its manager', () => {
-  test('manager killed with SIGKILL: every child sees EOF on fd 3 and exits within 1 s', async () => {
+  test('manager killed with SIGKILL: every child sees EOF on fd 3 and exits', async () => {
     const p = chaos('orphans.js');
     await p.waitForEvents('ready', 3);
     const children = pidsOf(p.events('ready'));
     p.child.kill('SIGKILL');
-    await waitGone(children, 1000);
+    await waitGone(children, 20_000); // at once when idle; the bound is for a loaded machine
     // They go quietly (no stack trace, no warning on the stderr they share with the test), and
     // nothing else of the manager's process group is left holding the test's pipes.
     const end = await p.done;
@@ -34,7 +34,7 @@ describe('no child outlives its manager', () => {
     await p.waitForEvents('ready', 3);
     const children = pidsOf(p.events('ready'));
     p.child.kill('SIGKILL');
-    await waitGone(children, 3000);
+    await waitGone(children, 20_000);
     // The children held the test's stdout pipe open, so their last words arrive.
     const end = await p.done;
     expect(pidsOf(end.events.filter((e) => e.event === 'work-done')).sort()).toEqual([...children].sort());
@@ -49,7 +49,7 @@ describe('no child outlives its manager', () => {
     await p.waitForEvents('ready', 3);
     const children = pidsOf(p.events('ready'));
     if (signal) p.child.kill(signal);
-    await waitGone(children, 2000);
+    await waitGone(children, 20_000);
     const end = await p.done;
     expect(end.code === null ? end.signal : end.code).toEqual(signal ?? (env.DEATH === 'exit' ? 3 : 1));
   });
@@ -179,7 +179,12 @@ test('signal storm: 50 HUPs back to back to a reloading manager leave no stray c
   const p = start(['keep-alive.js'], { env: { ...process.env, CONFIG: JSON.stringify({ options: { maxWorkers: 2 } }) } });
   await p.waitForEvents('ready', 2);
   for (let i = 0; i < 50; i++) p.child.kill('SIGHUP');
-  await new Promise((r) => setTimeout(r, 500));
+  // The storm is over once a generation after it has its two children ready: the manager lived through it.
+  const settled = (): boolean => {
+    const latest = Math.max(...p.events('start').map((e) => e.generation as number));
+    return latest > 1 && p.events('ready').filter((e) => e.generation === latest).length >= 2;
+  };
+  await p.waitFor(settled, 60_000, 'a generation after the storm with its 2 children ready');
   expect(p.child.exitCode).toBeNull();
   p.child.kill('SIGTERM');
   const end = await p.done;

@@ -1,7 +1,8 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { constants as osConstants, tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from '@jest/globals'; // its matchers are typed: the global expect's stringMatching() returns any
+import { expectBehaviour } from './support/behaviour';
 import { run, start, ROOT, FIXTURES, type Finished } from './support/run';
 
 const BIN = path.join(ROOT, 'bin', 'prefork-ipc.js');
@@ -128,14 +129,40 @@ test('jobs from standard input, with a TypeScript handler (loaded through tsx) a
   }
 });
 
+/** Resolves with the stderr so far once `matches` holds for it (the run's stderr is not watched by start()). */
+function stderrUntil(running: ReturnType<typeof start>, matches: (stderr: string) => boolean, label: string, timeoutMs = 60_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const check = (): void => {
+      if (!matches(running.stderr())) return;
+      clearTimeout(timer);
+      running.child.stderr!.off('data', check);
+      resolve(running.stderr());
+    };
+    const timer = setTimeout(() => {
+      running.child.stderr!.off('data', check);
+      reject(new Error(`timed out waiting for ${label}; stderr so far:\n${running.stderr().slice(-2000)}`));
+    }, timeoutMs);
+    running.child.stderr!.on('data', check);
+    setImmediate(check); // start() appends to stderr() in its own 'data' listener, registered first
+  });
+}
+
 test('the manager reads only about 1,000 jobs ahead of its workers, then stops reading its input', async () => {
-  const running = start([BIN, '-w', '1', path.join(HANDLERS, 'behave.js')], { command: process.execPath, stdio: ['pipe', 'pipe', 'pipe'] });
+  // --progress without a terminal prints "…done/read…" once a second: how many jobs the manager has read.
+  const running = start([BIN, '-w', '1', '--progress', path.join(HANDLERS, 'behave.js')], { command: process.execPath, stdio: ['pipe', 'pipe', 'pipe'] });
   const stdin = running.child.stdin!;
   stdin.on('error', () => {}); // EPIPE once the clean-up kills the run
   // The one worker sleeps on the first job; behind it, 3,000 jobs of 10 kB (30 MB).
   const job = JSON.stringify({ ok: 'x'.repeat(10_000) }) + '\n';
   stdin.write(JSON.stringify({ sleep: 60_000, ok: 0 }) + '\n' + job.repeat(3000));
-  await new Promise((r) => setTimeout(r, 3000));
+  const totals = (stderr: string): number[] => [...stderr.matchAll(/ \d+\/(\d+) done/g)].map((m) => Number(m[1]));
+  // Wait until it has read 1,000 jobs, then for two more progress lines (two more seconds of reading, had it gone on).
+  const reached = await stderrUntil(running, (stderr) => totals(stderr).some((total) => total >= 1000), 'a progress line with 1,000 jobs read');
+  const seen = totals(reached).length;
+  const later = totals(await stderrUntil(running, (stderr) => totals(stderr).length >= seen + 2, 'two more progress lines'));
+  expectBehaviour('the manager went on reading jobs far ahead of its one busy worker (about 1,000 is the limit)', () =>
+    expect(Math.max(...later)).toBeLessThanOrEqual(1100),
+  );
   // About 1,000 jobs (10 MB) were taken; the rest is still waiting on our side of the pipe.
   expect(stdin.writableLength).toBeGreaterThan(15 * 1024 * 1024);
   stdin.destroy();
@@ -152,6 +179,24 @@ test('a reader that goes away (| head -1) ends the run quietly with exit 1', asy
   expect(finished.stderr).not.toMatch(/EPIPE|Error/);
 });
 
+/**
+ * Resolves once `signal` is no longer pending for process `pid` (/proc/<pid>/status, the
+ * process-wide and thread masks): the kernel has handed it over, and Node emits each signal
+ * it takes separately. Checked every 10 ms, up to 20 s.
+ */
+async function delivered(pid: number, signal: NodeJS.Signals): Promise<void> {
+  const bit = 1n << BigInt(osConstants.signals[signal] - 1);
+  const pending = (): boolean => {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    return [...status.matchAll(/^(?:ShdPnd|SigPnd):\s*([0-9a-f]+)$/gm)].some((m) => (BigInt(`0x${m[1]}`) & bit) !== 0n);
+  };
+  const deadline = Date.now() + 20_000;
+  while (pending()) {
+    if (Date.now() > deadline) throw new Error(`SIG${signal} still pending for ${pid} after 20 s`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
 describe('signals', () => {
   const sleepers = (): string => jobFile('sleepers.ndjson', Array.from({ length: 12 }, (_, i) => ({ sleep: 500, ok: i })));
 
@@ -163,7 +208,8 @@ describe('signals', () => {
     await running.waitFor('"job":0', 10_000);
     process.kill(target, signal);
     if (opts.second) {
-      await new Promise((r) => setTimeout(r, 100));
+      // Two signals sent before the first is delivered merge into one: send the second once the first is taken.
+      await delivered(running.child.pid!, signal);
       process.kill(target, signal);
     }
     return running.done;

@@ -271,16 +271,19 @@ test('Postgres restarted mid-run (down for 1 s): both managers reconnect and go 
   expectAllCompletedOnce(await rows(queue), count);
 });
 
-test(`chaos: 2 managers × 2 workers, ${CHAOS_JOBS} jobs, one manager SIGKILLed a third in: every job completed exactly once; side effects doubled only for jobs running on the killed host`, async () => {
+test(`chaos: 2 managers × 2 workers, ${CHAOS_JOBS} jobs, lease 1 h, --heartbeat 2, one manager SIGKILLed a third in: every job completed exactly once, the killed host's within seconds; side effects doubled only for jobs running on the killed host`, async () => {
   const queue = newQueue();
   const file = path.join(dir, 'chaos.effects');
   writeFileSync(file, '');
-  await enqueue(queue, Array.from({ length: CHAOS_JOBS }, (_, n) => ({ n, ms: 5 })), ['--expire-in', '4']); // the lease: long enough that no healthy job outlives it on a loaded machine
-  const flags = ['-w', '2', '--batch-size', '4', '--poll', '100', '--maintenance-interval', '1'];
+  // The lease (1 h) is not what brings the killed host's jobs back: its heartbeat stopping is (2 × 2 s, then maintenance every second).
+  // 2 s: a beat late by more than 4 s on a loaded machine would take a healthy host's jobs back.
+  await enqueue(queue, Array.from({ length: CHAOS_JOBS }, (_, n) => ({ n, ms: 5 })), ['--expire-in', '3600']);
+  const flags = ['-w', '2', '--batch-size', '4', '--poll', '100', '--heartbeat', '2', '--maintenance-interval', '1', '--timeout', '600000'];
   const victim = manager(queue, flags, { EFFECTS: file });
   const survivor = manager(queue, flags, { EFFECTS: file });
   await waitUntil(async () => (await completedCount(queue)) >= CHAOS_JOBS / 3, 60_000, 'a third of the jobs');
   const killedPid = victim.child.pid!;
+  const killedAt = Date.now();
   victim.child.kill('SIGKILL');
   await victim.done;
   await new Promise((r) => setTimeout(r, 300)); // any statement the victim had sent is over by now
@@ -288,6 +291,11 @@ test(`chaos: 2 managers × 2 workers, ${CHAOS_JOBS} jobs, one manager SIGKILLed 
   const startedOnVictim = new Set(effects(file).filter((e) => e.manager === killedPid).map((e) => e.id));
   // Jobs the victim started and never completed: these, and only these, run twice.
   const interrupted = [...startedOnVictim].filter((id) => !completedAtKill.has(id));
+  const done = async () => new Set((await rows(queue)).filter((r) => r.state === 'completed').map((r) => r.id));
+  await waitUntil(async () => { const now = await done(); return interrupted.every((id) => now.has(id)); }, 60_000, "the killed host's jobs completed elsewhere");
+  const recoveryMs = Date.now() - killedAt;
+  process.stdout.write(`chaos: the killed host's ${interrupted.length} interrupted jobs were completed elsewhere ${recoveryMs} ms after its SIGKILL (heartbeat 2 s, lease 3600 s)\n`);
+  expect(recoveryMs).toBeLessThan(30_000); // ≈ 2 × 2 s + a maintenance pass; with the lease alone, an hour
 
   const end = await survivor.done;
   expect(end.code).toBe(0);
@@ -336,11 +344,11 @@ test("returning a fetched job undoes exactly what pg-boss's fetch did, also for 
     await boss.insert([{ name: queue, data: { n: 1 } }]);
     const state = async () => (await rows(queue)).map((r) => ({ state: r.state, retries: r.retry_count, started: r.started_on !== null }))[0];
     const fetch = async () => (await boss.fetch(queue, { batchSize: 1, includeMetadata: true }))[0];
-    const putBack = (id: string) => boss.getDb().executeSql(putBackSql('pgboss'), [queue, [id]]);
+    const putBack = (job: { id: string; retryCount: number }) => boss.getDb().executeSql(putBackSql('pgboss'), [queue, [job.id], [job.retryCount]]);
 
     const first = await fetch();
     expect(first.retryCount).toBe(0);
-    await putBack(first.id);
+    await putBack(first);
     expect(await state()).toEqual({ state: 'created', retries: 0, started: false });
     const again = await fetch();
     expect(again.retryCount).toBe(0); // the put back cost nothing
@@ -348,12 +356,12 @@ test("returning a fetched job undoes exactly what pg-boss's fetch did, also for 
     expect(await state()).toEqual({ state: 'retry', retries: 0, started: true });
     const retry = await fetch();
     expect(retry.retryCount).toBe(1);
-    await putBack(retry.id);
+    await putBack(retry);
     expect(await state()).toEqual({ state: 'retry', retries: 0, started: true });
     expect((await fetch()).retryCount).toBe(1); // as if the put back had never happened
     // A job no longer active (its lease expired meanwhile, or it completed) is left alone.
     await boss.complete(queue, retry.id, { result: 1 });
-    await putBack(retry.id);
+    await putBack(retry);
     expect((await state()).state).toBe('completed');
   } finally {
     await boss.stop({ graceful: false });

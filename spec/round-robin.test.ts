@@ -4,6 +4,7 @@
  * child/round-robin.ts). Real processes, real HTTP on 127.0.0.1, every loop
  * bounded. Reloads under load are in zero-downtime.test.ts.
  */
+import { readdirSync } from 'node:fs';
 import http from 'node:http';
 import { run, start, type Running } from './support/run';
 
@@ -145,3 +146,54 @@ test("an unknown balance fails the constructor naming it (without listen: spec/u
   expect(unknown.stderr).toMatch(/PreforkIPC option 'balance' must be 'kernel' or 'round-robin', got "fair"/);
   expect(unknown.events.filter((e) => e.event === 'spawn')).toEqual([]);
 });
+
+/** How many descriptors process `pid` has open. */
+function openFds(pid: number): number {
+  return readdirSync(`/proc/${pid}/fd`).length;
+}
+
+/** One request with its own timeout: the pid that answered, or 'timeout'. */
+async function answeredBy(port: number, timeoutMs: number): Promise<number | 'timeout'> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port, path: '/', agent: false, timeout: timeoutMs }, (res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d.toString()));
+      res.on('end', () => resolve(Number(body.split(' ')[1])));
+    });
+    req.on('timeout', () => {
+      req.destroy();
+      resolve('timeout');
+    });
+    req.on('error', (err) => (req.destroyed ? undefined : reject(err)));
+  });
+}
+
+test('a hung child (event loop stuck) gets no more connections once it has not taken one within a bound; the manager keeps no descriptor per dealt connection', async () => {
+  const p = pool({ options: { maxWorkers: 2, balance: 'round-robin', gracePeriod: 2000 } });
+  await p.waitForEvents('ready', 2);
+  const port = portOf(p);
+  const managerPid = (p.events('listening')[0] as { pid: number }).pid;
+  const [hung, healthy] = (p.events('ready') as Array<{ pid: number }>).map((r) => r.pid);
+  const fdsBefore = openFds(managerPid);
+  process.kill(hung, 'SIGSTOP'); // its event loop stops as a stuck one would
+  try {
+    const answers: Array<number | 'timeout'> = [];
+    for (let i = 0; i < 20; i++) answers.push(await answeredBy(port, 3000));
+    // At most the one connection already in the hung child's channel is lost; every other is the healthy child's.
+    expect(answers.filter((a) => a === 'timeout').length).toBeLessThanOrEqual(1);
+    expect(answers.filter((a) => a === healthy).length).toBeGreaterThanOrEqual(19);
+    // Descriptors: at most the one socket the hung child was sent and has not taken.
+    expect(openFds(managerPid) - fdsBefore).toBeLessThanOrEqual(1);
+    expect(p.stderr()).toContain(`round-robin: child ${hung} has not taken a connection sent 1000 ms ago`);
+  } finally {
+    process.kill(hung, 'SIGCONT');
+  }
+  // Once it takes its connection again it is back in the turn: both children answer.
+  const deadline = Date.now() + 20_000;
+  const seen = new Set<number | 'timeout'>();
+  while (!(seen.has(hung) && seen.has(healthy)) && Date.now() < deadline) seen.add(await answeredBy(port, 5000));
+  expect(seen).toContain(hung);
+  expect(seen).toContain(healthy);
+  p.child.kill('SIGTERM');
+  expect((await p.done).events.at(-1)).toEqual({ event: 'end', left: 0 });
+}, 90_000);

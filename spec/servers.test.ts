@@ -1,5 +1,5 @@
 /** Listening sockets shared with every child (the `listen` option), ppi.serve(), pidFile and the EADDRINUSE trap. */
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -89,10 +89,19 @@ test('a bad address fails start() naming it; a bad listen option fails the const
   expect(bad.stderr).toMatch(/PreforkIPC option 'listen\[0\]\.port' must be a port number 0–65535, got 70000/);
 });
 
-test('a Unix socket: a stale file is replaced, a live one fails start()', async () => {
+test('a Unix socket: a regular file at the path fails start() and is kept; a stale socket is replaced; a live one fails start()', async () => {
   const socketPath = path.join(dir, 'app.sock');
-  writeFileSync(socketPath, ''); // not a socket: nothing answers on it
-  // A regular file makes bind() fail with EADDRINUSE too; nothing answers, so it is removed.
+  writeFileSync(socketPath, 'not mine'); // a mistyped path: never deleted
+  const refused = await run(['http-pool.js'], { env: { ...process.env, CONFIG: JSON.stringify({ options: { listen: [{ path: socketPath }] } }) } });
+  expect((refused.events.find((e) => e.event === 'error') as { message: string }).message).toBe(
+    `PreforkIPC option 'listen': cannot listen on ${socketPath}: a regular file is there, not a socket: remove it or choose another path`,
+  );
+  expect(readFileSync(socketPath, 'utf8')).toBe('not mine');
+  unlinkSync(socketPath);
+  // A socket left by a server that was SIGKILLed: nothing listens (ECONNREFUSED), so it is removed.
+  const dead = await run(['-e', `require('net').createServer().listen(${JSON.stringify(socketPath)}, () => process.kill(process.pid, 'SIGKILL'))`], { command: process.execPath });
+  expect(dead.signal).toBe('SIGKILL');
+  expect(existsSync(socketPath)).toBe(true);
   const p = pool({ options: { listen: [{ path: socketPath }] } });
   await p.waitForEvents('ready', 2);
   const body = await new Promise<string>((resolve, reject) => {
@@ -162,7 +171,8 @@ test('pidFile: the manager writes its own pid, and removes the file when it exit
 });
 
 test('serve(): a request in flight when TERM arrives is answered, marked Connection: close; an idle keep-alive connection is closed; then the child finishes', async () => {
-  const p = pool({ delayMs: 700, options: { maxWorkers: 1 } });
+  // Answers take 2 s: the TERM, sent once the child has the request, lands while it is in flight.
+  const p = pool({ delayMs: 2000, announceRequests: true, options: { maxWorkers: 1 } });
   await p.waitForEvents('ready', 1);
   await p.waitForEvents('listening', 1);
   const port = portOf(p);
@@ -187,7 +197,7 @@ test('serve(): a request in flight when TERM arrives is answered, marked Connect
         })
         .on('error', reject);
     });
-    await new Promise((r) => setTimeout(r, 200));
+    await p.waitForEvents('request', 2); // the idle connection's request, then the slow one: in flight now
     p.child.kill('SIGTERM');
     const answer = await slow;
     expect(answer.status).toBe(200);

@@ -1,3 +1,5 @@
+import { getEventListeners } from 'node:events';
+
 /**
  * One lifetime as the child sees it: its number, its workerData, and the
  * AbortSignal that `lifetimeTimeout` or the manager's `cancel()` aborts. A
@@ -11,7 +13,22 @@ export class ChildLifetime {
     readonly number: number,
     readonly workerData: unknown,
     readonly maxWorkers: number,
-  ) {}
+    /** Called when an 'abort' listener is added to or removed from this lifetime's signal. */
+    watchersChanged?: () => void,
+  ) {
+    if (watchersChanged) watchAbortListeners(this.#controller.signal, watchersChanged);
+  }
+
+  /**
+   * Someone waits for this lifetime's abort: its signal has an 'abort' listener
+   * (addEventListener, onabort, fetch(), timers/promises) and has not aborted.
+   * The child's channel holds the event loop open meanwhile, or a child that
+   * only waits for its abort would exit at once.
+   */
+  get abortAwaited(): boolean {
+    const signal = this.#controller.signal;
+    return !signal.aborted && getEventListeners(signal, 'abort').length > 0;
+  }
 
   get signal(): AbortSignal {
     return this.#controller.signal;
@@ -32,3 +49,21 @@ export class ChildLifetime {
 
 /** What `ppi.abortSignal` is before the first lifetime and in the manager: a signal that never aborts. */
 export const NEVER_ABORTED: AbortSignal = new AbortController().signal;
+
+/**
+ * Tells `changed` when an 'abort' listener comes or goes. An EventTarget has no
+ * such event, so this signal's own add/removeEventListener wrap the prototype's
+ * (`onabort` and Node's own users, timers/promises and fetch, call them too;
+ * `AbortSignal.any()` does not, and is not seen). One closure pair per lifetime.
+ */
+function watchAbortListeners(signal: AbortSignal, changed: () => void): void {
+  const target = EventTarget.prototype;
+  signal.addEventListener = function (this: AbortSignal, ...args: Parameters<AbortSignal['addEventListener']>) {
+    target.addEventListener.apply(this, args);
+    changed();
+  };
+  signal.removeEventListener = function (this: AbortSignal, ...args: Parameters<AbortSignal['removeEventListener']>) {
+    target.removeEventListener.apply(this, args);
+    changed();
+  };
+}

@@ -9,9 +9,10 @@ import { Channel } from '../protocol/channel';
 import { assertNever, decodeFromManager, encodeLine, isBlankLine, ProtocolError } from '../protocol/codec';
 import { PROTOCOL_VERSION, type ChildToManager, type ManagerToChild } from '../protocol/messages';
 import type { ManagerExitPolicy } from '../options';
-import type { Listener, MessageListener, PreforkView } from '../view';
+import type { Listener, MessageListener, PreforkView, ServedInfo } from '../view';
 import { warnOnAddressInUse } from './addr-in-use';
 import { childListeners } from './listeners';
+import { watchEarlySignals } from './early-signals';
 
 /** fd 3 carries the manager's messages to us, fd 4 ours to it. */
 const FROM_MANAGER_FD = 3;
@@ -44,9 +45,11 @@ function isPipe(fd: number): boolean {
  * What runs inside a child process: one channel to the manager, calls matched
  * to replies by id, and the lifetimes the manager hands this process (one,
  * unless `lifetimesPerChild` > 1). The channel holds the event loop open only
- * while a call is waiting for its answer or start() for its lifetime, so a
- * child with nothing left to do exits like any Node process. (The manager's
- * handle on a child is manager/child-handle.ts.)
+ * while something waits on the manager: a call its answer, start() its
+ * lifetime, a `'message'` listener its messages (as Node's own IPC channel
+ * does), a listener on the running lifetime's abortSignal its abort. A child
+ * with nothing left to do exits like any Node process. (The manager's handle
+ * on a child is manager/child-handle.ts.)
  */
 export class ChildRuntime {
   /** Known before the hello arrives: the manager is the process that spawned us. */
@@ -71,6 +74,8 @@ export class ChildRuntime {
   /** A start() waiting for #next. */
   #waiting: { resolve(): void; reject(error: Error): void } | undefined;
   #finishing: Promise<void> | undefined;
+  /** Settles when the serve() of this lifetime is over (servingUntil). */
+  #serving: Promise<void> | undefined;
   #finished = false;
   #reuse = false;
   #reportRss = false;
@@ -79,6 +84,7 @@ export class ChildRuntime {
   #exiting = false;
   #managerGone = false;
   #replaceAsked = false;
+  #readyReported = false;
 
   constructor(
     private readonly owner: PreforkView,
@@ -93,6 +99,8 @@ export class ChildRuntime {
           `Was this script started by hand with ${marker} set? Unset it to run the script as a manager.`,
       );
     }
+    // A stop signal swallowed by the application's own listener before serve() is not lost (early-signals.ts).
+    watchEarlySignals();
     let helloArrived!: () => void;
     let helloFailed!: (error: Error) => void;
     this.#hello = new Promise<void>((resolve, reject) => {
@@ -168,13 +176,33 @@ export class ChildRuntime {
 
   on(listener: MessageListener): void {
     this.#messageListeners.add(listener);
+    this.#updateRef();
   }
 
   off(listener: MessageListener): void {
     this.#messageListeners.delete(listener);
+    this.#updateRef();
+  }
+
+  /**
+   * serve() runs this lifetime until `ended`. A start() meanwhile (the loop-shaped port:
+   * `while (…) { if (await ppi.start()) continue; await ppi.serve(server); }`) waits for it,
+   * so the loop goes round only when serving is over (with reuse; without, finish() exits).
+   */
+  servingUntil(ended: Promise<void>): void {
+    const mark: Promise<void> = ended.then(
+      () => {
+        if (this.#serving === mark) this.#serving = undefined;
+      },
+      () => {
+        if (this.#serving === mark) this.#serving = undefined;
+      },
+    );
+    this.#serving = mark;
   }
 
   async start(fn?: () => unknown): Promise<false> {
+    if (this.#serving) await this.#serving;
     if (this.#waiting) throw new Error('PreforkIPC.start() is already waiting for the next lifetime in this child');
     if (this.#current && !this.#reuse) {
       throw new Error(
@@ -194,6 +222,7 @@ export class ChildRuntime {
     this.#next = undefined;
     this.#finished = false;
     this.#finishing = undefined;
+    this.#updateRef(); // its abortSignal may already have listeners
     if (fn) {
       await fn();
       // fn may have finished the lifetime itself (finish(code, payload)); with reuse that resolved.
@@ -216,7 +245,7 @@ export class ChildRuntime {
   }
 
   /** Without reuse never resolves (the process exits); with reuse resolves once the manager holds the payload. */
-  finish(exitCode: number, payload: unknown): Promise<void> {
+  finish(exitCode: number, payload: unknown, served?: ServedInfo): Promise<void> {
     if (this.#finishing) {
       if (!this.#finished) return this.#finishing; // called twice while the first is on its way
       return Promise.reject(
@@ -229,7 +258,7 @@ export class ChildRuntime {
     const id = this.#nextId++;
     // RSS only when asked: reading it costs ≈ 10 µs (a read of /proc/self/stat), a few % of a short lifetime.
     const rss = this.#reportRss ? process.memoryUsage.rss() : undefined;
-    const line = this.#encode({ type: 'finish', id, payload, code: exitCode, rss }, payload, 'the final payload', 'finish', 'finish() sent nothing');
+    const line = this.#encode({ type: 'finish', id, payload, code: exitCode, rss, served }, payload, 'the final payload', 'finish', 'finish() sent nothing');
     if (line instanceof CallbackError) return Promise.reject(line);
     this.#finishing = (async () => {
       if (!this.#managerGone) {
@@ -240,6 +269,7 @@ export class ChildRuntime {
       }
       if (this.#reuse) {
         this.#finished = true;
+        this.#updateRef();
         return;
       }
       this.#exiting = true;
@@ -247,6 +277,13 @@ export class ChildRuntime {
       process.exit(exitCode);
     })();
     return this.#finishing;
+  }
+
+  /** Tells the manager this child can serve (serve() listens); once per process. */
+  reportReady(): void {
+    if (this.#readyReported || this.#managerGone) return;
+    this.#readyReported = true;
+    this.#channel.write('{"type":"ready"}\n');
   }
 
   /**
@@ -303,11 +340,26 @@ export class ChildRuntime {
     }
   }
 
-  /** Sends a line and waits for the reply with the same id. */
+  /**
+   * Sends a line and waits for the reply with the same id. A line that cannot
+   * be written (fd 4 closed by the child's own code, or failed) fails its call
+   * at once: no reply can come for what the manager never got.
+   */
   #request(id: number, line: string, call: PendingCall): void {
     this.#pending.set(id, call);
     this.#updateRef();
-    this.#channel.write(line);
+    this.#channel.write(line, (error) => {
+      if (!error || this.#pending.get(id) !== call) return;
+      this.#pending.delete(id);
+      this.#updateRef();
+      call.reject(
+        new CallbackError(
+          'CHANNEL_CLOSED',
+          call.name,
+          `callback '${call.name}' was not sent: this child's channel to the manager (fd ${TO_MANAGER_FD}) is closed (${error.message})`,
+        ),
+      );
+    });
   }
 
   #onLine(line: Buffer): void {
@@ -330,19 +382,20 @@ export class ChildRuntime {
         this.listeners = childListeners(message.listeners, !this.roundRobin);
         this.#reuse = message.reuse === true;
         this.#reportRss = message.reportRss === true;
-        this.#next = new ChildLifetime(1, message.workerData, message.maxWorkers ?? this.configuredMaxWorkers);
+        this.#next = new ChildLifetime(1, message.workerData, message.maxWorkers ?? this.configuredMaxWorkers, this.#refresh);
         this.#helloReceived = true;
         this.#updateRef();
         this.#helloArrived();
         this.#wake();
         return;
       case 'next-lifetime':
-        this.#next = new ChildLifetime(message.lifetime, message.workerData, message.maxWorkers);
+        this.#next = new ChildLifetime(message.lifetime, message.workerData, message.maxWorkers, this.#refresh);
         this.#wake();
         return;
       case 'abort-lifetime': {
         const target = [this.#current, this.#next].find((l) => l?.number === message.lifetime);
         if (target && !(target === this.#current && this.#finished)) target.abort(message.reason, message.timeout);
+        this.#updateRef(); // an aborted signal is awaited no more
         return;
       }
       case 'retire':
@@ -398,9 +451,22 @@ export class ChildRuntime {
     else if (typeof policy === 'function') policy(this.owner);
   }
 
-  /** Hold the process open only while waiting for the manager's hello, a lifetime, or an answer. */
+  readonly #refresh = (): void => this.#updateRef();
+
+  /**
+   * Hold the process open only while something waits on the manager: its
+   * hello, a lifetime, an answer, a send() (a 'message' listener), or the
+   * abort of the running lifetime (a listener on its abortSignal). Not once
+   * this process is on its way out (finished without reuse, or retired), nor
+   * once the manager is gone: nothing more can come.
+   */
   #updateRef(): void {
     if (this.#managerGone) return this.#channel.setRef(false);
-    this.#channel.setRef(!this.#helloReceived || this.#waiting !== undefined || this.#pending.size > 0);
+    const current = this.#current;
+    const listening =
+      !this.#exiting &&
+      !this.#retired &&
+      (this.#messageListeners.size > 0 || (current !== undefined && !this.#finished && current.abortAwaited));
+    this.#channel.setRef(!this.#helloReceived || this.#waiting !== undefined || this.#pending.size > 0 || listening);
   }
 }

@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
+import { queueNameProblem, schemaProblem, urlProblem } from '../queue/flags';
 
 /** What the command line asked for. Times are in ms. */
 export interface CliOptions {
@@ -19,9 +20,12 @@ export interface CliOptions {
   queue?: QueueOptions;
 }
 
-/** `--pg-boss URL --queue NAME` and the options that go with it. */
+/** `--queue NAME` and the options that go with it. */
 export interface QueueOptions {
-  url: string;
+  /** `--pg-boss URL`; undefined: `--pg-boss-file`, else $PGBOSS_URL / $DATABASE_URL (queue/flags.ts resolves it, in the manager only). */
+  url: string | undefined;
+  /** `--pg-boss-file FILE`. */
+  urlFile: string | undefined;
   name: string;
   follow: boolean;
   /** At most this many jobs per fetch; undefined: 64. */
@@ -29,6 +33,8 @@ export interface QueueOptions {
   pollMs: number;
   schema: string;
   maintenanceIntervalSeconds: number | undefined;
+  /** `--heartbeat S`: keep this host's jobs alive every S seconds; undefined: no heartbeat (the lease alone). */
+  heartbeatSeconds: number | undefined;
 }
 
 export type Command = { kind: 'help' } | { kind: 'version' } | { kind: 'run'; options: CliOptions };
@@ -39,9 +45,9 @@ export class UsageError extends Error {
 }
 
 export const USAGE = `Usage: prefork-ipc [options] HANDLER [JOBS]
-       prefork-ipc --pg-boss URL --queue NAME [options] HANDLER
-       prefork-ipc enqueue --pg-boss URL --queue NAME [JOBS]
-       prefork-ipc results --pg-boss URL --queue NAME [--failed | --all]
+       prefork-ipc --queue NAME [options] HANDLER
+       prefork-ipc enqueue --queue NAME [options] [JOBS]
+       prefork-ipc results --queue NAME [--failed | --all]
 
 Runs HANDLER over every job in JOBS (NDJSON: one JSON value per line; standard
 input when JOBS is absent or '-') with a pool of preforked worker processes,
@@ -66,16 +72,23 @@ A pg-boss queue instead of JOBS (needs the package pg-boss 10, an optional peer
 dependency; see docs/scaling-out.md). Any number of managers, on any hosts, may
 share one queue. Each job is completed with {"result": ...} or failed with
 {"error": "..."}; the queue's retry policy applies. Nothing goes to stdout.
-      --pg-boss URL            the Postgres database, postgres://user:pass@host:port/db
-      --queue NAME             the queue (prefork-ipc enqueue creates it)
+The database URL (postgres://user:pass@host:port/db) comes from one of these
+flags, else $PGBOSS_URL, else $DATABASE_URL (workers are never given it):
+      --pg-boss-file FILE      the URL, on the first line of FILE
+      --pg-boss URL            the URL itself (a password in it is visible in ps)
+      --queue NAME             the queue (prefork-ipc enqueue creates it): letters, digits, _ - . : /
       --follow                 keep waiting for new jobs until SIGINT/SIGTERM, instead of
                                ending once every job of the queue is over
       --batch-size N           at most N jobs per fetch (default 64); a manager fetches about
                                0.25 s of work at a time, at least one job per worker
       --poll MS                how often an idle manager looks again (default 500)
       --schema NAME            pg-boss's schema (default pgboss)
+      --heartbeat S            keep this host's jobs alive every S seconds: a job whose host
+                               stops beating expires 2 × S later, so a dead host's jobs come
+                               back within about 2 × S + one maintenance pass however long
+                               their lease (which still bounds a job's run); default: none
       --maintenance-interval S how often pg-boss expires the leases of vanished hosts
-                               (default: pg-boss's, 120 s)
+                               (default: --heartbeat's, else pg-boss's, 120 s)
 --retries does not apply: the queue's retryLimit does.
 
 enqueue: sends every job of JOBS (NDJSON; standard input when absent or '-') to
@@ -138,29 +151,34 @@ export function parseCommandLine(argv: string[]): Command {
   };
 }
 
-const QUEUE_ONLY = ['queue', 'follow', 'batch-size', 'poll', 'schema', 'maintenance-interval'] as const;
+const QUEUE_ONLY = ['pg-boss-file', 'follow', 'batch-size', 'poll', 'schema', 'maintenance-interval', 'heartbeat'] as const;
 
 function queueOptions(values: ReturnType<typeof parse>['values'], positionals: string[]): QueueOptions | undefined {
   const url = values['pg-boss'];
-  if (url === undefined) {
+  if (values.queue === undefined) {
+    if (url !== undefined) throw new UsageError('--pg-boss needs --queue NAME');
     const stray = QUEUE_ONLY.find((name) => values[name] !== undefined);
-    if (stray) throw new UsageError(`--${stray} needs --pg-boss URL`);
+    if (stray) throw new UsageError(`--${stray} needs --queue NAME`);
     return undefined;
   }
-  if (!/^postgres(ql)?:\/\//.test(url)) throw new UsageError(`--pg-boss must be a postgres:// URL, got ${JSON.stringify(url)}`);
-  if (!values.queue) throw new UsageError('--pg-boss needs --queue NAME');
+  const problem = (url === undefined ? undefined : urlProblem(url)) ?? queueNameProblem(values.queue);
+  if (problem) throw new UsageError(problem);
+  if (url !== undefined && values['pg-boss-file'] !== undefined) throw new UsageError('--pg-boss and --pg-boss-file contradict each other: give one');
   if (positionals.length > 1) throw new UsageError('--pg-boss takes its jobs from the queue: no JOBS argument');
   if (values.retries !== undefined) throw new UsageError("--retries does not apply to a queue: its retryLimit does (prefork-ipc enqueue --retry-limit N)");
   const schema = values.schema ?? 'pgboss';
-  if (!/^[A-Za-z_]\w{0,49}$/.test(schema)) throw new UsageError(`--schema must be a Postgres name (letters, digits, _), got ${JSON.stringify(schema)}`);
+  const badSchema = schemaProblem(schema);
+  if (badSchema) throw new UsageError(badSchema);
   return {
     url,
+    urlFile: values['pg-boss-file'],
     name: values.queue,
     follow: values.follow === true,
     batchSize: wholeNumber('batch-size', values['batch-size'], 1),
     pollMs: wholeNumber('poll', values.poll, 10) ?? 500,
     schema,
     maintenanceIntervalSeconds: wholeNumber('maintenance-interval', values['maintenance-interval'], 1),
+    heartbeatSeconds: wholeNumber('heartbeat', values.heartbeat, 1),
   };
 }
 
@@ -178,12 +196,14 @@ function parse(argv: string[]) {
       progress: { type: 'boolean' },
       'no-progress': { type: 'boolean' },
       'pg-boss': { type: 'string' },
+      'pg-boss-file': { type: 'string' },
       queue: { type: 'string' },
       follow: { type: 'boolean' },
       'batch-size': { type: 'string' },
       poll: { type: 'string' },
       schema: { type: 'string' },
       'maintenance-interval': { type: 'string' },
+      heartbeat: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean', short: 'V' },
     },

@@ -1,3 +1,5 @@
+import { rewordWarnings } from '../warn';
+import { inCommandTerms } from './warnings';
 import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import type { PreforkView } from '../view';
@@ -53,6 +55,9 @@ export class CliCoordinator {
       // Neither signal is forwarded: running jobs finish, then each worker is told there is nothing left.
       trapSignals: { INT: null, TERM: null },
       gracePeriod: null,
+      // Standard output carries the results: a worker's fd 1 is our stderr, so nothing a handler
+      // prints (console.log, fs.writeSync(1), a subprocess with inherited stdio) mixes into them.
+      childStdout: 'stderr',
       // Workers ignore SIGTERM (see job-loop.ts), so the default policy, SIGTERM to self, would not end them.
       onManagerExit: () => process.exit(1),
       callbacks: {
@@ -67,6 +72,7 @@ export class CliCoordinator {
   async run(ppi: PreforkView): Promise<number> {
     const { options } = this;
     this.#ppi = ppi;
+    rewordWarnings(inCommandTerms); // the library's warnings, in the command's terms
     const showProgress = options.progress ?? process.stderr.isTTY === true;
     if (showProgress) this.#progress = new Progress(process.stderr, this.source !== undefined);
     this.#writer = new ResultWriter(process.stdout, options.ordered);
@@ -173,6 +179,7 @@ export class CliCoordinator {
 
   #killRunning(signal: string): void {
     this.#stopSignal ??= signal;
+    this.source?.abandon?.();
     this.#scheduler!.abandonRunning(`interrupted: the worker was killed by a second SIG${signal}`);
     this.#ppi!.signalAllChildren('KILL');
   }

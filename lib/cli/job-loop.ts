@@ -42,8 +42,8 @@ async function runJob(handler: JobHandler, assignment: Assignment): Promise<Outc
  * costs one round trip), and leaves after `maxJobs` jobs or when told none are left.
  */
 export async function runJobLoop(ppi: PreforkView, handlerFile: string, maxJobs: number): Promise<never> {
-  // Standard output carries the results; a handler's console.log must not mix into it.
-  process.stdout.write = process.stderr.write.bind(process.stderr);
+  // Standard output carries the results: the coordinator spawns workers with their fd 1 on its
+  // stderr (childStdout: 'stderr'), so a handler's output never mixes into them.
   // Ctrl-C reaches the whole process group (and a service manager may TERM the whole group):
   // the manager decides what a first and a second one mean, and kills workers with SIGKILL.
   process.on('SIGINT', () => {});

@@ -31,10 +31,13 @@ export class JobReader {
 
   constructor(input: Readable, private readonly events: JobReaderEvents) {
     this.#input = input;
+    // A line over the limit is a failed job like a malformed one (the README's promise: a bad
+    // line fails only itself); the splitter drops the rest of it, holding no more than the limit.
     const splitter = new LineSplitter(
       MAX_JOB_LINE_BYTES,
       (line) => this.#line(line),
-      (bytes) => this.#finish(new Error(`line ${this.#lineNumber + 1} is longer than ${MAX_JOB_LINE_BYTES} bytes (${bytes} so far)`)),
+      (bytes) => this.#overlong(bytes),
+      true,
     );
     input.on('data', (chunk: Buffer) => splitter.push(chunk));
     input.on('end', () => {
@@ -71,6 +74,16 @@ export class JobReader {
       return;
     }
     this.events.record({ line, ok: true, job });
+  }
+
+  #overlong(bytesSoFar: number): void {
+    if (this.#ended) return;
+    const line = ++this.#lineNumber;
+    this.events.record({
+      line,
+      ok: false,
+      error: `line ${line}: longer than ${MAX_JOB_LINE_BYTES} bytes (the limit for one job line; ${bytesSoFar} read before it was dropped)`,
+    });
   }
 
   #finish(error?: Error): void {

@@ -33,6 +33,12 @@ export interface JobSource {
   /** Hand out nothing more; jobs not yet started go back at once. */
   close(): void;
   /**
+   * The running jobs are being killed (a second SIGINT/SIGTERM): the source
+   * takes them back as not run (the queue returns them without using a
+   * retry); their failures, reported next, are then ignored.
+   */
+  abandon?(): void;
+  /**
    * Resolves when every outcome and every returned job is stored, with a
    * summary line for stderr and the number of jobs that failed only there
    * (a result the store refused).

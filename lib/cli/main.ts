@@ -5,7 +5,7 @@ import { parseCommandLine, USAGE, UsageError, type Command } from './args';
 import { checkHandlerPath } from './load-handler';
 import { CliCoordinator } from './coordinator';
 import { runJobLoop } from './job-loop';
-import { connectQueue, isQueueCommand, runQueueCommand } from './queue-commands';
+import { connectQueue, isQueueCommand, runQueueCommand, workerArgs } from '../queue/commands';
 
 export const EXIT_USAGE = 2;
 
@@ -49,7 +49,10 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
 
   const { options } = command;
   const coordinator = new CliCoordinator(options);
-  const ppi = new PreforkIPC(coordinator.preforkOptions());
+  const preforkOptions = coordinator.preforkOptions();
+  // Workers never connect to the queue: they are not given its URL (nor, from connectQueue, $PGBOSS_URL).
+  if (options.queue) preforkOptions.exec = { args: workerArgs(argv) };
+  const ppi = new PreforkIPC(preforkOptions);
   if (ppi.isChild) {
     await runJobLoop(ppi, options.handler, options.maxJobsPerWorker);
     return;

@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { isMainThread } from 'node:worker_threads';
 import type { ExecSettings } from '../options';
-import { fastTypeScriptChild } from './ts-node-children';
+import { fastTypeScriptChild, tsNodeChildProblem } from './ts-node-children';
 
 export interface Command {
   file: string;
@@ -92,8 +92,18 @@ function inspectPortFlag(flags: string[], env: NodeJS.ProcessEnv): string | unde
   return `--inspect-port=${port}`;
 }
 
-/** Throws a clear error when there is no script for the children to run. */
+/**
+ * Throws a clear error when there is no script for the children to run, or (each start())
+ * when the children would run ts-node on a TypeScript it cannot run (typescript-version.ts).
+ */
 export function assertReexecutable(exec: ExecSettings = {}, argv = process.argv, execArgv = process.execArgv): void {
+  assertScript(exec, argv, execArgv);
+  if (exec.execArgv) return;
+  const problem = tsNodeChildProblem();
+  if (problem) throw new Error(`PreforkIPC.start() cannot start children under ts-node: ${problem}`);
+}
+
+function assertScript(exec: ExecSettings, argv: string[], execArgv: string[]): void {
   if (exec.file !== undefined) return;
   const why = whyNotReexecutable(argv, execArgv);
   if (why) {
@@ -117,7 +127,7 @@ export function reexecCommand(
   execArgv = process.execArgv,
   env: NodeJS.ProcessEnv = process.env,
 ): Command {
-  assertReexecutable(exec, argv, execArgv);
+  assertScript(exec, argv, execArgv);
   const script = exec.file ?? argv[1];
   // Under `node -e code a b` there is no script in argv: the arguments start at argv[1].
   const args = exec.args ?? argv.slice(execArgv.some((flag) => EVAL_FLAGS.test(flag)) ? 1 : 2);

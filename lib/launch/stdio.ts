@@ -11,9 +11,12 @@
  * Node finds it in the child by NODE_CHANNEL_FD, which spawn() sets.
  */
 import type { StdioOptions } from 'node:child_process';
+import type { ChildStdout } from '../options';
 
-export function childStdio(listeners: ReadonlyArray<{ stdio: object | number }>, ipc = false): StdioOptions {
+export function childStdio(listeners: ReadonlyArray<{ stdio: object | number }>, ipc = false, stdout: ChildStdout = 'inherit'): StdioOptions {
   // spawn() accepts handles at run time; its type only lists streams and numbers.
   const extra = listeners.map((listener) => listener.stdio) as unknown as number[];
-  return ['inherit', 'inherit', 'inherit', 'pipe', 'pipe', ...extra, ...(ipc ? ['ipc' as const] : [])];
+  // 'stderr': fd 1 is a copy of the manager's fd 2, so even a write(1) or a subprocess with
+  // inherited stdio lands there (replacing process.stdout.write in the child would miss both).
+  return ['inherit', stdout === 'stderr' ? 2 : 'inherit', 'inherit', 'pipe', 'pipe', ...extra, ...(ipc ? ['ipc' as const] : [])];
 }

@@ -6,12 +6,14 @@
  * need in transpile-only mode with the manager's project settings.
  *
  * This file runs before the user's script: it uses only Node built-ins (and
- * the leaf ts-child-config.ts, which holds only a name and types).
+ * the leaves ts-child-config.ts, which holds only a name and types, and
+ * typescript-version.ts).
  */
 import { readFileSync, statSync } from 'node:fs';
 import Module from 'node:module';
 import path from 'node:path';
 import { TS_CHILD_ENV, type CachedModule, type TsChildConfig } from './ts-child-config';
+import { typescriptProblem } from './typescript-version';
 
 type Handler = (module: Module, filename: string) => void;
 type CompilableModule = Module & { _compile(code: string, filename: string): unknown };
@@ -48,8 +50,15 @@ export function install(config: TsChildConfig): void {
       if (handler) extensions[ext] = handler;
       else delete extensions[ext];
     }
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the path of ts-node that the manager resolved, loaded only when a file is not in the cache
-    (require(config.tsNode) as { register(options: Record<string, unknown>): unknown }).register(config.register);
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- the path of ts-node that the manager resolved, loaded only when a file is not in the cache
+      (require(config.tsNode) as { register(options: Record<string, unknown>): unknown }).register(config.register);
+    } catch (err) {
+      // ts-node's own error for TypeScript 7 is a TypeError about `fileExists`: say what to install.
+      const problem = typescriptProblem([process.cwd(), path.dirname(config.tsNode)]);
+      if (problem) throw new Error(`this child needs ts-node to compile a module the manager had not compiled, and ${problem}`, { cause: err });
+      throw err;
+    }
     compilerHandlers = {};
     for (const ext of Object.keys(native)) compilerHandlers[ext] = extensions[ext];
     hook();

@@ -21,6 +21,7 @@ import path from 'node:path';
 import { compiledCache } from './compiled-cache';
 import { tsNodeService, type TsNodeService } from './ts-node-service';
 import { TS_CHILD_ENV, type TsChildConfig } from './ts-child-config';
+import { typescriptProblem } from './typescript-version';
 
 const PRELOAD = path.join(__dirname, 'ts-child-preload.js');
 /** Flags that bring in ESM loader hooks: ts-child-preload only serves require(). */
@@ -187,6 +188,17 @@ export function fastTypeScriptChild(flags: string[], env: NodeJS.ProcessEnv): Ch
   const binPath = tsNodeBin();
   if (!binPath) return { flags, env: {} };
   return { flags: [...cli.flags, binPath, ...fast, '--cwd-mode'], env: envChanges };
+}
+
+/**
+ * Under ts-node: why the children's ts-node could not run (the TypeScript it would load is one
+ * ts-node cannot run, e.g. TypeScript 7 installed since this manager started), else undefined.
+ * Read from disk at each start(): a resolve and a 1 KB read.
+ */
+export function tsNodeChildProblem(): string | undefined {
+  if (!tsNodeService()) return undefined;
+  const bin = tsNodeBin();
+  return typescriptProblem([process.cwd(), ...(bin ? [path.dirname(bin)] : [])]);
 }
 
 /** NODE_OPTIONS split at spaces; quoted values stay whole (with their quotes, as NODE_OPTIONS wants them). */

@@ -1,6 +1,15 @@
 import { toReportedError } from '../protocol/error-shape';
 import type { FailureCode } from '../protocol/messages';
 import type { CallbackHandler, PreforkView, ReportedError } from '../view';
+import { observed, publish } from './events';
+
+/** Longer names are shown cut short: a child may send any string as a name, and the answer (or a warning) repeats it. */
+const SHOWN_NAME_CHARS = 200;
+
+/** `'name'`, or its beginning and its length when it is long. */
+export function shownName(name: string): string {
+  return name.length <= SHOWN_NAME_CHARS ? `'${name}'` : `'${name.slice(0, SHOWN_NAME_CHARS)}…' (a name of ${name.length} characters)`;
+}
 
 export type CallOutcome = { ok: true; result: unknown } | { ok: false; code: FailureCode; message: string; cause?: ReportedError };
 
@@ -14,14 +23,48 @@ export class CallbackServer {
     private readonly handlers: ReadonlyMap<string, CallbackHandler>,
     private readonly owner: PreforkView,
     private readonly timeoutMs: number | undefined,
+    /** The manager's id on the event channel. */
+    private readonly manager = 0,
   ) {}
 
-  async serve(name: string, pid: number, payload: unknown): Promise<CallOutcome> {
+  /**
+   * Runs the call, publishing `callback:start` / `callback:end` when observed.
+   * Unobserved, this is two `hasSubscribers` reads and no extra promise or
+   * clock read: serve() of a trivial handler took 605 / 741 ns before the
+   * channels and 666 / 736 ns after (two runs, median of 9 rounds of 200,000
+   * calls, old and new interleaved in one process, on the loaded 2-core
+   * machine: within its noise); observed, 1.7–2.0 µs. (`npm run bench`'s
+   * round trip, ≈ 40–60 µs per call, varied by ±50 % between runs here.)
+   */
+  serve(name: string, pid: number, payload: unknown): Promise<CallOutcome> {
+    const start = observed('callback:start');
+    const end = observed('callback:end');
+    if (!start && !end) return this.#run(name, pid, payload);
+    const at = Date.now();
+    const began = performance.now();
+    if (start) publish('callback:start', { pid, name, manager: this.manager, at });
+    const running = this.#run(name, pid, payload);
+    if (!end) return running;
+    return running.then((outcome) => {
+      publish('callback:end', {
+        pid,
+        name,
+        ok: outcome.ok,
+        ...(outcome.ok ? {} : { code: outcome.code }),
+        durationMs: performance.now() - began,
+        manager: this.manager,
+        at: Date.now(),
+      });
+      return outcome;
+    });
+  }
+
+  async #run(name: string, pid: number, payload: unknown): Promise<CallOutcome> {
     const handler = this.handlers.get(name);
     if (!handler) {
       const known = [...this.handlers.keys()];
       const list = known.length ? known.map((n) => `'${n}'`).join(', ') : 'none';
-      return { ok: false, code: 'UNKNOWN_CALLBACK', message: `no callback named '${name}' in the manager (defined: ${list})` };
+      return { ok: false, code: 'UNKNOWN_CALLBACK', message: `no callback named ${shownName(name)} in the manager (defined: ${list})` };
     }
     let timer: NodeJS.Timeout | undefined;
     try {

@@ -1,14 +1,16 @@
 import type { ChildProcess } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import { Channel } from '../protocol/channel';
-import { assertNever, decodeFromChild, encodeLine, isBlankLine, ProtocolError } from '../protocol/codec';
+import { assertNever, decodeFromChild, encodeLine, errorReplyLine, isBlankLine, ProtocolError } from '../protocol/codec';
 import { PROTOCOL_VERSION, type ChildToManager, type ListenerAddress, type ManagerToChild } from '../protocol/messages';
 import { exitStatus } from '../signals';
 import { warn } from '../warn';
 import type { CallOutcome } from './callback-server';
 import { Lifetime } from './lifetime';
+import type { ChildState } from './policy';
 import type { ProcessEnd } from './reap-info';
 import type { RetireReason } from './retirement';
+import { WarnLimit } from './warn-limit';
 
 /** How long to wait for the child's pipe to close after the child exited (a grandchild may hold it). */
 const PIPE_CLOSE_GRACE_MS = 1000;
@@ -16,12 +18,16 @@ const PIPE_CLOSE_GRACE_MS = 1000;
 /** What a ChildHandle needs from the manager. */
 export interface ChildHandleHost {
   readonly maxMessageBytes: number;
+  /** The most calls from one child waiting for their answers; past it its pipe is not read. */
+  readonly maxCallsInFlight: number;
   /** Runs the callback `name` for child `pid`; never rejects. */
   serve(name: string, pid: number, payload: unknown): Promise<CallOutcome>;
   /** The child is gone and everything it sent has been read. */
   childEnded(handle: ChildHandle, status: number, end: ProcessEnd): void;
   /** A reused child's lifetime ended with finish() (and was acknowledged); `rss` when asked for. */
   lifetimeFinished(handle: ChildHandle, lifetime: Lifetime, rss: number | undefined): void;
+  /** The child reported it can serve: the pool's state changed. */
+  childReady(handle: ChildHandle): void;
   /** The child asks to be replaced, replacement first (recycling.ts). */
   replaceRequested(handle: ChildHandle, reason: 'requests'): void;
 }
@@ -52,6 +58,8 @@ export class ChildHandle {
   /** Lifetimes ended with finish() (reused children). */
   served = 0;
   retired = false;
+  /** It sent `ready` (serve() listens). */
+  readyReported = false;
   #reuse = false;
   #overflowed = false;
   /** The stop signal (TERM, INT, QUIT) the manager sent it, if any: it is draining. */
@@ -72,6 +80,10 @@ export class ChildHandle {
    */
   #heldReplies: Array<() => void> = [];
   #killTimer: NodeJS.Timeout | undefined;
+  /** Calls read from this child and not yet answered (their answer not yet written: held ones count). */
+  #callsInFlight = 0;
+  /** Warnings about its malformed lines, rate-limited (and the notices that tell the child). */
+  readonly #malformed: WarnLimit;
 
   constructor(
     private readonly subprocess: ChildProcess & { pid: number },
@@ -79,8 +91,11 @@ export class ChildHandle {
     private readonly host: ChildHandleHost,
     /** Lifetimes this process may serve (lifetimesPerChild, plus its jitter). */
     readonly limit: number,
+    /** Starting until the child says it can serve (a `ready` message): a server's children (the `listen` option). */
+    readonly awaitsReady = false,
   ) {
     this.pid = subprocess.pid;
+    this.#malformed = new WarnLimit(`malformed messages from child ${this.pid}`);
     const [, , , toChild, fromChild] = subprocess.stdio as unknown as [unknown, unknown, unknown, Writable, Readable];
     this.channel = new Channel(fromChild, toChild, host.maxMessageBytes, {
       line: (line) => this.#onLine(line),
@@ -105,6 +120,19 @@ export class ChildHandle {
 
   get alive(): boolean {
     return this.#status === undefined;
+  }
+
+  /** What the sizing policy sees of this child (policy.ts). */
+  get state(): ChildState {
+    return {
+      pid: this.pid,
+      generation: this.generation,
+      phase: this.slotReleased || this.stopSent !== undefined ? 'stopping' : this.awaitsReady && !this.readyReported ? 'starting' : 'ready',
+      counted: !this.slotReleased,
+      betweenLifetimes: !this.retired && this.lifetime === undefined,
+      served: this.served,
+      limit: this.limit,
+    };
   }
 
   hello(generation: number, workerData: unknown, extras: HelloExtras): void {
@@ -200,6 +228,7 @@ export class ChildHandle {
     if (this.#ended || this.#status === undefined || !this.channel.closed) return;
     this.#ended = true;
     clearTimeout(this.#pipeCloseTimer);
+    this.#malformed.close();
     this.host.childEnded(this, this.#status, this.#end!);
   }
 
@@ -210,10 +239,11 @@ export class ChildHandle {
       message = decodeFromChild(line);
     } catch (err) {
       const reason = (err as Error).message;
-      warn(`child ${this.pid} sent a malformed message, dropped: ${reason}`);
+      const shown = this.#malformed.warn(() => `child ${this.pid} sent a malformed message, dropped: ${reason}`);
       const id = err instanceof ProtocolError ? err.id : undefined;
+      // A call with an id is answered whatever the count: its caller waits for it.
       if (id !== undefined) this.#reply(id, { ok: false, code: 'MALFORMED', message: `malformed message: ${reason}` });
-      else this.#send({ type: 'notice', message: `the manager dropped a malformed line: ${reason}` });
+      else if (shown) this.#send({ type: 'notice', message: `the manager dropped a malformed line: ${reason}` });
       return;
     }
     switch (message.type) {
@@ -222,6 +252,7 @@ export class ChildHandle {
         if (lifetime && !lifetime.finished) {
           lifetime.finished = true;
           lifetime.code = message.code ?? 0;
+          lifetime.served = message.served;
           if ('payload' in message) {
             lifetime.payload = message.payload;
             lifetime.hasPayload = true;
@@ -246,12 +277,20 @@ export class ChildHandle {
         // start() names the last one begun), it ends the lifetime the manager has open.
         if (this.lifetime) this.lifetime.error = message.error;
         return;
+      case 'ready':
+        if (this.readyReported) return;
+        this.readyReported = true;
+        this.host.childReady(this);
+        return;
       case 'replace':
         this.host.replaceRequested(this, message.reason);
         return;
       case 'call': {
         const { id, name, payload } = message;
-        void this.host.serve(name, this.pid, payload).then((outcome) => this.#reply(id, outcome, name));
+        // Past the bound, read no further calls until answers go out: the child's callback()
+        // waits in its own process, and the manager's memory stays bounded (≈ 1.4 KB a call).
+        if (++this.#callsInFlight >= this.host.maxCallsInFlight) this.channel.readPaused = true;
+        void this.host.serve(name, this.pid, payload).then((outcome) => this.#reply(id, outcome, name, true));
         return;
       }
       default:
@@ -259,17 +298,18 @@ export class ChildHandle {
     }
   }
 
-  #reply(id: number, outcome: CallOutcome, name?: string): void {
+  #reply(id: number, outcome: CallOutcome, name?: string, call = false): void {
     // A child that died while its handler ran gets no answer, and nobody gets an error.
     if (this.channel.closed) return;
     if (this.channel.backlogged || this.#heldReplies.length > 0) {
-      this.#heldReplies.push(() => this.#writeReply(id, outcome, name));
+      this.#heldReplies.push(() => this.#writeReply(id, outcome, name, call));
       return;
     }
-    this.#writeReply(id, outcome, name);
+    this.#writeReply(id, outcome, name, call);
   }
 
-  #writeReply(id: number, outcome: CallOutcome, name?: string): void {
+  #writeReply(id: number, outcome: CallOutcome, name: string | undefined, call: boolean): void {
+    if (call && --this.#callsInFlight < this.host.maxCallsInFlight) this.channel.readPaused = false;
     if (this.channel.closed) return;
     if (outcome.ok) {
       try {
@@ -284,17 +324,10 @@ export class ChildHandle {
         outcome = { ok: false, code: 'BAD_RESULT', message: reason };
       }
     }
-    const error = { code: outcome.code, message: outcome.message };
-    if (outcome.cause) {
-      try {
-        const reply = { type: 'reply', id, error: { ...error, cause: outcome.cause } } as const;
-        this.channel.write(encodeLine(reply, `the error of callback '${name}'`, undefined, this.host.maxMessageBytes));
-        return;
-      } catch {
-        /* a cause too large for maxMessageBytes: the error goes without it */
-      }
-    }
-    this.#send({ type: 'reply', id, error });
+    // Sized like every other line: a long error message (or a long callback name in it) is cut
+    // to fit, rather than sent over the child's limit, which would end the child.
+    const { code, message, cause } = outcome;
+    this.channel.write(errorReplyLine(id, cause ? { code, message, cause } : { code, message }, this.host.maxMessageBytes));
   }
 
   #sendHeldReplies(): void {

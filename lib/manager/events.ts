@@ -17,40 +17,76 @@ import type { ReapInfo } from '../view';
 /** Every channel name starts with this. */
 export const EVENT_PREFIX = 'parallel-prefork-ipc:';
 
-/** The messages, by channel name (without the prefix). */
+/**
+ * The messages, by channel name (without the prefix). Every message the
+ * manager publishes carries `manager`: an id for the Manager that published it
+ * (1 for the first in this process, then 2…), because channels are
+ * process-global and two pools in one process publish on the same ones.
+ */
 export interface PoolEvents {
   /** A child process was spawned (before its hello is answered). */
-  spawn: { pid: number; generation: number; slot?: number; at: number };
+  spawn: { pid: number; generation: number; slot?: number; manager: number; at: number };
   /** A child became ready (docs/servers.md, "Readiness"). */
-  ready: { pid: number; generation: number; slot?: number; at: number };
+  ready: { pid: number; generation: number; slot?: number; manager: number; at: number };
   /** A lifetime was handed to a child: its first at spawn, or the next one of a reused child. */
-  lifetime: { pid: number; generation: number; lifetime: number; at: number };
+  lifetime: { pid: number; generation: number; lifetime: number; manager: number; at: number };
   /** A child's callback() reached the manager. */
-  'callback:start': { pid: number; name: string; at: number };
-  /** ... and its reply left (`ok` false: the handler threw, timed out, or the name is unknown). */
-  'callback:end': { pid: number; name: string; ok: boolean; durationMs: number; at: number };
+  'callback:start': { pid: number; name: string; manager: number; at: number };
+  /**
+   * ... and its handler settled (`ok` false: the handler threw, timed out, or the name is unknown;
+   * `code` is then the CallbackError code the child gets). `durationMs` from start to end.
+   */
+  'callback:end': { pid: number; name: string; ok: boolean; code?: string; durationMs: number; manager: number; at: number };
   /** A lifetime ended: the same facts `onChildReap` gets. */
-  reap: { pid: number; generation: number; status: number; info: ReapInfo; at: number };
-  /** A child was told to stop by the pool itself (a shrink, a retirement, a recycle, a reload step). */
-  retire: { pid: number; generation: number; reason: string; at: number };
+  reap: { pid: number; generation: number; status: number; info: ReapInfo; manager: number; at: number };
+  /**
+   * A child was told to stop by the pool itself: a shrink (`reason` 'maxWorkers', sent the stop signal)
+   * or a reused child retired between lifetimes (the `retire` message's reason). A reload's children
+   * are on `reload` instead.
+   */
+  retire: { pid: number; generation: number; reason: string; manager: number; at: number };
   /** A child process is gone (after its last reap, if any). */
-  exit: { pid: number; generation: number; code: number | null; signal: string | null; at: number };
-  /** A reload's steps: `begin` at the signal, `step` per child replaced, then `done` or `failed`. */
-  reload: { step: 'begin' | 'step' | 'done' | 'failed'; generation: number; at: number; pid?: number; reason?: string };
+  exit: { pid: number; generation: number; code: number | null; signal: string | null; manager: number; at: number };
+  /**
+   * A reload's steps: `begin` at the signal, `step` per child the signal reached, then `done` when
+   * no child of `generation` (the one being replaced) or older is left. `failed` is reserved for
+   * readiness-gated reloads (not published yet).
+   */
+  reload: { step: 'begin' | 'step' | 'done' | 'failed'; generation: number; manager: number; at: number; pid?: number; reason?: string };
   /**
    * The pool is stopping: a trapped TERM, INT or QUIT (or `stop()` with one) ended `start()`
    * and the children were told to stop. `signal` is the trapped signal's name.
    */
-  stop: { signal: string; generation: number; at: number };
-  /** balance: 'round-robin': connections waiting for a serving child. */
-  backlog: { waiting: number; at: number };
+  stop: { signal: string; generation: number; manager: number; at: number };
+  /** balance: 'round-robin': connections waiting for a serving child, on listener `listener` (its index in `listen`), when that count changes. */
+  backlog: { waiting: number; listener: number; manager: number; at: number };
   /** A child's periodic beat arrived (issue "See and steer"): counters, ELU, memory. */
-  beat: { pid: number; at: number; beat: Readonly<Record<string, unknown>> };
+  beat: { pid: number; manager: number; at: number; beat: Readonly<Record<string, unknown>> };
   /** A child's coarse status changed (`ppi.setStatus()`, or serve()'s busy/idle). */
-  status: { pid: number; state: string; note?: string; at: number };
+  status: { pid: number; state: string; note?: string; manager: number; at: number };
 }
 
 export type PoolEventName = keyof PoolEvents;
+
+/** Every channel's name (without the prefix), for subscribing to all of them. */
+export const EVENT_NAMES: readonly PoolEventName[] = Object.freeze([
+  'spawn',
+  'ready',
+  'lifetime',
+  'callback:start',
+  'callback:end',
+  'reap',
+  'retire',
+  'exit',
+  'reload',
+  'stop',
+  'backlog',
+  'beat',
+  'status',
+] satisfies Array<keyof PoolEvents>);
+
+/** A message on channel `N`. */
+export type PoolEvent<N extends PoolEventName = PoolEventName> = PoolEvents[N];
 
 const channels = new Map<PoolEventName, diagnostics.Channel>();
 

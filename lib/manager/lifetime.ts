@@ -1,4 +1,4 @@
-import type { ReportedError } from '../view';
+import type { ReportedError, ServedInfo } from '../view';
 
 /**
  * One lifetime as the manager sees it: from handing it to a child (spawn, or
@@ -15,6 +15,8 @@ export class Lifetime {
   hasPayload = false;
   /** The uncaught exception the child reported during this lifetime. */
   error: ReportedError | undefined;
+  /** Sent with finish() when ppi.serve() ended the lifetime (ReapInfo.served). */
+  served: ServedInfo | undefined;
   /** lifetimeTimeout passed: an end without finish() is reported as 'timeout'. */
   timedOut = false;
   /** An abort (timeout or cancel()) armed its SIGKILL already. */

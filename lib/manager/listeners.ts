@@ -8,10 +8,11 @@
  * manager's event loop accept connections, stealing them from the children
  * (the trap a literal Starlet port falls into). So this uses
  * `net._createServerHandle()`, the bind-only call node:cluster's primary uses
- * for the same purpose (lib/internal/cluster/shared_handle.js); the first
- * child's `server.listen(handle)` turns the socket into a listening one, and
- * it stays listening, with the manager's descriptor holding it, when every
- * child is gone.
+ * for the same purpose (lib/internal/cluster/shared_handle.js). In kernel
+ * mode the sockets are then made to listen by a helper process
+ * (listen-first.ts), so connections queue before the first child listens; a
+ * socket stays listening, with the manager's descriptor holding it, when
+ * every child is gone.
  */
 import { unlinkSync } from 'node:fs';
 import net from 'node:net';
@@ -19,6 +20,9 @@ import { getSystemErrorMap } from 'node:util';
 import { onExit } from 'signal-exit';
 import type { ListenSpec, ResolvedOptions } from '../options';
 import type { ListenerAddress } from '../protocol/messages';
+import { removeStaleSocket } from './stale-socket';
+import { listenFirst } from './listen-first';
+import { warn } from '../warn';
 
 
 /** libuv's handle types (TCP, Pipe): only the members used here. */
@@ -79,24 +83,15 @@ function openTcp(spec: { port: number; host?: string; backlog?: number }): OpenL
   return { info, stdio: handle };
 }
 
-/** Whether something accepts connections on the Unix socket `path`. */
-function answers(path: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const probe = net.connect(path);
-    probe.once('connect', () => {
-      probe.destroy();
-      resolve(true);
-    });
-    probe.once('error', () => resolve(false));
-  });
-}
-
-/** Binds a Unix socket; a file left by a dead server (nothing answers on it) is removed first. */
+/**
+ * Binds a Unix socket. When the path is taken, only a stale socket (a socket nobody listens
+ * on) is removed first; anything else fails start() naming what is there (stale-socket.ts).
+ */
 async function openUnix(spec: { path: string; backlog?: number }, owned: string[]): Promise<OpenListener> {
   let handle = createServerHandle(spec.path, -1, -1);
-  if (handle === -98 /* EADDRINUSE: the file exists */) {
-    if (await answers(spec.path)) throw failure(spec.path, 'a server is answering on it');
-    unlinkSync(spec.path);
+  if (handle === -98 /* EADDRINUSE: the path exists */) {
+    const problem = await removeStaleSocket(spec.path);
+    if (problem) throw failure(spec.path, problem);
     handle = createServerHandle(spec.path, -1, -1);
   }
   if (typeof handle === 'number') throw failure(spec.path, describe(handle));
@@ -144,6 +139,22 @@ export function serverStarterSpecs(env: NodeJS.ProcessEnv = process.env): Listen
     });
 }
 
+/** The sockets bound here (not adopted ones: a supervisor's socket already listens) listen now; a listen() error fails start(). */
+async function listenBeforeFork(listeners: OpenListener[]): Promise<void> {
+  const bound = listeners.filter((l) => typeof l.stdio !== 'number');
+  if (bound.length === 0) return;
+  const result = await listenFirst(
+    bound.map((l) => l.stdio as object),
+    bound.map((l) => l.info.backlog),
+  );
+  if (result.errors) {
+    const i = result.errors.findIndex((err) => err !== 0);
+    if (i >= 0) throw failure(bound[i].info.address, describe(result.errors[i]));
+    return;
+  }
+  warn(`the 'listen' sockets could not be made to listen before the first child (${result.failed}): connections are refused until a child listens`);
+}
+
 /** Removes the Unix socket files this manager made, when it exits (libuv would on close(), which never comes). */
 function removeOnExit(files: string[]): void {
   if (files.length === 0) return;
@@ -160,9 +171,11 @@ function removeOnExit(files: string[]): void {
 
 /**
  * Opens every socket of the `listen` option, or throws an error naming the
- * first that failed (closing those already open).
+ * first that failed (closing those already open). `listenNow` (kernel mode):
+ * the sockets this made also listen before it resolves (listen-first.ts), so
+ * connections queue from then on instead of being refused until a child listens.
  */
-export async function openListeners(listen: ResolvedOptions['listen']): Promise<OpenListener[]> {
+export async function openListeners(listen: ResolvedOptions['listen'], listenNow = true): Promise<OpenListener[]> {
   const socketFiles: string[] = [];
   const listeners: OpenListener[] = [];
   if (listen === undefined) return listeners;
@@ -174,6 +187,7 @@ export async function openListeners(listen: ResolvedOptions['listen']): Promise<
       else if ('path' in spec) listeners.push(await openUnix(spec, socketFiles));
       else listeners.push(adoptFd(spec.fd, spec.backlog, source));
     }
+    if (listenNow) await listenBeforeFork(listeners);
   } catch (err) {
     // Closing a bound Unix socket's handle also removes its file.
     for (const { stdio } of listeners) if (typeof stdio !== 'number') stdio.close();

@@ -1,34 +1,34 @@
-import { spawn } from 'node:child_process';
-import { assertReexecutable, reexecCommand } from '../launch/command';
-import { childStdio } from '../launch/stdio';
+import { assertReexecutable } from '../launch/command';
 import { checkMaxWorkers, MAX_TIMER_MS, type ResolvedOptions } from '../options';
-import { CHILD_MARKER } from '../role';
 import { nodeSignal, normalizeSignal, type SignalName } from '../signals';
 import type { Listener, PreforkView } from '../view';
 import { warn } from '../warn';
 import { CallbackServer, type CallOutcome } from './callback-server';
-import { publish } from './events';
 import { ChildHandle, type ChildHandleHost } from './child-handle';
 import { EarlyExitWatch } from './early-exit-watch';
+import { observed, publish } from './events';
 import { guardChild } from './exit-guard';
-import { callHook, isThenable, settleHook, THREW } from './hook-guard';
 import { openListeners, type OpenListener } from './listeners';
 import { writePidFile } from './pid-file';
 import type { Lifetime } from './lifetime';
+import { SizingPolicy, type PoolState, type SizingAction } from './policy';
 import { reapInfo, type ProcessEnd } from './reap-info';
-import { Retirement } from './retirement';
+import { ReloadEvents } from './reload-events';
+import { spawnProcess } from './spawn-process';
+import type { RetireReason } from './retirement';
 import type { RoundRobin } from './round-robin';
 import { Stagger } from './stagger';
 import type { SystemdNotifier } from './systemd';
+import { UserHooks } from './user-hooks';
 
 /** Forwarding one of these means "stop": a child that ignores it is killed after `gracePeriod`. */
 const STOP_SIGNALS = new Set(['TERM', 'INT', 'QUIT']);
 
-/** Least pause after spawn() itself failed (EAGAIN, ENOMEM…), so a failing spawn is never retried in a tight loop. */
-const SPAWN_FAILURE_PAUSE_MS = 100;
-
 /** A ref'd timer that never fires: start() may wait with no child and no timer, and must not let Node exit. */
 const KEEP_ALIVE_MS = MAX_TIMER_MS;
+
+/** Managers made in this process: each one's id on the event channel (events.ts). */
+let managersMade = 0;
 
 interface Pending<T> {
   resolve(value: T): void;
@@ -40,6 +40,12 @@ interface Pending<T> {
  * reaps them, and turns trapped signals into the end of a generation.
  * Everything here is driven by events (child exit, pipe data, signals, and
  * timers for the spawn intervals); nothing polls.
+ *
+ * It reads as Perl's Parallel::Prefork: the loop (`#fill`) asks the sizing
+ * policy (policy.ts) what to do and executes its answer (`#execute`: spawn,
+ * wait, retire); the reaps (`childEnded`, `lifetimeFinished`) tell the policy
+ * what happened and ask again. What happens is published on the event
+ * channel (events.ts).
  */
 export class Manager implements ChildHandleHost {
   generation = 0;
@@ -50,9 +56,6 @@ export class Manager implements ChildHandleHost {
   #starting: (Pending<true> & { keepAlive: NodeJS.Timeout }) | undefined;
   #waiters = new Set<Pending<number> & { timer?: NodeJS.Timeout }>();
   #spawnTimer: NodeJS.Timeout | undefined;
-  #nextSpawnAt = 0;
-  #pausedUntil = 0;
-  #reapHooks = new Set<Promise<void>>();
   /** A staggered forward in progress: it runs beside the pool (see stagger.ts). */
   #stagger: { stagger: Stagger<ChildHandle>; signal: SignalName } | undefined;
   /** The `listen` option's sockets, opened by the first start() and held until the manager exits. */
@@ -61,10 +64,12 @@ export class Manager implements ChildHandleHost {
   /** `balance: 'round-robin'`: the manager accepts and deals connections out (round-robin.ts, loaded only then). */
   #dealer: RoundRobin | undefined;
   #opening = false;
-  /** Children of this generation are dying without calling finish(): spawn one per errRespawnInterval. */
-  #crashing = false;
+  /** This manager's id on the event channel. */
+  readonly #id = ++managersMade;
+  readonly #policy: SizingPolicy;
+  readonly #reloads = new ReloadEvents(this.#id);
   readonly #callbacks: CallbackServer;
-  readonly #retirement: Retirement;
+  readonly #hooks: UserHooks;
   readonly #earlyExits: EarlyExitWatch;
   /** lifetimesPerChild > 1 (or a jitter): finish() resolves in the child and the manager hands it further lifetimes. */
   readonly #reuse: boolean;
@@ -77,9 +82,10 @@ export class Manager implements ChildHandleHost {
     private readonly options: ResolvedOptions,
   ) {
     this.#maxWorkers = options.maxWorkers;
-    this.#callbacks = new CallbackServer(options.callbacks, owner, options.callbackTimeout);
+    this.#callbacks = new CallbackServer(options.callbacks, owner, options.callbackTimeout, this.#id);
     if (options.pidFile !== undefined) writePidFile(options.pidFile);
-    this.#retirement = new Retirement(options);
+    this.#policy = new SizingPolicy(options, () => this.#fill());
+    this.#hooks = new UserHooks(owner, options, (err) => this.#fail(err), () => this.#checkWaiters());
     // With jitter, even lifetimesPerChild 1 gives some processes a limit above 1.
     this.#reuse = (options.lifetimesPerChild ?? 1) > 1 || (options.lifetimesJitter ?? 0) > 0;
     this.#earlyExits = new EarlyExitWatch(this.#reuse);
@@ -101,7 +107,7 @@ export class Manager implements ChildHandleHost {
    */
   set maxWorkers(value: number) {
     this.#maxWorkers = checkMaxWorkers(value);
-    if (this.#maxWorkers > 0) this.#retireSurplus();
+    if (this.#maxWorkers > 0) this.#shrink();
     this.#fill();
   }
 
@@ -112,6 +118,10 @@ export class Manager implements ChildHandleHost {
 
   get maxMessageBytes(): number {
     return this.options.maxMessageBytes;
+  }
+
+  get maxCallsInFlight(): number {
+    return this.options.maxCallsInFlight;
   }
 
   get running(): boolean {
@@ -129,13 +139,13 @@ export class Manager implements ChildHandleHost {
     if (this.options.listen !== undefined && !this.#listening) {
       // Once, before the first spawn: a port in use fails start() before any child exists.
       this.#opening = true;
-      const opening = openListeners(this.options.listen)
+      const opening = openListeners(this.options.listen, this.options.balance !== 'round-robin')
         .then(async (listeners) => {
           this.#listeners = listeners;
           if (this.options.balance === 'round-robin') {
             // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded lazily: only a round-robin manager needs it
             const { RoundRobin } = require('./round-robin') as typeof import('./round-robin');
-            this.#dealer = await RoundRobin.open(listeners);
+            this.#dealer = await RoundRobin.open(listeners, this.#id);
           }
         })
         .finally(() => (this.#opening = false));
@@ -147,17 +157,20 @@ export class Manager implements ChildHandleHost {
     if (!this.#systemdChecked) this.#startSystemd();
     this.generation++;
     this.signalReceived = '';
-    this.#crashing = false;
+    this.#policy.generationBegun();
     return new Promise<true>((resolve, reject) => {
       this.#starting = { resolve, reject, keepAlive: setTimeout(() => {}, KEEP_ALIVE_MS) };
       this.#fill();
     });
   }
 
-  /** Children alive, not told to stop, and ready (for now: spawned and greeted; see docs/servers.md). */
+  /** Children counted towards maxWorkers and ready (docs/servers.md, "Recycling without a gap"). */
   readyCount(): number {
     let ready = 0;
-    for (const child of this.children.values()) if (!child.slotReleased && child.stopSent === undefined && !child.retired) ready++;
+    for (const child of this.children.values()) {
+      const { phase, counted } = child.state;
+      if (counted && phase === 'ready') ready++;
+    }
     return ready;
   }
 
@@ -171,7 +184,7 @@ export class Manager implements ChildHandleHost {
     // Loaded only when asked for: most pools never run under systemd's notify protocol.
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded lazily (see above)
     const { startSystemdNotifier } = require('./systemd') as typeof import('./systemd');
-    this.#systemd = startSystemdNotifier(this.options.systemd, this);
+    this.#systemd = startSystemdNotifier(this.options.systemd, this, this.#id);
   }
 
   /** Acts as if the trapped signal `name` had arrived: ends the running start(), or signals the children during waitAllChildren(). */
@@ -189,7 +202,8 @@ export class Manager implements ChildHandleHost {
       if (timeoutMs !== undefined && timeoutMs <= MAX_TIMER_MS) {
         waiter.timer = setTimeout(() => {
           this.#waiters.delete(waiter);
-          resolve(this.children.size);
+          // An onChildReap promise still pending is work not done: 0 only when all is settled.
+          resolve(this.children.size + this.#hooks.pendingReaps);
         }, timeoutMs);
       }
       this.#waiters.add(waiter);
@@ -212,143 +226,77 @@ export class Manager implements ChildHandleHost {
     return reached;
   }
 
-  // ---- ChildHandleHost: what a ChildHandle needs from us ----
-
-  serve(name: string, pid: number, payload: unknown): Promise<CallOutcome> {
-    return this.#callbacks.serve(name, pid, payload);
-  }
-
-  childEnded(child: ChildHandle, status: number, end: ProcessEnd): void {
-    this.children.delete(child.pid);
-    this.#dealer?.detach(child.pid);
-    const lifetime = child.lifetime;
-    // A retired child (or one between lifetimes) ended no lifetime: nothing to reap, only a place to fill.
-    if (lifetime) {
-      // Only inside start(): children ended by the signal that ended start() are no crash,
-      // nor are those the manager told to stop (a retirement, a rolling forward).
-      if (this.running && child.generation === this.generation && child.stopSent === undefined) {
-        const crashed = status !== 0 && !lifetime.finished;
-        if (status === 0 || lifetime.finished) this.#crashing = false;
-        if (status !== 0 && this.options.errRespawnInterval > 0) {
-          this.#pausedUntil = Date.now() + this.options.errRespawnInterval;
-          if (crashed) {
-            this.#crashing = true;
-            warn(
-              `child ${child.pid} exited with status ${status} without calling finish(); ` +
-                `next spawn in ${this.options.errRespawnInterval} ms (errRespawnInterval)`,
-            );
-          }
-        }
-        const withoutFinish = reapInfo(lifetime, end).reason === 'exited';
-        this.#earlyExits.ended(child.pid, withoutFinish, status, Date.now() - lifetime.startedAt);
-      }
-      this.#reap(child, lifetime, status, end);
-    }
-    this.#fill();
-    this.#checkWaiters();
-  }
-
-  lifetimeFinished(child: ChildHandle, lifetime: Lifetime, rss: number | undefined): void {
-    this.#crashing = false;
-    this.#earlyExits.ended(child.pid, false, lifetime.code, Date.now() - lifetime.startedAt);
-    this.#reap(child, lifetime, lifetime.code, undefined);
-    const reason = this.#retirement.decide({
-      served: child.served,
-      limit: child.limit,
-      current: this.running && child.generation === this.generation,
-      stopping: child.slotReleased || child.stopSent !== undefined,
-      alive: this.#counted(),
-      maxWorkers: this.#maxWorkers,
-      rss,
-    });
-    if (reason) {
-      this.#dealer?.withdraw(child.pid);
-      child.retire(reason);
-      this.#fill();
-    } else this.#nextLifetime(child);
-    this.#checkWaiters();
-  }
-
-  replaceRequested(child: ChildHandle, reason: 'requests'): void {
-    void child;
-    void reason; // wired to recycling.ts through the sizing policy once that is on main
-  }
-
-  /** onChildReap for one lifetime; `end` is undefined when a reused child's lifetime ended with finish(). */
-  #reap(child: ChildHandle, lifetime: Lifetime, status: number, end: ProcessEnd | undefined): void {
-    const { onChildReap } = this.options;
-    if (!onChildReap) return;
-    const payload = lifetime.hasPayload ? lifetime.payload : undefined;
-    const info = reapInfo(lifetime, end);
-    const fail = (err: unknown): void => this.#fail(err);
-    const result = callHook(() => onChildReap(this.owner, child.pid, status, payload, info), fail);
-    const done = result === THREW ? undefined : settleHook(result, fail);
-    if (done) {
-      this.#reapHooks.add(done);
-      void done.finally(() => {
-        this.#reapHooks.delete(done);
-        this.#checkWaiters();
-      });
-    }
-  }
-
   // ---- the prefork loop ----
 
+  /** The loop: asks the policy and executes its answer until it says wait or steady (or a spawn fails). */
   #fill(): void {
     clearTimeout(this.#spawnTimer);
     this.#spawnTimer = undefined;
-    while (this.#starting && this.#counted() < this.#maxWorkers) {
-      const now = Date.now();
-      const wait = Math.max(this.#nextSpawnAt, this.#pausedUntil) - now;
-      if (wait > 0) {
-        this.#spawnTimer = setTimeout(() => this.#fill(), Math.min(wait, MAX_TIMER_MS));
-        return;
-      }
-      // While children crash at start-up, let one through per interval rather than maxWorkers.
-      const interval = this.#crashing ? Math.max(this.options.spawnInterval, this.options.errRespawnInterval) : this.options.spawnInterval;
-      this.#nextSpawnAt = now + interval;
-      if (!this.#spawnOne()) return;
+    while (this.#execute(this.#policy.decide(this.#pool()))) {
+      /* asks again: a spawn or a retirement changed the pool */
     }
+  }
+
+  /** What the policy sees: the pool now, children oldest first (a Map keeps insertion order). */
+  #pool(): PoolState {
+    return {
+      now: Date.now(),
+      running: this.running,
+      generation: this.generation,
+      maxWorkers: this.#maxWorkers,
+      children: Array.from(this.children.values(), (child) => child.state),
+    };
   }
 
   /**
-   * Calls beforeFork for a lifetime about to begin: `{ workerData }`, or
-   * undefined when it threw, returned a promise, or called stop().
+   * Carries out the policy's answer; true when the pool changed and the policy
+   * should be asked again. A spawn spawns one child (the policy paces the
+   * rest); a retirement retires a reused child between lifetimes and tells any
+   * other one to stop with TERM's mapping, releasing its slot.
    */
-  #beforeFork(): { workerData: unknown } | undefined {
-    const { beforeFork } = this.options;
-    const fail = (err: unknown): void => this.#fail(err);
-    const workerData = beforeFork ? callHook(() => beforeFork(this.owner), fail) : undefined;
-    if (workerData === THREW) return undefined;
-    if (isThenable(workerData)) {
-      workerData.then(undefined, () => {}); // reported as the TypeError below, not as an unhandled rejection
-      fail(
-        new TypeError(
-          'beforeFork must return the workerData itself, not a promise: fetch per-child data ' +
-            'asynchronously through a callback instead',
-        ),
-      );
-      return undefined;
+  #execute(action: SizingAction): boolean {
+    switch (action.kind) {
+      case 'spawn':
+        this.#policy.spawned(Date.now());
+        return this.#spawnOne();
+      case 'wait':
+        this.#spawnTimer = setTimeout(() => this.#fill(), Math.min(Math.max(0, action.until - Date.now()), MAX_TIMER_MS));
+        return false;
+      case 'retire':
+        for (const pid of action.pids) {
+          const child = this.children.get(pid);
+          if (child) this.#retire(child, action.reason);
+        }
+        return action.pids.length > 0;
+      case 'steady':
+        return false;
     }
-    // beforeFork may have called stop(): begin nothing more then.
-    if (!this.#starting) return undefined;
-    return { workerData };
   }
 
-  /** afterFork, and the lifetime's timeout; false when afterFork threw. */
+  #retire(child: ChildHandle, reason: RetireReason): void {
+    if (observed('retire')) publish('retire', { pid: child.pid, generation: child.generation, reason, manager: this.#id, at: Date.now() });
+    if (child.state.betweenLifetimes) {
+      this.#dealer?.withdraw(child.pid);
+      child.retire(reason);
+      return;
+    }
+    child.slotReleased = true;
+    this.#tell(child, this.#stopSignal(), false, false);
+  }
+
+  #beforeFork(): { workerData: unknown } | undefined {
+    return this.#hooks.beforeFork(() => this.#starting !== undefined);
+  }
+
+  /** A lifetime was handed over: its event, its timeout, afterFork; false when afterFork threw. */
   #lifetimeBegun(child: ChildHandle): boolean {
+    const { pid, generation, lifetimesBegun, lifetime } = child;
+    if (observed('lifetime')) publish('lifetime', { pid, generation, lifetime: lifetimesBegun, manager: this.#id, at: Date.now() });
     const { lifetimeTimeout } = this.options;
-    const lifetime = child.lifetime;
     if (lifetimeTimeout !== undefined && lifetime) {
       lifetime.later(lifetimeTimeout, () => child.abortLifetime('timeout', true, this.options.gracePeriod));
     }
-    const { afterFork } = this.options;
-    if (!afterFork) return true;
-    const fail = (err: unknown): void => this.#fail(err);
-    const result = callHook(() => afterFork(this.owner, child.pid), fail);
-    if (result === THREW) return false;
-    void settleHook(result, fail);
-    return true;
+    return this.#hooks.afterFork(pid);
   }
 
   /**
@@ -359,11 +307,11 @@ export class Manager implements ChildHandleHost {
    */
   #nextLifetime(child: ChildHandle): void {
     const begin = this.#beforeFork();
-    if (!begin) return child.retire('stopping');
+    if (!begin) return this.#retire(child, 'stopping');
     try {
       child.beginLifetime(begin.workerData, this.#maxWorkers);
     } catch (err) {
-      child.retire('stopping');
+      this.#retire(child, 'stopping');
       this.#fail(err);
       return;
     }
@@ -374,27 +322,18 @@ export class Manager implements ChildHandleHost {
   #spawnOne(): boolean {
     const begin = this.#beforeFork();
     if (!begin) return false;
-    const fail = (err: unknown): void => this.#fail(err);
-
-    const command = reexecCommand(this.options.exec);
-    const spawned = spawn(command.file, command.args, {
-      // Round-robin: the manager alone accepts, so a child holds no listening socket, only the IPC channel.
-      stdio: this.#dealer ? childStdio([], true) : childStdio(this.#listeners),
-      // LISTEN_PID names this process: a child must find its sockets in ppi.listeners, not there.
-      env: { ...process.env, ...command.env, LISTEN_FDS: undefined, LISTEN_PID: undefined, ...this.#systemd?.childEnv, [CHILD_MARKER]: '1' },
-    });
-    if (spawned.pid === undefined) {
-      spawned.once('error', (err) => warn(`could not spawn a child: ${err.message}`));
-      const pause = Math.max(this.options.errRespawnInterval, SPAWN_FAILURE_PAUSE_MS);
-      this.#pausedUntil = Date.now() + pause;
+    const spawned = spawnProcess(this.options.exec, this.#listeners, this.#dealer !== undefined, this.options.childStdout, this.#systemd?.childEnv);
+    if (!spawned) {
+      const pause = this.#policy.spawnFailed(Date.now());
       this.#spawnTimer = setTimeout(() => this.#fill(), Math.min(pause, MAX_TIMER_MS));
       return false;
     }
-    const limit = this.#retirement.limitForNewChild();
-    const child = new ChildHandle(spawned as typeof spawned & { pid: number }, this.generation, this, limit);
+    const child = new ChildHandle(spawned, this.generation, this, this.#policy.limitForNewChild(), this.options.listen !== undefined);
     spawned.once('exit', guardChild(child));
     this.children.set(child.pid, child);
+    this.#policy.childSpawned(child.pid, Date.now());
     this.#dealer?.attach(child.pid, spawned, this.generation);
+    if (observed('spawn')) publish('spawn', { pid: child.pid, generation: child.generation, manager: this.#id, at: Date.now() });
     try {
       child.hello(this.generation, begin.workerData, {
         maxWorkers: this.#maxWorkers,
@@ -405,10 +344,76 @@ export class Manager implements ChildHandleHost {
       });
     } catch (err) {
       child.kill('SIGKILL');
-      fail(err);
+      this.#fail(err);
       return false;
     }
     return this.#lifetimeBegun(child);
+  }
+
+  // ---- the reaps, and the rest of what a ChildHandle needs from us (ChildHandleHost) ----
+
+  serve(name: string, pid: number, payload: unknown): Promise<CallOutcome> {
+    return this.#callbacks.serve(name, pid, payload);
+  }
+
+  childEnded(child: ChildHandle, status: number, end: ProcessEnd): void {
+    this.children.delete(child.pid);
+    this.#policy.childGone(child.pid);
+    this.#dealer?.detach(child.pid);
+    const lifetime = child.lifetime;
+    // A retired child (or one between lifetimes) ended no lifetime: nothing to reap, only a place to fill.
+    if (lifetime) {
+      // Only inside start(): children ended by the signal that ended start() are no crash,
+      // nor are those the manager told to stop (a retirement, a rolling forward).
+      if (this.running && child.generation === this.generation && child.stopSent === undefined) {
+        this.#policy.lifetimeEnded(Date.now(), { status, finished: lifetime.finished, exited: true });
+        if (status !== 0 && !lifetime.finished && this.options.errRespawnInterval > 0) {
+          warn(
+            `child ${child.pid} exited with status ${status} without calling finish(); ` +
+              `next spawn in ${this.options.errRespawnInterval} ms (errRespawnInterval)`,
+          );
+        }
+        const withoutFinish = reapInfo(lifetime, end).reason === 'exited';
+        this.#earlyExits.ended(child.pid, withoutFinish, status, Date.now() - lifetime.startedAt);
+      }
+      this.#reap(child, lifetime, status, end);
+    }
+    if (observed('exit')) publish('exit', { pid: child.pid, generation: child.generation, code: end.code, signal: end.signal, manager: this.#id, at: Date.now() });
+    this.#reloads.childGone(this.children.values());
+    this.#fill();
+    this.#checkWaiters();
+  }
+
+  lifetimeFinished(child: ChildHandle, lifetime: Lifetime, rss: number | undefined): void {
+    this.#policy.lifetimeEnded(Date.now(), { status: lifetime.code, finished: true, exited: false });
+    this.#earlyExits.ended(child.pid, false, lifetime.code, Date.now() - lifetime.startedAt);
+    this.#reap(child, lifetime, lifetime.code, undefined);
+    const reason = this.#policy.afterLifetime(this.#pool(), child.state, rss);
+    if (reason) {
+      this.#execute({ kind: 'retire', pids: [child.pid], reason });
+      this.#fill();
+    } else this.#nextLifetime(child);
+    this.#checkWaiters();
+  }
+
+  /** A child can serve: a recycle (or systemd's READY=1) may have been waiting for it. */
+  childReady(child: ChildHandle): void {
+    if (observed('ready')) publish('ready', { pid: child.pid, generation: child.generation, manager: this.#id, at: Date.now() });
+    this.#fill();
+  }
+
+  /** A serve() child near its maxRequests asks for its replacement (recycling.ts). */
+  replaceRequested(child: ChildHandle, reason: 'requests'): void {
+    this.#policy.recycler.due(child.pid, reason);
+  }
+
+  /** onChildReap for one lifetime; `end` is undefined when a reused child's lifetime ended with finish(). */
+  #reap(child: ChildHandle, lifetime: Lifetime, status: number, end: ProcessEnd | undefined): void {
+    const seen = observed('reap');
+    if (!this.#hooks.reaps && !seen) return;
+    const info = reapInfo(lifetime, end);
+    if (seen) publish('reap', { pid: child.pid, generation: child.generation, status, info: { ...info }, manager: this.#id, at: Date.now() });
+    this.#hooks.onChildReap(child.pid, status, lifetime.hasPayload ? lifetime.payload : undefined, info);
   }
 
   // ---- signals ----
@@ -426,8 +431,8 @@ export class Manager implements ChildHandleHost {
     if (!starting) return;
     this.#starting = undefined;
     clearTimeout(this.#spawnTimer);
-    if (STOP_SIGNALS.has(name)) publish('stop', { signal: name, generation: this.generation, at: Date.now() });
-    this.#forward(name);
+    if (STOP_SIGNALS.has(name) && observed('stop')) publish('stop', { signal: name, generation: this.generation, manager: this.#id, at: Date.now() });
+    this.#forward(name, true);
     clearTimeout(starting.keepAlive);
     starting.resolve(true);
   }
@@ -440,7 +445,7 @@ export class Manager implements ChildHandleHost {
    * staggered signal again extends the running stagger; anything else sends
    * the rest of it at once first (a TERM during a rolling restart).
    */
-  #forward(name: SignalName): void {
+  #forward(name: SignalName, endedStart = false): void {
     const action = this.options.trapSignals.has(name)
       ? this.options.trapSignals.get(name)
       : { signal: normalizeSignal(name) ?? 'TERM', intervalMs: 0 };
@@ -449,6 +454,8 @@ export class Manager implements ChildHandleHost {
     if (running && !(mapped && mapped.intervalMs > 0 && mapped.signal === running.signal)) running.stagger.flush();
     if (!mapped) return;
     const { signal, intervalMs } = mapped;
+    // A reload (events.ts): a HUP-style signal that ended start(), or any rolling forward.
+    if (endedStart && (intervalMs > 0 || !STOP_SIGNALS.has(name))) this.#reloads.begin(this.generation, this.children.values());
     // A child already told to stop with this signal is not told again.
     const targets = [...this.children.values()].filter((child) => child.stopSent !== signal);
     if (intervalMs === 0) {
@@ -463,9 +470,13 @@ export class Manager implements ChildHandleHost {
     stagger.run();
   }
 
-  /** Sends `signal`; a stop signal arms the gracePeriod, and with `release` frees the child's slot. */
-  #tell(child: ChildHandle, signal: SignalName, release: boolean): void {
+  /**
+   * Sends `signal`; a stop signal arms the gracePeriod, and with `release` frees the child's slot.
+   * A forwarded signal is a reload's step when a reload is being watched (a shrink's is not).
+   */
+  #tell(child: ChildHandle, signal: SignalName, release: boolean, forwarded = true): void {
     if (!child.kill(nodeSignal(signal))) return;
+    if (forwarded) this.#reloads.step(child.pid, child.generation);
     if (!STOP_SIGNALS.has(signal)) return;
     child.stopSent = signal;
     this.#dealer?.withdraw(child.pid); // from now on new connections go to its siblings or successors
@@ -476,35 +487,21 @@ export class Manager implements ChildHandleHost {
     }
   }
 
-  /** Children that count towards maxWorkers: all but those told to stop by a rolling forward or a shrink. */
-  #counted(): number {
-    let counted = 0;
-    for (const child of this.children.values()) if (!child.slotReleased) counted++;
-    return counted;
+  /** The signal a shrink stops a child with: TERM's mapping, or TERM when that is not a stop signal. */
+  #stopSignal(): SignalName {
+    const term = this.options.trapSignals.get('TERM');
+    return term && 'signal' in term && STOP_SIGNALS.has(term.signal) ? term.signal : 'TERM';
   }
 
-  /**
-   * Stops the children over maxWorkers, oldest first (as gunicorn's TTOU),
-   * with the signal TERM is mapped to (TERM when that is not a stop signal)
-   * and gracePeriod.
-   */
-  #retireSurplus(): void {
-    const term = this.options.trapSignals.get('TERM');
-    const signal = term && 'signal' in term && STOP_SIGNALS.has(term.signal) ? term.signal : 'TERM';
-    let surplus = this.#counted() - this.#maxWorkers;
-    for (const child of this.children.values()) {
-      if (surplus <= 0) break;
-      if (child.slotReleased) continue;
-      child.slotReleased = true;
-      surplus--;
-      this.#tell(child, signal, false);
-    }
+  /** Stops the children over maxWorkers, oldest first (as gunicorn's TTOU; the policy picks), with gracePeriod. */
+  #shrink(): void {
+    this.#execute(this.#policy.shrink(this.#pool()));
   }
 
   /** A `'addWorker'` / `'removeWorker'` action (TTIN / TTOU): one child more or fewer; start() goes on. */
   #resize(by: 1 | -1): void {
     this.#maxWorkers = Math.max(0, this.#maxWorkers + by);
-    this.#retireSurplus();
+    this.#shrink();
     this.#fill();
   }
 
@@ -533,7 +530,7 @@ export class Manager implements ChildHandleHost {
   }
 
   #settled(): boolean {
-    return this.children.size === 0 && this.#reapHooks.size === 0;
+    return this.children.size === 0 && this.#hooks.pendingReaps === 0;
   }
 
   #checkWaiters(): void {

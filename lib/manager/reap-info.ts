@@ -11,7 +11,7 @@ export interface ProcessEnd {
 
 /** onChildReap's `info` for a lifetime. */
 export function reapInfo(lifetime: Lifetime, end: ProcessEnd | undefined): ReapInfo {
-  if (!end) return { reason: 'finished', exitCode: lifetime.code, signal: null, lifetime: lifetime.number };
+  if (!end) return withServed({ reason: 'finished', exitCode: lifetime.code, signal: null, lifetime: lifetime.number }, lifetime);
   const reason: ReapReason = end.overflowed
     ? 'overflow'
     : lifetime.timedOut && !lifetime.finished
@@ -25,5 +25,11 @@ export function reapInfo(lifetime: Lifetime, end: ProcessEnd | undefined): ReapI
             : 'exited';
   const info: ReapInfo = { reason, exitCode: end.code, signal: end.signal, lifetime: lifetime.number };
   if (reason === 'crashed') info.error = lifetime.error;
+  return withServed(info, lifetime);
+}
+
+/** `served` when serve() finished the lifetime: the reason a server child ended, for whoever recycles it. */
+function withServed(info: ReapInfo, lifetime: Lifetime): ReapInfo {
+  if (lifetime.finished && lifetime.served) info.served = lifetime.served;
   return info;
 }

@@ -14,10 +14,12 @@
  * 3. `retire` the old child once maxWorkers others are ready (the manager tells
  *    it to stop gracefully, with TERM's mapping and gracePeriod, and releases
  *    its slot: the replacement holds it);
- * then the next due child. One recycle at a time (`MAX_RECYCLING`), and none
- * while any other child is still starting, so a pool whose children all come
- * due together is renewed one child at a time and never has fewer than
- * maxWorkers ready children.
+ * then the next due child. By age or memory, one recycle at a time
+ * (`MAX_RECYCLING`) and none while any other child is still starting, so a
+ * pool whose children all come due together is renewed one child at a time
+ * and never has fewer than maxWorkers ready children. A child due by requests
+ * gets its replacement at once, whatever else is in progress: it stops at its
+ * limit whatever the manager does, so waiting would only open a gap.
  *
  * Nothing polls. Ages: the policy answers `wait` until the earliest deadline
  * and the manager sets its one timer. Memory and requests arrive as events
@@ -26,7 +28,7 @@
 /** Why a child is recycled (the `retire` event's and message's `reason`). */
 export type RecycleReason = 'age' | 'memory' | 'requests';
 
-/** Recycles at once: the surge beyond maxWorkers. */
+/** Recycles by age or memory at once (the manager's own choice to stop a child): one. */
 export const MAX_RECYCLING = 1;
 
 /** Where a child is in its life (the policy's `ChildPhase`). */
@@ -61,8 +63,8 @@ export class Recycler {
   readonly #deadlines = new Map<number, number>();
   /** Children due, in the order they came due, with why. */
   readonly #due = new Map<number, RecycleReason>();
-  /** The recycle in progress: the child being replaced. */
-  #current: { old: number; reason: RecycleReason } | undefined;
+  /** Recycles in progress, oldest first: the child being replaced, and why. */
+  readonly #replacing = new Map<number, RecycleReason>();
 
   constructor(
     private readonly options: RecyclingOptions,
@@ -71,19 +73,14 @@ export class Recycler {
     private readonly random: () => number = Math.random,
   ) {}
 
-  /** Does any option ask for recycling? The policy makes no recycler otherwise. */
-  static wanted(options: RecyclingOptions): boolean {
-    return options.maxChildAge !== undefined || options.maxChildMemory !== undefined;
-  }
-
   /** Children beyond maxWorkers the recycler may hold right now (for the policy's other counts). */
   get surge(): number {
-    return this.#current ? MAX_RECYCLING : 0;
+    return this.#replacing.size;
   }
 
-  /** The child being replaced, if any (tests, status). */
-  get replacing(): number | undefined {
-    return this.#current?.old;
+  /** The children being replaced, oldest first (tests, status). */
+  get replacing(): number[] {
+    return [...this.#replacing.keys()];
   }
 
   /** A child was spawned at `now`: its age deadline starts. */
@@ -102,7 +99,10 @@ export class Recycler {
 
   /** `pid` should be recycled (a report over a limit, or a serve() child near its maxRequests). */
   due(pid: number, reason: RecycleReason): void {
-    if (this.#due.has(pid) || this.#current?.old === pid) return;
+    if (this.#replacing.has(pid)) return;
+    const already = this.#due.get(pid);
+    // Requests outrank the rest: that child will stop by itself, so it must not wait its turn.
+    if (already !== undefined && (already === reason || reason !== 'requests')) return;
     this.#due.set(pid, reason);
     this.#deadlines.delete(pid);
     this.wake();
@@ -112,60 +112,77 @@ export class Recycler {
   ended(pid: number): void {
     this.#deadlines.delete(pid);
     this.#due.delete(pid);
+    this.#replacing.delete(pid);
   }
 
   /** Consulted by the policy when the pool has its maxWorkers: start, go on with, or finish a recycle; or wait for an age. */
   decide(pool: RecyclePool): RecycleAction | undefined {
     if (!pool.running) {
-      this.#current = undefined; // a stop or a reload: the children are told to stop anyway
+      this.#replacing.clear(); // a stop or a reload: the children are told to stop anyway
       return undefined;
     }
+    if (this.#deadlines.size === 0 && this.#due.size === 0 && this.#replacing.size === 0) return undefined;
     const byPid = new Map(pool.children.map((child) => [child.pid, child]));
+    const replaceable = (pid: number): boolean => {
+      const child = byPid.get(pid);
+      // Gone, stopping, or of an older generation (a reload replaces it anyway): not ours to replace.
+      return child !== undefined && child.counted && child.phase !== 'stopping' && child.generation === pool.generation;
+    };
+    for (const pid of this.#replacing.keys()) if (!replaceable(pid)) this.#replacing.delete(pid);
+    this.#ageCheck(pool.now, byPid);
+
     let counted = 0;
     let starting = 0;
+    let ready = 0;
     for (const child of pool.children) {
       if (!child.counted) continue;
       counted++;
       if (child.phase === 'starting') starting++;
+      else if (child.phase === 'ready') ready++;
     }
+    this.#start(replaceable, counted, starting, pool.maxWorkers);
+    if (this.#replacing.size === 0) return this.#nextAge();
 
-    const current = this.#current;
-    if (current) {
-      const old = byPid.get(current.old);
-      if (!old || !old.counted || old.phase === 'stopping') {
-        this.#current = undefined; // it died or was told to stop meanwhile: whoever was starting takes its place
-      } else {
-        let readyOthers = 0;
-        for (const child of pool.children) if (child.counted && child.phase === 'ready' && child.pid !== old.pid) readyOthers++;
-        if (readyOthers >= pool.maxWorkers) {
-          this.#current = undefined;
-          return { kind: 'retire', pids: [old.pid], reason: current.reason };
-        }
-        // The replacement: at first, and again after one died before it was ready.
-        if (counted <= pool.maxWorkers) return { kind: 'spawn', count: 1 };
-        return undefined; // it is starting: asked again when it is ready
-      }
+    // An old child goes once maxWorkers others are ready; the oldest recycle first.
+    if (ready > pool.maxWorkers) {
+      const [[old, reason]] = this.#replacing;
+      this.#replacing.delete(old);
+      return { kind: 'retire', pids: [old], reason };
     }
+    // A replacement per child being replaced: at first, and again after one died before it was ready.
+    if (counted < pool.maxWorkers + this.#replacing.size) return { kind: 'spawn', count: 1 };
+    return undefined; // replacements are starting: asked again when one is ready (or gone)
+  }
 
-    this.#ageCheck(pool.now, byPid);
-    // The base fill comes first, and one thing starts at a time.
-    if (counted >= pool.maxWorkers && starting === 0) {
-      for (const [pid, reason] of this.#due) {
-        const child = byPid.get(pid);
-        // Gone, stopping, or of an older generation (a reload replaces it anyway): forgotten.
-        if (!child || !child.counted || child.phase === 'stopping' || child.generation !== pool.generation) {
-          this.#due.delete(pid);
-          continue;
-        }
+  /**
+   * Due children become recycles in progress. By age or memory one at a time, and not while
+   * any child is starting or the pool is short (the manager chooses when they go: it never
+   * takes two at once). By requests at once: that child stops at its limit whatever the
+   * manager does, so holding its replacement back would only open a gap.
+   */
+  #start(replaceable: (pid: number) => boolean, counted: number, starting: number, maxWorkers: number): void {
+    let chosen = 0;
+    for (const reason of this.#replacing.values()) if (reason !== 'requests') chosen++;
+    for (const [pid, reason] of this.#due) {
+      if (!replaceable(pid)) {
         this.#due.delete(pid);
-        this.#current = { old: pid, reason };
-        return counted <= pool.maxWorkers ? { kind: 'spawn', count: 1 } : this.decide(pool);
+        continue;
       }
+      if (reason !== 'requests') {
+        if (chosen >= MAX_RECYCLING || starting > 0 || counted < maxWorkers) continue;
+        chosen++;
+      }
+      this.#due.delete(pid);
+      this.#replacing.set(pid, reason);
     }
+  }
 
+  /** Nothing to do now: a wait until the next age deadline, if any (none while a due child waits its turn). */
+  #nextAge(): RecycleAction | undefined {
+    if (this.#due.size > 0) return undefined;
     let earliest = Infinity;
     for (const at of this.#deadlines.values()) earliest = Math.min(earliest, at);
-    return earliest === Infinity || this.#due.size > 0 ? undefined : { kind: 'wait', until: earliest };
+    return earliest === Infinity ? undefined : { kind: 'wait', until: earliest };
   }
 
   /** Children past their age deadline come due. */

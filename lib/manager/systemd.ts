@@ -126,6 +126,10 @@ function systemdNotifySender(file: string, env: NodeJS.ProcessEnv): NotifySender
   return {
     name: 'systemd-notify',
     send(datagram) {
+      // A process per message can fall behind on a loaded machine (spawn + barrier took > 150 ms at a
+      // load average of 20): a message already waiting is not queued twice, so WATCHDOG=1 pings cannot
+      // pile up in front of a RELOADING=1.
+      if (queue.includes(datagram)) return;
       queue.push(datagram);
       if (!running) next();
     },
@@ -235,14 +239,18 @@ export class SystemdNotifier {
     private readonly pool: SystemdPool,
     private readonly sender: NotifySender,
     watchdogMs: number | undefined,
+    /** The manager whose events count (events.ts: channels are process-global); undefined: any. */
+    manager?: number,
   ) {
-    for (const name of CHANGES) this.#unsubscribe.push(subscribe(name, () => this.#changed()));
+    const ours = (event: { manager: number }): boolean => manager === undefined || event.manager === manager;
+    for (const name of CHANGES) this.#unsubscribe.push(subscribe(name, (event) => ours(event) && this.#changed()));
     this.#unsubscribe.push(
       subscribe('reload', (event) => {
+        if (!ours(event)) return;
         if (event.step === 'begin') this.#send(['RELOADING=1', `MONOTONIC_USEC=${monotonicUsec()}`], 'reloading');
         else if (event.step === 'done' || event.step === 'failed') this.#send(['READY=1'], '');
       }),
-      subscribe('stop', () => this.#send(['STOPPING=1'], 'stopping')),
+      subscribe('stop', (event) => ours(event) && this.#send(['STOPPING=1'], 'stopping')),
     );
     if (watchdogMs !== undefined) {
       this.#watchdog = setInterval(() => {
@@ -314,10 +322,15 @@ export class SystemdNotifier {
 }
 
 /** Starts notifying when `mode` and the environment ask for it; undefined otherwise. */
-export function startSystemdNotifier(mode: SystemdOption | undefined, pool: SystemdPool, env: NodeJS.ProcessEnv = process.env): SystemdNotifier | undefined {
+export function startSystemdNotifier(
+  mode: SystemdOption | undefined,
+  pool: SystemdPool,
+  manager: number,
+  env: NodeJS.ProcessEnv = process.env,
+): SystemdNotifier | undefined {
   if (!notifyWanted(mode, env)) return undefined;
   const sender = pickSender(env);
   if (!sender) return undefined;
-  return new SystemdNotifier(pool, sender, watchdogInterval(env));
+  return new SystemdNotifier(pool, sender, watchdogInterval(env), manager);
 }
 

@@ -66,6 +66,8 @@ export class Channel {
   #outputDead = false;
   #overflowed = false;
   #backlogged = false;
+  /** The user stopped reading (readPaused): nothing but resumeReading() starts it again. */
+  #readPaused = false;
   /** Whether a line already left in this tick; later ones are held until its end. */
   #wroteThisTick = false;
   #held: string[] = [];
@@ -98,7 +100,7 @@ export class Channel {
     output.on('drain', () => {
       if (!this.#backlogged) return;
       this.#backlogged = false;
-      if (!this.#overflowed) this.#input.resume();
+      if (!this.#overflowed && !this.#readPaused) this.#input.resume();
       events.drained?.();
     });
   }
@@ -115,6 +117,23 @@ export class Channel {
   /** The other side has not taken what we wrote yet (with `pauseInputWhileBacklogged`): hold further output. */
   get backlogged(): boolean {
     return this.#backlogged;
+  }
+
+  /**
+   * Stops reading (`true`) until set back to `false`: the manager's bound on a
+   * child's calls in flight. Lines of a chunk already read are still delivered.
+   * Independent of the pause for backlogged output: reading resumes only when
+   * neither holds it.
+   */
+  set readPaused(paused: boolean) {
+    if (this.#readPaused === paused) return;
+    this.#readPaused = paused;
+    if (paused) this.#input.pause();
+    else if (!this.#backlogged && !this.#overflowed && !this.#closed) this.#input.resume();
+  }
+
+  get readPaused(): boolean {
+    return this.#readPaused;
   }
 
   /** Bytes handed to the stream but not yet to the kernel, plus lines held in this tick. */

@@ -1,5 +1,6 @@
 import { isAscii } from 'node:buffer';
-import type { ChildToManager, ManagerToChild } from './messages';
+import type { ChildToManager, ManagerToChild, ReplyMessage } from './messages';
+import type { ServeStop } from '../view';
 
 /** A message that cannot be put on the wire or taken off it. `reason` is for people. */
 export class ProtocolError extends Error {
@@ -35,6 +36,36 @@ export function encodeLine(message: ChildToManager | ManagerToChild, what: strin
   return line + '\n';
 }
 
+/** The most bytes one UTF-16 unit of a string becomes in JSON text (`\u0000`). */
+const MAX_JSON_BYTES_PER_UNIT = 6;
+
+/**
+ * An error reply as a line that fits `maxBytes`, whatever the handler threw or
+ * the callback's name was: with its cause when that fits, else without it,
+ * else with its message cut short (saying so). A reply over the child's limit
+ * would make the child close its channel and end itself, so a long error must
+ * never cost the child more than its own call. Only a `maxBytes` too small for
+ * an empty error (under ≈ 100 bytes, where no hello fits either) gets a line over it.
+ */
+export function errorReplyLine(id: number, error: NonNullable<ReplyMessage['error']>, maxBytes: number): string {
+  const fits = (candidate: NonNullable<ReplyMessage['error']>): string | undefined => {
+    try {
+      return encodeLine({ type: 'reply', id, error: candidate }, 'the error', undefined, maxBytes);
+    } catch {
+      return undefined;
+    }
+  };
+  const { code, message } = error;
+  const whole = fits(error) ?? (error.cause === undefined ? undefined : fits({ code, message }));
+  if (whole !== undefined) return whole;
+  const note = ` … (cut to fit maxMessageBytes; the whole message was ${message.length} characters)`;
+  const bare = JSON.stringify({ type: 'reply', id, error: { code, message: note } }) + '\n';
+  const room = Math.max(0, Math.floor((maxBytes - Buffer.byteLength(bare)) / MAX_JSON_BYTES_PER_UNIT));
+  let kept = message.slice(0, room);
+  if (/[\ud800-\udbff]$/.test(kept)) kept = kept.slice(0, -1); // never half a surrogate pair
+  return JSON.stringify({ type: 'reply', id, error: { code, message: kept + note } }) + '\n';
+}
+
 function parseObject(line: Buffer): Record<string, unknown> {
   let value: unknown;
   try {
@@ -55,6 +86,14 @@ function isId(value: unknown): value is number {
   return Number.isSafeInteger(value);
 }
 
+const SERVE_STOPS: ReadonlySet<unknown> = new Set<ServeStop>(['signal', 'maxRequests', 'closed']);
+
+function isServedInfo(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  const served = value as Record<string, unknown>;
+  return SERVE_STOPS.has(served.stop) && isId(served.requests);
+}
+
 /**
  * One shape check per message type, for each direction. The mapped type makes
  * the table exhaustive: a message type added to messages.ts without a check
@@ -64,9 +103,11 @@ type Checks<M extends { type: string }> = { [T in M['type']]: (message: Record<s
 
 const FROM_CHILD: Checks<ChildToManager> = {
   call: (m) => isId(m.id) && typeof m.name === 'string',
-  finish: (m) => isId(m.id) && (m.code === undefined || isId(m.code)) && (m.rss === undefined || typeof m.rss === 'number'),
+  finish: (m) =>
+    isId(m.id) && (m.code === undefined || isId(m.code)) && (m.rss === undefined || typeof m.rss === 'number') && (m.served === undefined || isServedInfo(m.served)),
   crash: (m) => isId(m.lifetime) && isReportedError(m.error),
   replace: (m) => m.reason === 'requests',
+  ready: () => true,
 };
 
 const FROM_MANAGER: Checks<ManagerToChild> = {
@@ -84,15 +125,19 @@ function isReportedError(value: unknown): boolean {
   return typeof error === 'object' && error !== null && typeof error.name === 'string' && typeof error.message === 'string';
 }
 
+/** Child messages a child may never send (left out of the "not a … message" error). */
+const OPTIONAL_FROM_CHILD: ReadonlySet<string> = new Set(['crash', 'replace', 'ready']);
+
 function decode<M extends { type: string }>(line: Buffer, checks: Checks<M>): M {
   const message = parseObject(line);
   const type = message.type;
   if (typeof type === 'string' && Object.hasOwn(checks, type) && checks[type as M['type']](message)) {
     return message as unknown as M;
   }
-  // A child's crash report is its last words, not part of the conversation a
-  // child author implements: the message names what a peer is expected to send.
-  const names = Object.keys(checks).filter((name) => name !== 'crash');
+  // A child's crash report is its last words, and `ready` / `replace` are a serving child's
+  // extras: not part of the conversation every child author implements. The message names
+  // what a peer is expected to send.
+  const names = Object.keys(checks).filter((name) => !OPTIONAL_FROM_CHILD.has(name));
   const error = new ProtocolError(`not a ${alternatives(names)} message: ${preview(line)}`);
   if (isId(message.id)) error.id = message.id;
   throw error;

@@ -10,11 +10,19 @@ export class LineSplitter {
   #pieces: Buffer[] = [];
   #pendingBytes = 0;
   #overflowed = false;
+  /** skipOverlong: the rest of an overlong line is being dropped, up to its newline. */
+  #skipping = false;
 
+  /**
+   * `skipOverlong`: after an overflow, drop the rest of that line and go on with the next
+   * (the command's job reader: one bad line fails alone). Without it (the channel) an overflow
+   * ends the stream: nothing more is read.
+   */
   constructor(
     private readonly maxLineBytes: number,
     private readonly onLine: (line: Buffer) => void,
     private readonly onOverflow: (bytesSoFar: number) => void,
+    private readonly skipOverlong = false,
   ) {}
 
   /**
@@ -24,18 +32,27 @@ export class LineSplitter {
    * end is copied, since it must outlive the chunk.
    */
   push(chunk: Buffer, borrowed = false): void {
-    if (this.#overflowed) return;
+    if (this.#overflowed && !this.skipOverlong) return;
     let start = 0;
-    for (let newline = chunk.indexOf(10); newline !== -1; newline = chunk.indexOf(10, start)) {
-      if (!this.#take(chunk.subarray(start, newline), false)) return;
+    if (this.#skipping) {
+      start = chunk.indexOf(10) + 1;
+      if (start === 0) return; // still inside the overlong line
+      this.#skipping = false;
+    }
+    for (let newline = chunk.indexOf(10, start); newline !== -1; newline = chunk.indexOf(10, start)) {
+      const fits = this.#take(chunk.subarray(start, newline), false);
+      start = newline + 1;
+      if (!fits) {
+        if (!this.skipOverlong) return;
+        continue; // the overlong line ends at this newline
+      }
       const line = this.#pieces.length === 1 ? this.#pieces[0] : Buffer.concat(this.#pieces, this.#pendingBytes);
       this.#pieces = [];
       this.#pendingBytes = 0;
-      start = newline + 1;
       this.onLine(line);
-      if (this.#overflowed) return;
+      if (this.#overflowed && !this.skipOverlong) return;
     }
-    if (start < chunk.length) this.#take(chunk.subarray(start), borrowed);
+    if (start < chunk.length && !this.#take(chunk.subarray(start), borrowed) && this.skipOverlong) this.#skipping = true;
   }
 
   /** Bytes of an unfinished line held in memory. */

@@ -14,7 +14,7 @@ export interface CallMessage {
   payload?: unknown;
 }
 
-import type { ReportedError } from '../view';
+import type { ReportedError, ServedInfo } from '../view';
 
 /** Child → manager: the final payload, sent by finish(); the reply is the go-ahead to exit (or, reused, to go round). */
 export interface FinishMessage {
@@ -25,6 +25,8 @@ export interface FinishMessage {
   code?: number;
   /** The child's RSS in bytes, sent only when the hello asked (`reportRss`): the manager compares it with maxChildMemory without polling. */
   rss?: number;
+  /** Sent when ppi.serve() ended the lifetime: why it stopped and how many requests it received (`ReapInfo.served`). */
+  served?: ServedInfo;
 }
 
 /** Child → manager: the uncaught exception (or unhandled rejection) about to end this process, written synchronously. */
@@ -114,7 +116,9 @@ export type FailureCode =
   | 'BAD_RESULT'
   | 'MALFORMED'
   | 'MANAGER_GONE'
-  | 'BAD_PAYLOAD';
+  | 'BAD_PAYLOAD'
+  /** Never on the wire: the child's own channel to the manager (fd 4) is closed or failed, so the call could not be sent. */
+  | 'CHANNEL_CLOSED';
 
 /** Manager → child: the answer to a call or finish with the same id. */
 export interface ReplyMessage {
@@ -141,7 +145,15 @@ export interface ReplaceMessage {
   reason: 'requests';
 }
 
-export type ChildToManager = CallMessage | FinishMessage | CrashMessage | ReplaceMessage;
+/**
+ * Child → manager: this child can serve (`serve()` listens, or under round-robin takes
+ * connections). With the `listen` option a child is starting until it sends this. No reply.
+ */
+export interface ReadyMessage {
+  type: 'ready';
+}
+
+export type ChildToManager = CallMessage | FinishMessage | CrashMessage | ReplaceMessage | ReadyMessage;
 export type ManagerToChild =
   | HelloMessage
   | ReplyMessage

@@ -1,7 +1,11 @@
 import type { JobSink, JobSource, SchedulerView } from '../cli/job-source';
 import type { ResultRecord } from '../cli/callbacks';
-import { loadPgBoss, type BossApi, type BossJob } from './pg-boss';
-import { completeManySql, putBackSql, remainingSql } from './sql';
+import { connectTimeoutMs, withDeadline } from './connect';
+import { redact } from './flags';
+import { Heartbeat } from './heartbeat';
+import { loadPgBoss, pgBossFailSql, pgBossFetchSql, type BossApi, type BossJob } from './pg-boss';
+import { completeManySql, fencedFailSql, heartbeatFetchSql, heartbeatSql, putBackSql, remainingSql } from './sql';
+import { WakeUp } from './wake-up';
 
 export interface PgBossSourceOptions {
   /** postgres://… */
@@ -17,8 +21,10 @@ export interface PgBossSourceOptions {
   pollMs: number;
   /** pg-boss's schema. */
   schema: string;
-  /** How often pg-boss's maintenance (which expires the leases of dead hosts) runs, seconds. */
+  /** How often pg-boss's maintenance (which expires the leases of dead hosts) runs, seconds; undefined: the heartbeat's, else pg-boss's (120). */
   maintenanceIntervalSeconds: number | undefined;
+  /** Keep this host's jobs alive every this many seconds, each expiring 2 × this after the last beat (at most at its lease); undefined: no heartbeat. */
+  heartbeatSeconds?: number | undefined;
   /** Writes one line to stderr. */
   log(message: string): void;
 }
@@ -36,6 +42,15 @@ const RATE_WINDOW = 32;
 const SETTLE_GIVE_UP_MS = 10 * 60_000;
 const MAX_BACKOFF_MS = 2000;
 
+/** One job fetched here: the run of it this host holds. */
+interface Held {
+  id: string;
+  /** Its retry count at the fetch: the fencing token of this run (see sql.ts). */
+  retryCount: number;
+  /** When the fetch started it. */
+  startedOn: Date;
+}
+
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -46,8 +61,17 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  */
 export class PgBossSource implements JobSource {
   readonly #boss: BossApi;
-  /** Jobs fetched here and not yet settled: coordinator index → pg-boss id. */
-  readonly #held = new Map<number, string>();
+  /** Jobs fetched here and not yet settled: coordinator index → the run held. */
+  readonly #held = new Map<number, Held>();
+  readonly #failSql: string;
+  /** With a heartbeat: pg-boss's fetch, the fetched jobs expiring 2 beats later. */
+  readonly #fetchSql: string | undefined;
+  readonly #heartbeat: Heartbeat | undefined;
+  /** --follow: LISTEN for enqueue's NOTIFY, so a new job is fetched at once rather than at the next poll. */
+  #wakeUp: WakeUp | undefined;
+  #woken = false;
+  /** The queue's lease (expireInSeconds), known after connect(). */
+  leaseSeconds = 900;
   readonly #writes = new Set<Promise<void>>();
   #sink: JobSink | undefined;
   #view: SchedulerView | undefined;
@@ -58,26 +82,37 @@ export class PgBossSource implements JobSource {
   #completed = 0;
   #failed = 0;
   #returned = 0;
+  /** Runs that ended here after their job had left this host (lease expired): not stored. */
+  #notStored = 0;
   #lateFailures = 0;
   #lastErrorLog = 0;
   #failures = 0;
   /** When the last RATE_WINDOW jobs settled (ms), oldest first. */
   readonly #settledAt: number[] = [];
   /** Completions not yet sent: one statement is in flight at a time, the next takes all that came meanwhile. */
-  readonly #toComplete: Array<{ id: string; output: string }> = [];
+  readonly #toComplete: Completion[] = [];
   #completing = false;
 
   private constructor(private readonly options: PgBossSourceOptions, Boss = loadPgBoss()) {
+    this.#failSql = fencedFailSql(pgBossFailSql(options.schema));
+    const { heartbeatSeconds } = options;
+    if (heartbeatSeconds !== undefined) this.#fetchSql = heartbeatFetchSql(pgBossFetchSql(options.schema));
+    // With a heartbeat, a dead host's jobs expire 2 beats after its last one; maintenance every beat returns them soon after.
+    const maintenance = options.maintenanceIntervalSeconds ?? heartbeatSeconds;
     this.#boss = new Boss({
       connectionString: options.url,
       schema: options.schema,
       application_name: 'prefork-ipc',
       // One fetch, one complete statement, fails and returns, pg-boss's maintenance: 4 connections at most.
       max: POOL_SIZE,
+      connectionTimeoutMillis: connectTimeoutMs(),
       // Cron schedules are not ours to run; pg-boss's maintenance (lease expiry, archiving) is.
       schedule: false,
-      ...(options.maintenanceIntervalSeconds !== undefined && { maintenanceIntervalSeconds: options.maintenanceIntervalSeconds }),
+      ...(maintenance !== undefined && { maintenanceIntervalSeconds: maintenance }),
     });
+    if (heartbeatSeconds !== undefined) {
+      this.#heartbeat = new Heartbeat(heartbeatSeconds * 1000, () => this.#held.size > 0, () => this.#beat(2 * heartbeatSeconds));
+    }
     // pg's pool reports a dropped connection (a Postgres restart) as an 'error' event; without a listener it would end the process.
     this.#boss.on('error', (error) => this.#logError(`pg-boss: ${error.message}`));
   }
@@ -85,10 +120,22 @@ export class PgBossSource implements JobSource {
   /** Connects (creating or migrating pg-boss's schema if needed) and checks that the queue exists. */
   static async connect(options: PgBossSourceOptions): Promise<PgBossSource> {
     const source = new PgBossSource(options);
-    await source.#boss.start();
-    if (!(await source.#boss.getQueue(options.queue))) {
-      await source.#boss.stop({ graceful: false });
+    const boss = source.#boss;
+    const abandon = () => void boss.stop({ graceful: false }).catch(() => {});
+    const queue = await withDeadline(options.url, connectTimeoutMs(), async () => {
+      await boss.start();
+      return boss.getQueue(options.queue);
+    }, abandon);
+    if (!queue) {
+      await boss.stop({ graceful: false });
       throw new Error(`the queue ${JSON.stringify(options.queue)} does not exist (prefork-ipc enqueue creates it)`);
+    }
+    const lease = Number(queue.expireInSeconds);
+    if (Number.isFinite(lease) && lease > 0) source.leaseSeconds = lease;
+    if (options.follow) {
+      const wakeUp = new WakeUp({ ...options, connectTimeoutMs: connectTimeoutMs() }, () => source.#wake(), (m) => source.#log(m));
+      source.#wakeUp = wakeUp;
+      await wakeUp.start();
     }
     return source;
   }
@@ -129,22 +176,42 @@ export class PgBossSource implements JobSource {
   }
 
   settle(record: ResultRecord): void {
-    const id = this.#held.get(record.job);
-    if (id === undefined) return;
+    const held = this.#held.get(record.job);
+    if (held === undefined) return;
     this.#held.delete(record.job);
-    const { queue } = this.options;
+    this.#heartbeat?.update();
+    const { id, retryCount } = held;
     this.#settledAt.push(Date.now());
     if (this.#settledAt.length > RATE_WINDOW) this.#settledAt.shift();
     if (record.ok) {
-      this.#completed++;
       // Always { result }, so that any value, null included, reads back as it was (pg-boss's complete() would wrap a non-object in { value }).
       const output = JSON.stringify({ result: record.result === undefined ? null : record.result });
-      this.#toComplete.push({ id, output });
+      this.#toComplete.push({ id, output, retryCount });
       this.#completeBatch();
     } else {
-      this.#failed++;
-      void this.#write(`fail ${id}`, () => this.#boss.fail(queue, id, { error: record.error }));
+      void this.#write(`fail ${id}`, () => this.#fail(id, retryCount, record.error));
     }
+  }
+
+  /** Fails this host's run of a job (pg-boss's retry policy applies); a job that left this host meanwhile is left as it is. */
+  async #fail(id: string, retryCount: number, error: string): Promise<void> {
+    const answer = await this.#sql().executeSql(this.#failSql, [this.options.queue, [id], JSON.stringify({ error }), retryCount]);
+    if (!answer) throw new Error('the database connection is closed');
+    if (Number(answer.rows[0]?.count ?? 0) > 0) this.#failed++;
+    else this.#lateRuns([id]);
+  }
+
+  /**
+   * The running jobs were killed (a second Ctrl-C or SIGTERM): they go back
+   * to the queue as if never fetched, their retry not used, as a user
+   * stopping a host expects; the failures reported for them afterwards are
+   * ignored.
+   */
+  abandon(): void {
+    const held = [...this.#held.values()];
+    this.#held.clear();
+    this.#heartbeat?.update();
+    this.#putBack(held);
   }
 
   close(): void {
@@ -152,8 +219,9 @@ export class PgBossSource implements JobSource {
     this.#closed = true;
     clearTimeout(this.#pollTimer);
     this.#pollTimer = undefined;
-    const ids = this.#view ? this.#view.takeQueued().map((index) => this.#take(index)) : [];
-    this.#putBack(ids.filter((id): id is string => id !== undefined));
+    const held = this.#view ? this.#view.takeQueued().map((index) => this.#take(index)) : [];
+    this.#putBack(held.filter((job): job is Held => job !== undefined));
+    this.#heartbeat?.update();
     this.#end();
   }
 
@@ -163,9 +231,13 @@ export class PgBossSource implements JobSource {
       await Promise.all([...this.#writes]);
       await sleep(1); // a finished write may start the next batch
     }
+    await this.#heartbeat?.stop();
+    await this.#wakeUp?.close();
     await this.#boss.stop({ graceful: false });
     const returned = this.#returned > 0 ? `, ${this.#returned} returned to the queue unstarted` : '';
-    const summary = `queue ${this.options.queue}: ${this.#completed} completed, ${this.#failed} failed here${returned}`;
+    const late = this.#notStored > 0 ? `, ${this.#notStored} runs not stored (their job had left this host: lease expired)` : '';
+    // Counted: jobs whose outcome this host stored, not runs (a run that ended after its lease is in `late`).
+    const summary = `queue ${this.options.queue}: ${this.#completed} completed, ${this.#failed} failed here${returned}${late}`;
     return { summary, lateFailures: this.#lateFailures };
   }
 
@@ -175,28 +247,48 @@ export class PgBossSource implements JobSource {
     try {
       // pg-boss 10's fetch returns [] instead of throwing when the query fails (Postgres down):
       // an empty answer is therefore confirmed below by a query that does throw.
-      jobs = await this.#boss.fetch(queue, { batchSize, includeMetadata: true });
+      jobs = await this.#fetchJobs(queue, batchSize);
     } catch (error) {
       this.#logError(`fetch: ${(error as Error).message}`);
       return this.#poll(this.#backoff());
     }
-    if (this.#closed) return this.#putBack(jobs.map((job) => job.id));
+    const held = jobs.map((job): Held => ({ id: job.id, retryCount: job.retryCount, startedOn: new Date(job.fetchedOn ?? job.startedOn) }));
+    if (this.#closed) return this.#putBack(held);
     if (jobs.length === 0) return this.#idle();
     this.#failures = 0;
-    for (const job of jobs) {
+    jobs.forEach((job, i) => {
       const index = this.#sink!.record({ line: 0, ok: true, job: job.data }, { attempt: job.retryCount + 1, id: job.id });
-      this.#held.set(index, job.id);
-    }
+      this.#held.set(index, held[i]);
+    });
+    this.#heartbeat?.update();
     // The coordinator asks again (demand) as soon as the queued jobs run low.
     setImmediate(() => this.demand());
   }
 
+  /** pg-boss's fetch; with a heartbeat, the same statement with the jobs' first expiry 2 beats away. */
+  async #fetchJobs(queue: string, batchSize: number): Promise<BossJob[]> {
+    if (this.#fetchSql === undefined) return this.#boss.fetch(queue, { batchSize, includeMetadata: true });
+    try {
+      const answer = await this.#sql().executeSql(this.#fetchSql, [queue, batchSize, 2 * this.options.heartbeatSeconds!]);
+      if (!answer) throw new Error('the database connection is closed');
+      return answer.rows as unknown as BossJob[];
+    } catch (error) {
+      // pg-boss's fetch treats a unique violation (a singleton queue's key taken) as nothing to fetch; so does this.
+      if ((error as { code?: string }).code === '23505') return [];
+      throw error;
+    }
+  }
+
   /** The queue had nothing to fetch: end, or look again later. */
   async #idle(): Promise<void> {
-    if (this.options.follow) return this.#poll(this.options.pollMs);
+    if (this.options.follow) {
+      const again = this.#woken;
+      this.#woken = false;
+      return this.#poll(again ? 0 : this.options.pollMs);
+    }
     let remaining: number;
     try {
-      const answer = await this.#sql().executeSql(remainingSql(this.options.schema), [this.options.queue, [...this.#held.values()]]);
+      const answer = await this.#sql().executeSql(remainingSql(this.options.schema), [this.options.queue]);
       if (!answer) throw new Error('the database connection is closed');
       remaining = Number(answer.rows[0]?.remaining);
       this.#failures = 0;
@@ -205,9 +297,21 @@ export class PgBossSource implements JobSource {
       return this.#poll(this.#backoff());
     }
     if (this.#closed) return;
-    // Jobs other hosts run, or that wait for a retry, may still come back here (a dead host's lease expires).
+    // Jobs running here or elsewhere, or waiting for a retry, may still come back here (one fails, a dead host's lease expires).
     if (remaining > 0) return this.#poll(this.options.pollMs);
     this.#end();
+  }
+
+  /** enqueue notified new jobs: an idle manager looks now instead of at its next poll. */
+  #wake(): void {
+    if (!this.#pollTimer) {
+      // A fetch in flight may have looked before the new jobs were committed: if it finds nothing, it looks again at once.
+      this.#woken = true;
+      return;
+    }
+    clearTimeout(this.#pollTimer);
+    this.#pollTimer = undefined;
+    this.demand();
   }
 
   #poll(ms: number): void {
@@ -224,10 +328,28 @@ export class PgBossSource implements JobSource {
     this.#sink?.end();
   }
 
-  #take(index: number): string | undefined {
-    const id = this.#held.get(index);
+  #take(index: number): Held | undefined {
+    const held = this.#held.get(index);
     this.#held.delete(index);
-    return id;
+    return held;
+  }
+
+  /** One heartbeat for every job held here: each expires `expireInSeconds` from now (at most at its lease). */
+  async #beat(expireInSeconds: number): Promise<void> {
+    const held = [...this.#held.values()];
+    if (held.length === 0) return;
+    const { schema, queue } = this.options;
+    try {
+      await this.#sql().executeSql(heartbeatSql(schema), [queue, held.map((h) => h.id), expireInSeconds, held.map((h) => h.retryCount), held.map((h) => h.startedOn)]);
+    } catch (error) {
+      this.#logError(`heartbeat: ${(error as Error).message} (next beat in ${expireInSeconds / 2} s)`);
+    }
+  }
+
+  /** Runs that ended here after their job had left this host: their outcome was not stored. */
+  #lateRuns(ids: string[]): void {
+    this.#notStored += ids.length;
+    this.#log(`${ids.length} jobs were no longer this host's when their run ended here (their lease had expired: they are back in the queue, or ran elsewhere), and were left as they were: ${ids.join(', ')}`);
   }
 
   /**
@@ -235,11 +357,11 @@ export class PgBossSource implements JobSource {
    * no call for this (fail() would use up a retry, cancel() + resume() would
    * count one on the next fetch); the statement undoes exactly what fetch did.
    */
-  #putBack(ids: string[]): void {
-    if (ids.length === 0) return;
+  #putBack(held: Held[]): void {
+    if (held.length === 0) return;
     const { schema, queue } = this.options;
-    void this.#write(`return ${ids.length} jobs`, async () => {
-      const answer = await this.#sql().executeSql(putBackSql(schema), [queue, ids]);
+    void this.#write(`return ${held.length} jobs`, async () => {
+      const answer = await this.#sql().executeSql(putBackSql(schema), [queue, held.map((h) => h.id), held.map((h) => h.retryCount)]);
       this.#returned += Number(answer?.rows[0]?.returned ?? 0);
     }, 30_000);
   }
@@ -260,10 +382,9 @@ export class PgBossSource implements JobSource {
             await this.#completeMany([one]);
           } catch (single) {
             if (!isDataError(single)) throw single;
-            this.#completed--;
-            this.#failed++;
             this.#lateFailures++;
-            void this.#write(`fail ${one.id}`, () => this.#boss.fail(this.options.queue, one.id, { error: `the handler's result cannot be stored: ${(single as Error).message}` }));
+            const why = `the handler's result cannot be stored: ${(single as Error).message}`;
+            void this.#write(`fail ${one.id}`, () => this.#fail(one.id, one.retryCount, why));
           }
           pending = pending.filter((c) => c !== one);
         }
@@ -274,15 +395,15 @@ export class PgBossSource implements JobSource {
     });
   }
 
-  async #completeMany(batch: Array<{ id: string; output: string }>): Promise<void> {
+  async #completeMany(batch: Completion[]): Promise<void> {
     const { schema, queue } = this.options;
     const ids = batch.map((c) => c.id);
-    const answer = await this.#sql().executeSql(completeManySql(schema), [queue, ids, batch.map((c) => c.output)]);
+    const answer = await this.#sql().executeSql(completeManySql(schema), [queue, ids, batch.map((c) => c.output), batch.map((c) => c.retryCount)]);
     if (!answer) throw new Error('the database connection is closed');
+    this.#completed += answer.rows.length;
     if (answer.rows.length < ids.length) {
       const done = new Set(answer.rows.map((row) => row.id));
-      const late = ids.filter((id) => !done.has(id));
-      this.options.log(`${late.length} jobs were no longer active here when they completed (their lease had expired), and were left as they were: ${late.join(', ')}`);
+      this.#lateRuns(ids.filter((id) => !done.has(id)));
     }
   }
 
@@ -296,7 +417,7 @@ export class PgBossSource implements JobSource {
           return;
         } catch (error) {
           if (Date.now() - started > giveUpMs) {
-            this.options.log(`gave up on ${what} after ${Math.round((Date.now() - started) / 1000)} s: ${(error as Error).message}`);
+            this.#log(`gave up on ${what} after ${Math.round((Date.now() - started) / 1000)} s: ${(error as Error).message}`);
             return;
           }
           this.#logError(`${what}: ${(error as Error).message} (retrying)`);
@@ -322,8 +443,19 @@ export class PgBossSource implements JobSource {
     const now = Date.now();
     if (now - this.#lastErrorLog < 1000) return;
     this.#lastErrorLog = now;
-    this.options.log(message);
+    this.#log(message);
   }
+
+  /** Every line goes out without the URL's password (an error from pg may quote the connection string). */
+  #log(message: string): void {
+    this.options.log(redact(message, this.options.url));
+  }
+}
+
+interface Completion {
+  id: string;
+  output: string;
+  retryCount: number;
 }
 
 /** A statement Postgres refused for its data (SQLSTATE class 22, or 54: too large), not for the connection. */

@@ -19,6 +19,10 @@ export interface BossJob {
   /** Seconds; numeric in SQL, so it may arrive as a string. */
   expireInSeconds: number | string;
   retryCount: number;
+  /** When this fetch started it (moved back by a heartbeat fetch: see fetchedOn). */
+  startedOn: Date;
+  /** The fetch's time, from the heartbeat's fetch statement only. */
+  fetchedOn?: Date;
   retryLimit: number;
 }
 
@@ -58,6 +62,8 @@ export interface BossOptions {
   schedule?: boolean;
   migrate?: boolean;
   application_name?: string;
+  /** pg's pool: how long connecting (up to the server's first answer) may take, ms. */
+  connectionTimeoutMillis?: number;
 }
 
 export type BossConstructor = new (options: BossOptions) => BossApi;
@@ -71,6 +77,39 @@ function searchPaths(): string[] {
  * Loads pg-boss, or throws an Error that says which package and version to install.
  */
 export function loadPgBoss(): BossConstructor {
+  const main = resolvePgBoss();
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loads the pg-boss found and version-checked above, from a resolved path, only when --pg-boss is used
+  const loaded = require(main) as BossConstructor | { default: BossConstructor };
+  return typeof loaded === 'function' ? loaded : loaded.default;
+}
+
+interface Plans {
+  failJobsById?: (schema: string) => string;
+  fetchNextJob?: (schema: string) => (options: { includeMetadata: boolean }) => string;
+}
+
+/** pg-boss's statements (its src/plans.js: not a public API, hence the checks in sql.ts). */
+function plans(): Plans {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- pg-boss's own statements, from the version-checked package
+  return require(path.join(path.dirname(resolvePgBoss()), 'plans.js')) as Plans;
+}
+
+/** pg-boss 10's fail-by-id statement for `schema`. */
+export function pgBossFailSql(schema: string): string {
+  const { failJobsById } = plans();
+  if (typeof failJobsById !== 'function') throw new Error('this pg-boss has no failJobsById statement (pg-boss 10.x expected)');
+  return failJobsById(schema);
+}
+
+/** pg-boss 10's fetch statement for `schema`, with every column ($1 the queue, $2 the batch size). */
+export function pgBossFetchSql(schema: string): string {
+  const { fetchNextJob } = plans();
+  if (typeof fetchNextJob !== 'function') throw new Error('this pg-boss has no fetchNextJob statement (pg-boss 10.x expected)');
+  return fetchNextJob(schema)({ includeMetadata: true });
+}
+
+/** The path of pg-boss's main file, version-checked; throws an Error that says what to install. */
+function resolvePgBoss(): string {
   let main: string;
   try {
     main = require.resolve('pg-boss', { paths: searchPaths() });
@@ -82,9 +121,7 @@ export function loadPgBoss(): BossConstructor {
   if (Number(version.split('.')[0]) !== PG_BOSS_MAJOR) {
     throw new Error(`--pg-boss needs pg-boss ${PG_BOSS_MAJOR}.x, found ${version} at ${path.dirname(main)}: ${PG_BOSS_INSTALL}`);
   }
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loads the pg-boss found and version-checked above, from a resolved path, only when --pg-boss is used
-  const loaded = require(main) as BossConstructor | { default: BossConstructor };
-  return typeof loaded === 'function' ? loaded : loaded.default;
+  return main;
 }
 
 function findManifest(main: string): { version?: string } | undefined {

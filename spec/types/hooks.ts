@@ -12,6 +12,7 @@ import {
   type ReapInfo,
   type ReapReason,
   type ReportedError,
+  type ServeStop,
 } from 'parallel-prefork-ipc';
 import { assertType, type Equal } from './helpers.js';
 
@@ -46,6 +47,26 @@ export async function finishes(): Promise<void> {
   await withFinal.finish('0');
   const never: never = await withFinal.finish();
   void never;
+}
+
+// serve()'s finalPayload is the same final payload: checked like finish()'s.
+export async function serves(server: import('node:net').Server): Promise<void> {
+  await withFinal.serve(server, { finalPayload: () => ({ done: 1, failed: [] }) });
+  await withFinal.serve(server, { finalPayload: async () => ({ done: 2, failed: ['x'] }), maxRequests: 1000, maxRequestsJitter: 50 });
+  // @ts-expect-error wrong final payload type
+  await withFinal.serve(server, { finalPayload: () => ({ done: 'one', failed: [] }) });
+  // @ts-expect-error wrong final payload type: a missing member
+  await withFinal.serve(server, { finalPayload: async () => ({ done: 1 }) });
+}
+
+// ReapInfo.served: why serve() ended the lifetime.
+export function servedInfo(info: ReapInfo): void {
+  if (info.served) {
+    assertType<Equal<typeof info.served.stop, ServeStop>>();
+    assertType<Equal<ServeStop, 'signal' | 'maxRequests' | 'closed'>>();
+    const requests: number = info.served.requests;
+    void requests;
+  }
 }
 
 // Unannotated, the payload is unknown | undefined and Final stays unknown.

@@ -68,7 +68,7 @@ const badJob: JobHandler<string, number> = (input) => input;
 void badJob;
 
 // Errors, actions, exec settings.
-const codes: CallbackErrorCode[] = ['HANDLER_ERROR', 'UNKNOWN_CALLBACK', 'TIMEOUT', 'BAD_RESULT', 'BAD_PAYLOAD', 'MALFORMED', 'MANAGER_GONE'];
+const codes: CallbackErrorCode[] = ['HANDLER_ERROR', 'UNKNOWN_CALLBACK', 'TIMEOUT', 'BAD_RESULT', 'BAD_PAYLOAD', 'MALFORMED', 'MANAGER_GONE', 'CHANNEL_CLOSED'];
 // @ts-expect-error not a failure code
 const badCode: CallbackErrorCode = 'OOPS';
 void [codes, badCode];

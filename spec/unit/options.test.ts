@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { checkMaxWorkers, DEFAULT_MAX_MESSAGE_BYTES, MAX_TIMER_MS, resolveOptions } from '../../lib/options';
+import { checkMaxWorkers, DEFAULT_MAX_CALLS_IN_FLIGHT, DEFAULT_MAX_MESSAGE_BYTES, MAX_TIMER_MS, resolveOptions } from '../../lib/options';
 
 test('defaults', () => {
   const resolved = resolveOptions(undefined);
@@ -18,8 +18,11 @@ test('defaults', () => {
     gracePeriod: 30_000,
     exec: {},
     balance: 'kernel',
+    maxCallsInFlight: DEFAULT_MAX_CALLS_IN_FLIGHT,
+    childStdout: 'inherit',
   });
   expect(DEFAULT_MAX_MESSAGE_BYTES).toBe(256 * 1024 * 1024);
+  expect(DEFAULT_MAX_CALLS_IN_FLIGHT).toBe(4096);
   expect(resolveOptions({})).toEqual(resolved);
 });
 
@@ -76,9 +79,34 @@ describe.each(['spawnInterval', 'errRespawnInterval'])('%s', (name) => {
     expect(() => resolveOptions({ [name]: value })).toThrow(`PreforkIPC option '${name}' must be a number of milliseconds ≥ 0`);
   });
 
-  test('0 and fractions are fine', () => {
+  test('0 and whole milliseconds are fine', () => {
     expect(resolveOptions({ [name]: 0 })[name as 'spawnInterval']).toBe(0);
-    expect(resolveOptions({ [name]: 2.5 })[name as 'spawnInterval']).toBe(2.5);
+    expect(resolveOptions({ [name]: 1 })[name as 'spawnInterval']).toBe(1);
+    expect(resolveOptions({ [name]: 2500 })[name as 'spawnInterval']).toBe(2500);
+  });
+});
+
+describe('a fraction of a millisecond (a value in seconds, as Perl and gunicorn take) is a TypeError that says the unit', () => {
+  test.each(['spawnInterval', 'errRespawnInterval', 'callbackTimeout', 'gracePeriod', 'lifetimeTimeout'])('%s', (name) => {
+    expect(() => resolveOptions({ [name]: 0.5 })).toThrow(
+      new TypeError(`PreforkIPC option '${name}' must be a whole number of milliseconds, 0 or ≥ 1 (the unit is milliseconds: 0.5 s is 500), got 0.5`),
+    );
+    expect(() => resolveOptions({ [name]: 2.5 })).toThrow(
+      new TypeError(`PreforkIPC option '${name}' must be a whole number of milliseconds, 0 or ≥ 1 (the unit is milliseconds), got 2.5`),
+    );
+  });
+
+  test("trapSignals: ['TERM', 0.5]", () => {
+    expect(() => resolveOptions({ trapSignals: { HUP: ['TERM', 0.5] } })).toThrow(
+      new TypeError(
+        "PreforkIPC option 'trapSignals.HUP' must be a signal name, null, or [signal, intervalMs] with intervalMs a whole number of milliseconds, 0 or ≥ 1 (the unit is milliseconds: 0.5 s is 500), got [\"TERM\",0.5]",
+      ),
+    );
+    expect(resolveOptions({ trapSignals: { HUP: ['TERM', 500] } }).trapSignals.get('HUP')).toEqual({ signal: 'TERM', intervalMs: 500 });
+  });
+
+  test('an unknown option still gets its did-you-mean', () => {
+    expect(() => resolveOptions({ spawnIntervall: 0.5 })).toThrow("PreforkIPC has no option 'spawnIntervall': did you mean 'spawnInterval'?");
   });
 });
 
@@ -150,7 +178,7 @@ describe('trapSignals', () => {
   });
 
   test.each([[-1], [NaN], [Infinity], ['5']])('an interval of %j is refused', (interval) => {
-    expect(() => resolveOptions({ trapSignals: { HUP: ['TERM', interval] } })).toThrow('with intervalMs ≥ 0');
+    expect(() => resolveOptions({ trapSignals: { HUP: ['TERM', interval] } })).toThrow('with intervalMs a number of milliseconds ≥ 0');
   });
 });
 
@@ -177,6 +205,20 @@ describe('callbacks and hooks', () => {
 describe('maxMessageBytes', () => {
   test.each([[63], [0], [64.5], ['1024'], [Infinity]])('%j is refused', (value) => {
     expect(() => resolveOptions({ maxMessageBytes: value })).toThrow("'maxMessageBytes' must be a whole number of bytes ≥ 64");
+  });
+});
+
+describe('maxCallsInFlight', () => {
+  test.each([[1], [100_000], [Infinity]])('%j is kept', (value) => {
+    expect(resolveOptions({ maxCallsInFlight: value }).maxCallsInFlight).toBe(value);
+  });
+
+  test('null means the default', () => {
+    expect(resolveOptions({ maxCallsInFlight: null }).maxCallsInFlight).toBe(4096);
+  });
+
+  test.each([[0], [-1], [2.5], ['100'], [NaN]])('%j is refused, naming the option', (value) => {
+    expect(() => resolveOptions({ maxCallsInFlight: value })).toThrow("PreforkIPC option 'maxCallsInFlight' must be a whole number ≥ 1, or Infinity");
   });
 });
 
@@ -261,4 +303,10 @@ describe('listen, pidFile and pool actions (issue 11)', () => {
     const { trapSignals } = resolveOptions({ trapSignals: { TTIN: 'addWorker', TTOU: 'removeWorker' } });
     expect(trapSignals).toEqual(new Map([['TTIN', { resize: 1 }], ['TTOU', { resize: -1 }]]));
   });
+});
+
+test("childStdout: 'inherit' (default) or 'stderr', nothing else", () => {
+  expect(resolveOptions({ childStdout: 'stderr' }).childStdout).toBe('stderr');
+  expect(resolveOptions({ childStdout: 'inherit' }).childStdout).toBe('inherit');
+  expect(() => resolveOptions({ childStdout: 'null' })).toThrow(new TypeError(`PreforkIPC option 'childStdout' must be 'inherit' or 'stderr', got "null"`));
 });

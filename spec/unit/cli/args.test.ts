@@ -103,18 +103,26 @@ describe('queue mode (--pg-boss)', () => {
       pollMs: 500,
       schema: 'pgboss',
       maintenanceIntervalSeconds: undefined,
+      heartbeatSeconds: undefined,
+      urlFile: undefined,
     });
-    const all = run('--pg-boss', URL, '--queue', 'q', '--follow', '--batch-size', '8', '--poll', '50', '--schema', 'boss_2', '--maintenance-interval', '5', '-w', '3', 'h.js');
-    expect(all.queue).toEqual({ url: URL, name: 'q', follow: true, batchSize: 8, pollMs: 50, schema: 'boss_2', maintenanceIntervalSeconds: 5 });
+    const all = run('--pg-boss', URL, '--queue', 'q', '--follow', '--batch-size', '8', '--poll', '50', '--schema', 'boss_2', '--maintenance-interval', '5', '--heartbeat', '2', '-w', '3', 'h.js');
+    expect(all.queue).toEqual({ url: URL, urlFile: undefined, name: 'q', follow: true, batchSize: 8, pollMs: 50, schema: 'boss_2', maintenanceIntervalSeconds: 5, heartbeatSeconds: 2 });
+    // No URL on the command line: the manager reads it from a file or the environment (queue/flags.ts), so workers parse the same line without it.
+    expect(run('--queue', 'q', 'h.js').queue).toMatchObject({ url: undefined, urlFile: undefined, name: 'q' });
+    expect(run('--queue', 'q', '--pg-boss-file', '/run/secrets/db', 'h.js').queue).toMatchObject({ url: undefined, urlFile: '/run/secrets/db' });
     expect(all.workers).toBe(3);
     expect(run('h.js').queue).toBeUndefined();
   });
 
   test('queue usage errors', () => {
     expect(usageError('--pg-boss', URL, 'h.js')).toBe('--pg-boss needs --queue NAME');
-    expect(usageError('--queue', 'q', 'h.js')).toBe('--queue needs --pg-boss URL');
-    expect(usageError('--follow', 'h.js')).toBe('--follow needs --pg-boss URL');
-    expect(usageError('--pg-boss', 'mysql://x', '--queue', 'q', 'h.js')).toMatch(/must be a postgres:\/\/ URL/);
+    expect(usageError('--follow', 'h.js')).toBe('--follow needs --queue NAME');
+    expect(usageError('--heartbeat', '5', 'h.js')).toBe('--heartbeat needs --queue NAME');
+    expect(usageError('--pg-boss', 'mysql://x', '--queue', 'q', 'h.js')).toMatch(/must start with postgres:\/\//);
+    expect(usageError('--pg-boss', URL, '--pg-boss-file', 'f', '--queue', 'q', 'h.js')).toMatch(/contradict/);
+    expect(usageError('--pg-boss', URL, '--queue', 'a\\b', 'h.js')).toMatch(/--queue must be 1 to 200 letters, digits/);
+    expect(usageError('--pg-boss', URL, '--queue', 'q', '--heartbeat', '0', 'h.js')).toMatch(/--heartbeat must be a whole number ≥ 1/);
     expect(usageError('--pg-boss', URL, '--queue', 'q', 'h.js', 'jobs.ndjson')).toMatch(/no JOBS argument/);
     expect(usageError('--pg-boss', URL, '--queue', 'q', '-r', '1', 'h.js')).toMatch(/--retries does not apply to a queue/);
     expect(usageError('--pg-boss', URL, '--queue', 'q', '--batch-size', '0', 'h.js')).toMatch(/--batch-size must be a whole number ≥ 1/);

@@ -75,15 +75,26 @@ test('UTF-8 cut between chunks decodes whole', async () => {
   expect(records).toEqual([{ line: 1, ok: true, job: 'ü✓' }]);
 });
 
-test('a line over the limit ends the reading with an error naming its line, once', async () => {
+test('a line over the limit fails alone, naming its line; the lines after it are read', async () => {
   const chunk = Buffer.alloc(16 * 1024 * 1024, 0x20); // spaces: valid, and cheap to make
   const chunks = ['1\n', '2\n'];
   for (let sent = 0; sent <= MAX_JOB_LINE_BYTES; sent += chunk.length) chunks.push(chunk as unknown as string);
-  chunks.push('\n4\n');
+  chunks.push('  \n4\n', 'x'.repeat(10), '\n5\n');
   const { records, error, ends } = await read(chunks);
-  expect(records.map((r) => r.line)).toEqual([1, 2]);
-  expect(error?.message).toMatch(new RegExp(`^line 3 is longer than ${MAX_JOB_LINE_BYTES} bytes \\(\\d+ so far\\)$`));
+  expect(error).toBeUndefined();
   expect(ends).toBe(1);
+  expect(records.map((r) => [r.line, r.ok])).toEqual([
+    [1, true],
+    [2, true],
+    [3, false],
+    [4, true],
+    [5, false],
+    [6, true],
+  ]);
+  expect((records[2] as { error: string }).error).toMatch(
+    new RegExp(`^line 3: longer than ${MAX_JOB_LINE_BYTES} bytes \\(the limit for one job line; \\d+ read before it was dropped\\)$`),
+  );
+  expect(records[3]).toEqual({ line: 4, ok: true, job: 4 });
 });
 
 test('an input error ends the reading with that error', () => {

@@ -26,3 +26,11 @@ test.each([
   expect(info.signal).toBe(end.signal);
   expect('error' in info).toBe(reason === 'crashed');
 });
+
+test("served: how serve() ended the lifetime reaches onChildReap, exited or reused, and only with finish()", () => {
+  const served = { stop: 'maxRequests', requests: 50 } as const;
+  expect(reapInfo(lifetime({ finished: true, served }), exited(0))).toEqual({ reason: 'finished', exitCode: 0, signal: null, lifetime: 2, served });
+  expect(reapInfo(lifetime({ finished: true, served }), undefined).served).toEqual(served);
+  expect('served' in reapInfo(lifetime({ finished: true }), exited(0))).toBe(false);
+  expect('served' in reapInfo(lifetime({ served }), exited(null, 'SIGKILL'))).toBe(false);
+});

@@ -87,7 +87,7 @@ test('by age: a wait until maxChildAge, then the replacement first and the old c
   expect(h.log).toEqual([]);
   h.advance(1);
   expect(h.log).toEqual(['spawn 100']);
-  expect(h.recycler.replacing).toBe(1);
+  expect(h.recycler.replacing).toEqual([1]);
   expect(h.recycler.surge).toBe(MAX_RECYCLING);
   h.ready(100);
   expect(h.log).toEqual(['spawn 100', 'retire 1 age']);
@@ -146,6 +146,42 @@ test('by requests', () => {
   expect(h.log).toEqual(['spawn 100', 'retire 1 requests']);
 });
 
+test('children due by requests get their replacements at once (they stop at their limit anyway), each stopped as one is ready', () => {
+  const h = harness({ maxChildMemory: 100 }, { maxWorkers: 3 });
+  h.add(1, 2, 3);
+  h.recycler.memory(1, 200);
+  h.recycler.memory(2, 200); // due by memory: waits its turn…
+  h.loop();
+  expect(h.log).toEqual(['spawn 100']);
+  h.recycler.due(2, 'requests'); // …until it nears its request limit: then it goes at once
+  h.recycler.due(3, 'requests');
+  h.loop();
+  expect(h.log).toEqual(['spawn 100', 'spawn 101', 'spawn 102']);
+  expect(h.recycler.surge).toBe(3);
+  h.ready(101);
+  expect(h.log.slice(3)).toEqual(['retire 1 memory']); // the oldest recycle first
+  h.ready(100);
+  h.ready(102);
+  expect(h.log.slice(3)).toEqual(['retire 1 memory', 'retire 2 requests', 'retire 3 requests']);
+  expect(h.recycler.surge).toBe(0);
+});
+
+test('a child due by requests that stops by itself first leaves its starting replacement in its place', () => {
+  const h = harness({}, { maxWorkers: 2 });
+  h.add(1, 2);
+  h.recycler.due(1, 'requests');
+  h.recycler.due(2, 'requests');
+  h.loop();
+  expect(h.log).toEqual(['spawn 100', 'spawn 101']);
+  h.exit(1); // reached its limit and drained before 100 was ready
+  h.exit(2);
+  expect(h.log).toEqual(['spawn 100', 'spawn 101']);
+  h.ready(100);
+  h.ready(101);
+  expect(h.log).toEqual(['spawn 100', 'spawn 101']);
+  expect(h.recycler.surge).toBe(0);
+});
+
 test('nothing while the pool is stopped, while the pool is short of maxWorkers, or while a child is starting', () => {
   const h = harness({ maxChildAge: 1_000 }, { maxWorkers: 2 });
   h.add(1);
@@ -178,7 +214,7 @@ test('the old child dying meanwhile leaves the starting replacement in its place
   h.advance(1_000);
   expect(h.log).toEqual(['spawn 100']);
   h.exit(1);
-  expect(h.recycler.replacing).toBeUndefined();
+  expect(h.recycler.replacing).toEqual([]);
   expect(h.log).toEqual(['spawn 100']); // no spawn: 100 holds the slot; 2 waits until 100 is ready
   h.ready(100);
   expect(h.log).toEqual(['spawn 100', 'spawn 101']);

@@ -16,13 +16,19 @@ class FakeChild extends EventEmitter {
   connected = true;
   readonly sent: Array<{ message: Record<string, number>; socket?: net.Socket; callback?: SendCallback }> = [];
   failSends = false;
+  /** Says ppiTaken for each connection it is sent, as a serving child does at once; false: as a hung one, never. */
+  autoTake = true;
 
   send(message: Record<string, number>, socket?: unknown, options?: unknown, callback?: SendCallback): boolean {
     const done = typeof socket === 'function' ? (socket as SendCallback) : callback;
     const entry = { message, socket: socket instanceof net.Socket ? socket : undefined, callback: done };
     this.sent.push(entry);
     if (this.failSends) process.nextTick(() => done?.(new Error('channel closed')));
-    else process.nextTick(() => done?.(null));
+    else
+      process.nextTick(() => {
+        done?.(null);
+        if (this.autoTake && 'ppiConnection' in message) this.emit('message', { ppiTaken: message.ppiConnection });
+      });
     return true;
   }
 
@@ -83,19 +89,59 @@ test('connections wait until a child serves, then go to the serving children in 
   expect(a.sent[0].message).toEqual({ ppiConnection: 0 });
 });
 
-test("the manager's copy is closed when the child says it took it (ppiTaken), not before", async () => {
+test("the manager's copy is closed when the child says it took it (ppiTaken), not before; the next is sent only then", async () => {
   const { rr, port } = await dealer();
   const a = new FakeChild();
+  a.autoTake = false;
   rr.attach(1, a.asChild(), 1);
   a.emit('message', { ppiServing: 0 });
   await connect(port);
   await connect(port);
-  await until(() => a.connections().length === 2);
-  await new Promise((resolve) => setImmediate(resolve)); // the sends' callbacks ran
-  const [first, second] = a.connections();
-  expect([first.destroyed, second.destroyed]).toEqual([false, false]);
+  await until(() => a.connections().length === 1);
+  await new Promise((resolve) => setTimeout(resolve, 50)); // the second has arrived in the manager too
+  expect(a.connections()).toHaveLength(1); // held until the first is taken
+  const [first] = a.connections();
+  expect(first.destroyed).toBe(false);
   a.emit('message', { ppiTaken: 0 });
-  expect([first.destroyed, second.destroyed]).toEqual([true, false]);
+  expect(first.destroyed).toBe(true);
+  expect(a.connections()).toHaveLength(2);
+  expect(a.connections()[1].destroyed).toBe(false);
+  rr.detach(1); // its stall timer must not warn during the next test
+});
+
+test('a child that has not taken its connection within TAKE_WITHIN_MS is skipped, its held ones go to the others, and it rejoins once it takes it', async () => {
+  const emitWarning = jest.spyOn(process, 'emitWarning').mockImplementation(() => {});
+  try {
+    const { rr, port } = await dealer();
+    const hung = new FakeChild();
+    hung.autoTake = false;
+    const b = new FakeChild();
+    rr.attach(1, hung.asChild(), 1);
+    rr.attach(2, b.asChild(), 1);
+    hung.emit('message', { ppiServing: 0 });
+    b.emit('message', { ppiServing: 0 });
+    await connect(port); // hung: sent, never taken
+    await until(() => hung.connections().length === 1);
+    await connect(port); // b
+    await until(() => b.connections().length === 1);
+    await connect(port); // hung's turn: held for it, behind the untaken one
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(b.connections()).toHaveLength(1);
+    // After TAKE_WITHIN_MS (1 s) the held one goes to b, and so does every new one.
+    await until(() => b.connections().length === 2);
+    for (let i = 0; i < 3; i++) await connect(port);
+    await until(() => b.connections().length === 5);
+    expect(hung.connections()).toHaveLength(1);
+    expect(emitWarning.mock.calls).toEqual([[expect.stringMatching(/^round-robin: child 1 has not taken a connection sent 1000 ms ago/), { code: 'PREFORK_IPC' }]]);
+    // It takes its connection: back in the turn.
+    hung.autoTake = true;
+    hung.emit('message', { ppiTaken: 0 });
+    for (let i = 0; i < 2; i++) await connect(port);
+    await until(() => hung.connections().length + b.connections().length === 8);
+    expect(hung.connections()).toHaveLength(2);
+  } finally {
+    emitWarning.mockRestore();
+  }
 });
 
 test('a child whose send fails is skipped; sockets it had not taken when its channel closed go to the next', async () => {
@@ -108,19 +154,21 @@ test('a child whose send fails is skipped; sockets it had not taken when its cha
   rr.attach(3, c.asChild(), 1);
   for (const child of [a, b, c]) child.emit('message', { ppiServing: 0 });
   a.failSends = true;
+  b.autoTake = false;
   await connect(port); // to a: fails, so to b
   await until(() => b.connections().length === 1);
   await connect(port); // a is out of the turn now: c
   await until(() => c.connections().length === 1);
-  await connect(port); // b
-  await until(() => b.connections().length === 2);
+  await connect(port); // b's turn: held for it, behind the one it has not taken
+  await new Promise((resolve) => setTimeout(resolve, 50));
   expect(a.connections()).toHaveLength(1);
-  // b's channel closes with two sockets not taken: both go to c, still open.
-  const untaken = b.connections();
+  expect(b.connections()).toHaveLength(1);
+  // b's channel closes with one socket sent and one held, neither taken: both go to c, oldest first, still open when sent.
+  const [untaken] = b.connections();
+  expect(untaken.destroyed).toBe(false);
   b.emit('disconnect');
   await until(() => c.connections().length === 3);
-  expect(c.connections().slice(1)).toEqual(untaken);
-  expect(untaken.every((socket) => !socket.destroyed)).toBe(true);
+  expect(c.connections()[1]).toBe(untaken);
 });
 
 test('a child told to stop gets nothing more and never rejoins; one stopping itself is answered ppiStopped', async () => {

@@ -55,6 +55,8 @@ async function until(check: () => boolean, ms = 10_000): Promise<void> {
 }
 
 const at = (): number => Date.now();
+/** This notifier's manager id: events of another manager (channels are process-global) are not its business. */
+const M = 7;
 const lines = (sender: ReturnType<typeof recorder>): string[] => sender.sent.map((s) => s.datagram);
 
 describe('notifyWanted', () => {
@@ -124,19 +126,22 @@ describe('SystemdNotifier', () => {
   test('READY=1 once maxWorkers children are ready, not before; then a reload and a stop', async () => {
     const p = pool(0, 2);
     const sender = recorder();
-    notifier = new SystemdNotifier(p, sender, undefined);
+    notifier = new SystemdNotifier(p, sender, undefined, M);
     p.ready = 1;
-    publish('spawn', { pid: 1, generation: 1, at: at() });
+    publish('spawn', { pid: 1, generation: 1, manager: M, at: at() });
     await until(() => p.readyCalls >= 2);
     expect(lines(sender).filter((l) => l.includes('READY=1'))).toEqual([]);
 
     p.ready = 2;
-    publish('spawn', { pid: 2, generation: 1, at: at() });
+    publish('reload', { step: 'begin', generation: 1, manager: M + 1, at: at() }); // another pool's
+    publish('stop', { signal: 'TERM', generation: 1, manager: M + 1, at: at() });
+    expect(lines(sender).filter((l) => !l.startsWith('STATUS='))).toEqual([]);
+    publish('spawn', { pid: 2, generation: 1, manager: M, at: at() });
     await until(() => lines(sender).some((l) => l.startsWith('READY=1')));
     expect(lines(sender).find((l) => l.startsWith('READY=1'))).toBe('READY=1\nSTATUS=2/2 workers ready, 2 running, generation 1');
 
     const before = process.hrtime.bigint() / 1000n;
-    publish('reload', { step: 'begin', generation: 1, at: at() });
+    publish('reload', { step: 'begin', generation: 1, manager: M, at: at() });
     const after = process.hrtime.bigint() / 1000n;
     const reloading = lines(sender).at(-1)!.split('\n');
     expect(reloading[0]).toBe('RELOADING=1');
@@ -144,13 +149,13 @@ describe('SystemdNotifier', () => {
     expect(usec >= before && usec <= after).toBe(true);
     expect(reloading[2]).toMatch(/^STATUS=reloading: /);
 
-    publish('reload', { step: 'failed', generation: 2, at: at(), reason: 'rolled back' });
+    publish('reload', { step: 'failed', generation: 2, manager: M, at: at(), reason: 'rolled back' });
     expect(lines(sender).at(-1)).toMatch(/^READY=1\nSTATUS=2\/2 workers ready/);
 
-    publish('stop', { signal: 'TERM', generation: 2, at: at() });
+    publish('stop', { signal: 'TERM', generation: 2, manager: M, at: at() });
     expect(lines(sender).at(-1)).toMatch(/^STOPPING=1\nSTATUS=stopping: /);
     const count = sender.sent.length;
-    publish('reload', { step: 'done', generation: 2, at: at() });
+    publish('reload', { step: 'done', generation: 2, manager: M, at: at() });
     expect(sender.sent.length).toBe(count); // nothing after STOPPING=1
 
     notifier.close();
@@ -161,18 +166,18 @@ describe('SystemdNotifier', () => {
   test(`STATUS changes are coalesced: at most one per ${STATUS_INTERVAL_MS} ms, with the latest numbers`, async () => {
     const p = pool(0, 1);
     const sender = recorder();
-    notifier = new SystemdNotifier(p, sender, undefined);
+    notifier = new SystemdNotifier(p, sender, undefined, M);
     p.ready = 1;
-    publish('ready', { pid: 1, generation: 1, at: at() });
+    publish('ready', { pid: 1, generation: 1, manager: M, at: at() });
     await until(() => sender.sent.length === 1);
     const readyAt = sender.sent[0].at;
     for (let i = 0; i < 20; i++) {
       p.ready = i % 2; // flaps
-      publish(i % 2 ? 'spawn' : 'exit', { pid: 1, generation: 1, code: 0, signal: null, at: at() });
+      publish(i % 2 ? 'spawn' : 'exit', { pid: 1, generation: 1, code: 0, signal: null, manager: M, at: at() });
       await new Promise((r) => setImmediate(r));
     }
     p.ready = 0;
-    publish('exit', { pid: 1, generation: 1, code: 0, signal: null, at: at() });
+    publish('exit', { pid: 1, generation: 1, code: 0, signal: null, manager: M, at: at() });
     await until(() => sender.sent.length >= 2);
     const status = sender.sent[1];
     expect(status.datagram).toBe('STATUS=0/1 workers ready, 0 running, generation 1');
@@ -184,7 +189,7 @@ describe('SystemdNotifier', () => {
   test('WATCHDOG=1 every interval while at least one child is ready, none while none is', async () => {
     const p = pool(0, 1);
     const sender = recorder();
-    notifier = new SystemdNotifier(p, sender, 5);
+    notifier = new SystemdNotifier(p, sender, 5, M);
     await until(() => p.readyCalls >= 10); // the watchdog looked ten times
     expect(lines(sender).filter((l) => l === 'WATCHDOG=1')).toEqual([]);
     p.ready = 1;

@@ -313,6 +313,38 @@ describe('backpressure', () => {
     expect(events.drained).toHaveBeenCalledTimes(1);
     expect(toChannel.isPaused()).toBe(true);
   });
+
+  test('readPaused stops reading until set back; a drain meanwhile does not resume it', async () => {
+    const { channel, toChannel, fromChannel, events, lines } = open({ pause: true, highWaterMark: 16 });
+    channel.readPaused = true;
+    toChannel.write('waits\n');
+    await tick();
+    expect(lines).toEqual([]);
+    // Output backlogged and drained while reading is paused by the user: still paused.
+    channel.write('x'.repeat(64) + '\n');
+    readAll(fromChannel);
+    await tick();
+    expect(events.drained).toHaveBeenCalledTimes(1);
+    expect(toChannel.isPaused()).toBe(true);
+    expect(lines).toEqual([]);
+    channel.readPaused = false;
+    await tick();
+    expect(lines).toEqual(['waits']);
+  });
+
+  test('readPaused set back while the output is still backlogged: reading waits for the drain too', async () => {
+    const { channel, toChannel, fromChannel, lines } = open({ pause: true, highWaterMark: 16 });
+    channel.readPaused = true;
+    channel.write('x'.repeat(64) + '\n');
+    toChannel.write('waits\n');
+    channel.readPaused = false;
+    await tick();
+    expect(lines).toEqual([]);
+    readAll(fromChannel);
+    await tick();
+    await tick();
+    expect(lines).toEqual(['waits']);
+  });
 });
 
 describe('setRef', () => {

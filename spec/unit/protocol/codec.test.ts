@@ -1,4 +1,4 @@
-import { decodeFromChild, decodeFromManager, encodeLine, isBlankLine, ProtocolError } from '../../../lib/protocol/codec';
+import { decodeFromChild, decodeFromManager, encodeLine, errorReplyLine, isBlankLine, ProtocolError } from '../../../lib/protocol/codec';
 import type { ChildToManager, ManagerToChild } from '../../../lib/protocol/messages';
 
 const buf = (text: string) => Buffer.from(text);
@@ -83,6 +83,7 @@ describe('decodeFromChild', () => {
     ['call without payload', { type: 'call', id: 0, name: 'ping' }],
     ['finish with payload', { type: 'finish', id: 7, payload: { total: 1 } }],
     ['finish without payload', { type: 'finish', id: 8 }],
+    ['finish from serve(), saying why it stopped', { type: 'finish', id: 9, code: 0, served: { stop: 'maxRequests', requests: 50 } }],
   ])('%s', (_, message) => {
     expect(decodeFromChild(buf(JSON.stringify(message)))).toEqual(message);
   });
@@ -105,6 +106,8 @@ describe('decodeFromChild', () => {
     ['call with a fractional id', '{"type":"call","id":1.5,"name":"x"}'],
     ['call with a string id', '{"type":"call","id":"1","name":"x"}'],
     ['finish without an id', '{"type":"finish"}'],
+    ['finish with an unknown serve stop', '{"type":"finish","id":1,"served":{"stop":"bored","requests":1}}'],
+    ['finish with a served count that is not a number', '{"type":"finish","id":1,"served":{"stop":"signal","requests":"1"}}'],
     ['an unknown type', '{"type":"shout","id":1}'],
     ['no type', '{"id":1}'],
     ['an inherited key as type', '{"type":"constructor","id":1}'],
@@ -186,5 +189,51 @@ describe('isBlankLine', () => {
     expect(isBlankLine(buf('\r\r'))).toBe(false);
     expect(isBlankLine(buf('\n'))).toBe(false);
     expect(isBlankLine(buf('{}'))).toBe(false);
+  });
+});
+
+describe('errorReplyLine', () => {
+  const bytes = (line: string) => Buffer.byteLength(line);
+  const cause = { name: 'Error', message: 'inner', stack: 'Error: inner\n    at x' };
+
+  test('an error that fits goes whole, with its cause', () => {
+    const line = errorReplyLine(3, { code: 'HANDLER_ERROR', message: 'no such user', cause }, 1024);
+    expect(JSON.parse(line)).toEqual({ type: 'reply', id: 3, error: { code: 'HANDLER_ERROR', message: 'no such user', cause } });
+  });
+
+  test('a cause too large goes away first; the message stays whole', () => {
+    const big = { ...cause, stack: 's'.repeat(2000) };
+    const line = errorReplyLine(3, { code: 'HANDLER_ERROR', message: 'no such user', cause: big }, 1024);
+    expect(JSON.parse(line)).toEqual({ type: 'reply', id: 3, error: { code: 'HANDLER_ERROR', message: 'no such user' } });
+  });
+
+  test.each([
+    ['ASCII', 'a'],
+    ['control characters (6 bytes each in JSON)', '\u0001'],
+    ['non-ASCII (3 bytes each in UTF-8)', '✓'],
+    ['astral characters (surrogate pairs)', '😀'],
+  ])('a message too long for the limit is cut to fit, saying so: %s', (_label, unit) => {
+    for (const max of [200, 1000, 64 * 1024]) {
+      const message = unit.repeat(max);
+      const line = errorReplyLine(12345, { code: 'UNKNOWN_CALLBACK', message }, max);
+      expect(bytes(line)).toBeLessThanOrEqual(max);
+      expect(line.endsWith('\n')).toBe(true);
+      const parsed = JSON.parse(line) as { error: { code: string; message: string } };
+      expect(parsed.error.code).toBe('UNKNOWN_CALLBACK');
+      expect(parsed.error.message).toMatch(new RegExp(`cut to fit maxMessageBytes; the whole message was ${message.length} characters\\)$`));
+      expect(message.startsWith(parsed.error.message.slice(0, parsed.error.message.indexOf(' … (cut')))).toBe(true);
+      expect(parsed.error.message).not.toMatch(/[\ud800-\udbff](?![\udc00-\udfff])/); // no lone high surrogate
+    }
+  });
+});
+
+describe("a serving child's ready and replace", () => {
+  test('are decoded', () => {
+    expect(decodeFromChild(buf('{"type":"ready"}'))).toEqual({ type: 'ready' });
+    expect(decodeFromChild(buf('{"type":"replace","reason":"requests"}'))).toEqual({ type: 'replace', reason: 'requests' });
+  });
+
+  test('a replace with another reason is refused', () => {
+    expect(thrown(() => decodeFromChild(buf('{"type":"replace","reason":"boredom"}'))).message).toMatch(/^not a call or finish message: /);
   });
 });

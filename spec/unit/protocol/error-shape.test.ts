@@ -28,3 +28,23 @@ test('thrown non-Errors', () => {
   expect(toReportedError(undefined)).toEqual({ name: 'Error', message: 'undefined' });
   expect(toReportedError({ message: 'like an error', status: 404 })).toEqual({ name: 'Error', message: 'like an error', status: 404 });
 });
+
+test('every level of a cause chain is rebuilt as an Error with its name, stack and own properties', () => {
+  const deepest = Object.assign(new RangeError('level 3'), { code: 'E3' });
+  const middle = Object.assign(new TypeError('level 2', { cause: deepest }), { code: 'E2' });
+  const top = Object.assign(new Error('level 1', { cause: middle }), { code: 'E1' });
+  const back = fromReportedError(JSON.parse(JSON.stringify(toReportedError(top))) as ReportedError);
+  const chain: unknown[] = [];
+  for (let error: unknown = back; error !== undefined; error = (error as Error).cause) chain.push(error);
+  expect(chain).toHaveLength(3);
+  [top, middle, deepest].forEach((original, i) => {
+    const rebuilt = chain[i] as Error & { code?: string };
+    expect(rebuilt).toBeInstanceOf(Error);
+    expect({ name: rebuilt.name, message: rebuilt.message, stack: rebuilt.stack, code: rebuilt.code }).toEqual({
+      name: original.name,
+      message: original.message,
+      stack: original.stack,
+      code: original.code,
+    });
+  });
+});

@@ -161,3 +161,26 @@ test('borrowed: a line wholly inside the chunk is passed on without a copy (a vi
   splitter.push(chunk, true);
   expect(seen[0].buffer).toBe(chunk.buffer);
 });
+
+describe('skipOverlong (the command job reader: a bad line fails alone)', () => {
+  function skip(chunks: string[], max = 10) {
+    const lines: string[] = [];
+    const overflows: number[] = [];
+    const splitter = new LineSplitter(max, (l) => lines.push(l.toString()), (n) => overflows.push(n), true);
+    for (const chunk of chunks) splitter.push(Buffer.from(chunk));
+    return { lines, overflows, pending: splitter.pendingBytes };
+  }
+
+  test('an overlong line ending in the same chunk is dropped; the next lines are read', () => {
+    expect(skip(['a\n' + 'x'.repeat(11) + '\nb\n'])).toEqual({ lines: ['a', 'b'], overflows: [11], pending: 0 });
+  });
+
+  test('the rest of an overlong line over later chunks is dropped up to its newline, holding nothing', () => {
+    const result = skip(['a\nxxxxxxxx', 'xxxxxxxx', 'xxxxxxxxxxxxxxx', 'xx\nb', 'c\n', 'y'.repeat(12), '\nd\n']);
+    expect(result).toEqual({ lines: ['a', 'bc', 'd'], overflows: [16, 12], pending: 0 });
+  });
+
+  test('without it, an overflow ends the stream', () => {
+    expect(split(['x'.repeat(11) + '\nb\n'], 10)).toEqual({ lines: [], overflows: [11], pending: 0 });
+  });
+});

@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { loadPgBoss, type BossApi, type BossPolicy } from '../queue/pg-boss';
-import { PgBossSource } from '../queue/pg-boss-source';
-import { resultsSql } from '../queue/sql';
-import { USAGE, UsageError, wholeNumber, type CliOptions } from './args';
-import { JobReader } from './job-reader';
+import { USAGE, UsageError, wholeNumber, type CliOptions } from '../cli/args';
+import { JobReader } from '../cli/job-reader';
+import { connectTimeoutMs, withDeadline } from './connect';
+import { passwordOnCommandLine, queueNameProblem, redact, resolveUrl, schemaProblem, urlProblem } from './flags';
+import { loadPgBoss, type BossApi, type BossPolicy } from './pg-boss';
+import { PgBossSource } from './pg-boss-source';
+import { notifyChannel, resultsSql } from './sql';
 
 const EXIT_OK = 0;
 const EXIT_SOME_FAILED = 1;
@@ -22,12 +24,40 @@ export function isQueueCommand(argv: string[]): boolean {
   return argv[0] === 'enqueue' || argv[0] === 'results';
 }
 
-/** Connects the manager to its queue; undefined (after saying why on stderr) when it cannot. */
+/**
+ * The arguments a worker is started with: the manager's, without `--pg-boss
+ * URL` (workers never connect, and a password would be in their `ps` line).
+ */
+export function workerArgs(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--') return out.concat(argv.slice(i));
+    if (argv[i] === '--pg-boss') i++;
+    else if (!argv[i].startsWith('--pg-boss=')) out.push(argv[i]);
+  }
+  return out;
+}
+
+/**
+ * Connects the manager to its queue; undefined (after saying why on stderr)
+ * when it cannot. The URL is resolved here, in the manager only, and
+ * $PGBOSS_URL is removed from the environment the workers will inherit.
+ */
 export async function connectQueue(options: CliOptions): Promise<PgBossSource | undefined> {
   const queue = options.queue!;
+  let url: string;
   try {
-    return await PgBossSource.connect({
-      url: queue.url,
+    url = resolveUrl({ url: queue.url, file: queue.urlFile }).url;
+  } catch (err) {
+    log((err as Error).message);
+    return undefined;
+  }
+  delete process.env.PGBOSS_URL;
+  const exposed = passwordOnCommandLine({ url: queue.url });
+  if (exposed) log(`warning: ${exposed}`);
+  try {
+    const source = await PgBossSource.connect({
+      url,
       queue: queue.name,
       maxBatch: queue.batchSize ?? DEFAULT_MAX_BATCH,
       minBatch: options.workers,
@@ -35,10 +65,18 @@ export async function connectQueue(options: CliOptions): Promise<PgBossSource | 
       pollMs: queue.pollMs,
       schema: queue.schema,
       maintenanceIntervalSeconds: queue.maintenanceIntervalSeconds,
+      heartbeatSeconds: queue.heartbeatSeconds,
       log,
     });
+    const lease = source.leaseSeconds;
+    if (options.timeoutMs === undefined) {
+      log(`warning: no --timeout: a job that hangs holds its worker until its lease (${lease} s) expires, then runs again elsewhere while it still hangs here; give --timeout below the lease`);
+    } else if (options.timeoutMs >= lease * 1000) {
+      log(`warning: --timeout ${options.timeoutMs} ms is not below the queue's lease (${lease} s): a job that long is taken back by the queue while it still runs here; give --timeout below the lease (or a longer --expire-in at enqueue)`);
+    }
+    return source;
   } catch (err) {
-    log((err as Error).message);
+    log(redact((err as Error).message, url));
     return undefined;
   }
 }
@@ -50,6 +88,7 @@ function parseQueueCommand(argv: string[]) {
     strict: true,
     options: {
       'pg-boss': { type: 'string' },
+      'pg-boss-file': { type: 'string' },
       queue: { type: 'string' },
       schema: { type: 'string' },
       'retry-limit': { type: 'string' },
@@ -61,11 +100,16 @@ function parseQueueCommand(argv: string[]) {
     },
   });
   const command = argv[0] as 'enqueue' | 'results';
-  const url = values['pg-boss'];
-  if (!url || !/^postgres(ql)?:\/\//.test(url)) throw new UsageError(`${command} needs --pg-boss postgres://…`);
   if (!values.queue) throw new UsageError(`${command} needs --queue NAME`);
   const schema = values.schema ?? 'pgboss';
-  if (!/^[A-Za-z_]\w{0,49}$/.test(schema)) throw new UsageError(`--schema must be a Postgres name, got ${JSON.stringify(schema)}`);
+  const problem = (values['pg-boss'] === undefined ? undefined : urlProblem(values['pg-boss'])) ?? queueNameProblem(values.queue) ?? schemaProblem(schema);
+  if (problem) throw new UsageError(problem);
+  let url: string;
+  try {
+    url = resolveUrl({ url: values['pg-boss'], file: values['pg-boss-file'] }).url;
+  } catch (err) {
+    throw new UsageError(`${command}: ${(err as Error).message}`);
+  }
   const enqueueOnly = ['retry-limit', 'retry-delay', 'retry-backoff', 'expire-in'] as const;
   const resultsOnly = ['failed', 'all'] as const;
   const stray = (command === 'enqueue' ? resultsOnly : enqueueOnly).find((name) => values[name] !== undefined);
@@ -82,7 +126,7 @@ function parseQueueCommand(argv: string[]) {
   if (expire !== undefined) policy.expireInSeconds = expire;
   const states = values.all ? ['completed', 'failed', 'cancelled'] : values.failed ? ['failed', 'cancelled'] : ['completed'];
   const input = positionals[0] === '-' ? undefined : positionals[0];
-  return { command, url, queue: values.queue, schema, policy, states, input };
+  return { command, url, exposed: passwordOnCommandLine({ url: values['pg-boss'] }), queue: values.queue, schema, policy, states, input };
 }
 
 /** Runs `enqueue` or `results`; resolves with the exit status. */
@@ -94,29 +138,50 @@ export async function runQueueCommand(argv: string[]): Promise<number> {
     process.stderr.write(`prefork-ipc: ${(err as Error).message}\n\n${USAGE}\n`);
     return EXIT_USAGE;
   }
+  const { url } = parsed;
+  if (parsed.exposed) log(`warning: ${parsed.exposed}`);
   let boss: BossApi;
+  let queue: Record<string, unknown> | null;
   try {
     const Boss = loadPgBoss();
-    boss = new Boss({ connectionString: parsed.url, schema: parsed.schema, supervise: false, schedule: false, max: 2, application_name: 'prefork-ipc' });
-    boss.on('error', (error) => log(`pg-boss: ${error.message}`));
-    await boss.start();
+    const started = new Boss({
+      connectionString: url,
+      schema: parsed.schema,
+      supervise: false,
+      schedule: false,
+      max: 2,
+      application_name: 'prefork-ipc',
+      connectionTimeoutMillis: connectTimeoutMs(),
+    });
+    started.on('error', (error) => log(redact(`pg-boss: ${error.message}`, url)));
+    const abandon = () => void started.stop({ graceful: false }).catch(() => {});
+    queue = await withDeadline(url, connectTimeoutMs(), async () => {
+      await started.start();
+      return started.getQueue(parsed.queue);
+    }, abandon);
+    boss = started;
   } catch (err) {
-    log((err as Error).message);
+    log(redact((err as Error).message, url));
     return EXIT_USAGE;
   }
   try {
-    return parsed.command === 'enqueue' ? await enqueue(boss, parsed) : await results(boss, parsed);
+    if (parsed.command === 'enqueue') return await enqueue(boss, parsed, queue !== null);
+    if (!queue) {
+      log(`the queue ${JSON.stringify(parsed.queue)} does not exist (prefork-ipc enqueue creates it)`);
+      return EXIT_SOME_FAILED;
+    }
+    return await results(boss, parsed);
   } catch (err) {
-    log((err as Error).message);
+    log(redact((err as Error).message, url));
     return EXIT_SOME_FAILED;
   } finally {
     await boss.stop({ graceful: false });
   }
 }
 
-async function enqueue(boss: BossApi, args: ReturnType<typeof parseQueueCommand>): Promise<number> {
+async function enqueue(boss: BossApi, args: ReturnType<typeof parseQueueCommand>, exists: boolean): Promise<number> {
   const { queue, policy } = args;
-  if (!(await boss.getQueue(queue))) await boss.createQueue(queue, policy);
+  if (!exists) await boss.createQueue(queue, policy);
   let batch: Array<BossPolicy & { id: string; name: string; data: unknown }> = [];
   let sent = 0;
   let bad = 0;
@@ -126,6 +191,8 @@ async function enqueue(boss: BossApi, args: ReturnType<typeof parseQueueCommand>
     const jobs = batch;
     batch = [];
     await boss.insert(jobs);
+    // Wakes the queue's idle --follow managers now rather than at their next poll (wake-up.ts).
+    await boss.getDb().executeSql('SELECT pg_notify($1, $2)', [notifyChannel(args.schema), queue]);
     sent += jobs.length;
     process.stdout.write(out.splice(0).join(''));
   };

@@ -1,0 +1,36 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { reexecCommand } from '../launch/command';
+import { childStdio } from '../launch/stdio';
+import type { ChildStdout, ExecSettings } from '../options';
+import { CHILD_MARKER } from '../role';
+import { warn } from '../warn';
+import type { OpenListener } from './listeners';
+
+/**
+ * Starts one child process: the entry script (or `exec`) run again with the
+ * child marker, fd 3 and 4 for the wire, and the listening sockets after them
+ * (or, round-robin, Node's IPC channel instead). Undefined when spawn() itself
+ * failed (EAGAIN, ENOMEM…): the error is warned about, and the caller paces
+ * the retry.
+ */
+export function spawnProcess(
+  exec: ExecSettings,
+  listeners: readonly OpenListener[],
+  roundRobin: boolean,
+  stdout: ChildStdout = 'inherit',
+  /** Variables to set, or to remove (undefined), on top of the manager's environment. */
+  extraEnv: NodeJS.ProcessEnv = {},
+): (ChildProcess & { pid: number }) | undefined {
+  const command = reexecCommand(exec);
+  const spawned = spawn(command.file, command.args, {
+    // Round-robin: the manager alone accepts, so a child holds no listening socket, only the IPC channel.
+    stdio: roundRobin ? childStdio([], true, stdout) : childStdio(listeners, false, stdout),
+    // LISTEN_PID names this process: a child must find its sockets in ppi.listeners, not there.
+    env: { ...process.env, ...command.env, LISTEN_FDS: undefined, LISTEN_PID: undefined, ...extraEnv, [CHILD_MARKER]: '1' },
+  });
+  if (spawned.pid === undefined) {
+    spawned.once('error', (err) => warn(`could not spawn a child: ${err.message}`));
+    return undefined;
+  }
+  return spawned as ChildProcess & { pid: number };
+}
