@@ -23,8 +23,10 @@
  *
  * Nothing polls. Ages: the policy answers `wait` until the earliest deadline
  * and the manager sets its one timer. Memory and requests arrive as events
- * (the `beat` channel, a child's message) and `wake` the manager's loop.
+ * (the RSS in each child's periodic beat, on the `beat` channel of events.ts;
+ * a child's `replace` message) and `wake` the manager's loop.
  */
+import { subscribe } from './events';
 /** Why a child is recycled (the `retire` event's and message's `reason`). */
 export type RecycleReason = 'age' | 'memory' | 'requests';
 
@@ -65,13 +67,23 @@ export class Recycler {
   readonly #due = new Map<number, RecycleReason>();
   /** Recycles in progress, oldest first: the child being replaced, and why. */
   readonly #replacing = new Map<number, RecycleReason>();
+  /** This pool's children (the `beat` channel carries every pool's in this process). */
+  readonly #ours = new Set<number>();
 
   constructor(
     private readonly options: RecyclingOptions,
     /** Asks the manager's loop to consult the policy again (a child came due between its own events). */
     private readonly wake: () => void,
     private readonly random: () => number = Math.random,
-  ) {}
+  ) {
+    // Memory: every child's periodic beat carries its RSS (the status issue's beat, beatInterval).
+    // Subscribed only with a limit: a beat is published only when someone listens.
+    if (options.maxChildMemory !== undefined) {
+      subscribe('beat', ({ pid, beat }) => {
+        if (this.#ours.has(pid) && typeof beat.rss === 'number') this.memory(pid, beat.rss);
+      });
+    }
+  }
 
   /** Children beyond maxWorkers the recycler may hold right now (for the policy's other counts). */
   get surge(): number {
@@ -85,6 +97,7 @@ export class Recycler {
 
   /** A child was spawned at `now`: its age deadline starts. */
   spawned(pid: number, now: number): void {
+    this.#ours.add(pid);
     const { maxChildAge, ageJitter = 0 } = this.options;
     if (maxChildAge === undefined) return;
     const jitter = ageJitter > 0 ? Math.floor(this.random() * (ageJitter + 1)) : 0;
@@ -110,6 +123,7 @@ export class Recycler {
 
   /** A child process is gone. */
   ended(pid: number): void {
+    this.#ours.delete(pid);
     this.#deadlines.delete(pid);
     this.#due.delete(pid);
     this.#replacing.delete(pid);

@@ -1,3 +1,4 @@
+import { publish } from '../../../lib/manager/events';
 import { MAX_RECYCLING, Recycler, type RecycleAction, type RecyclePool, type RecyclingOptions } from '../../../lib/manager/recycling';
 
 type Phase = 'starting' | 'ready' | 'stopping';
@@ -135,6 +136,23 @@ test('by memory: a report over maxChildMemory wakes the loop and makes the child
   expect(h.log).toEqual(['spawn 100']);
   h.ready(100);
   expect(h.log).toEqual(['spawn 100', 'retire 1 memory']);
+});
+
+test("by memory from the beat channel: this pool's children only, and only a number", () => {
+  const h = harness({ maxChildMemory: 100 });
+  h.add(1);
+  publish('beat', { pid: 999_999, manager: 1, at: 0, beat: { rss: 500 } }); // another pool's child
+  publish('beat', { pid: 1, manager: 1, at: 0, beat: { rss: '500' } });
+  publish('beat', { pid: 1, manager: 1, at: 0, beat: { rss: 100 } });
+  expect(h.wakes).toBe(0);
+  publish('beat', { pid: 1, manager: 1, at: 0, beat: { rss: 101 } });
+  expect(h.wakes).toBe(1);
+  h.loop();
+  h.ready(100);
+  expect(h.log).toEqual(['spawn 100', 'retire 1 memory']);
+  h.exit(1);
+  publish('beat', { pid: 1, manager: 1, at: 0, beat: { rss: 500 } }); // gone: forgotten
+  expect(h.wakes).toBe(1);
 });
 
 test('by requests', () => {
