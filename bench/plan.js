@@ -22,10 +22,10 @@ function roundTrip(mode) {
   return {
     key: 'round-trip',
     scenario: 'round-trip',
-    variants: ['ours', 'ipc', 'raw'],
+    variants: ['ours', 'ours-nobeat', 'ipc', 'raw'],
     rounds: rounds(mode, 5),
     params: { calls, warmup: mode === 'smoke' ? 20 : 1000 },
-    rows: ({ ours, ipc, raw }) => [
+    rows: ({ ours, 'ours-nobeat': nobeat, ipc, raw }) => [
       {
         benchmark: `callback round trip, 1 child, ${fmt(calls, 0)} sequential calls, 60-byte payload`,
         ours: `${fmt(ours.usPerCall)} µs/call`,
@@ -34,6 +34,14 @@ function roundTrip(mode) {
         goal: '≤ 1.2×',
         met: verdict(ours.usPerCall <= 1.2 * ipc.usPerCall, mode),
         chart: { label: 'round trip vs built-in IPC', advantage: ipc.usPerCall / ours.usPerCall, goal: 1 / 1.2 },
+      },
+      {
+        benchmark: '… with the beat (default, 1 s) against without it (beatInterval: null)',
+        ours: `${fmt(ours.usPerCall)} µs/call`,
+        baseline: `no beat: ${fmt(nobeat.usPerCall)} µs/call`,
+        ratio: ours.usPerCall / nobeat.usPerCall,
+        goal: '≤ 1.02×',
+        met: verdict(ours.usPerCall <= 1.02 * nobeat.usPerCall, mode),
       },
       {
         benchmark: '… the same runs against the floor',
@@ -364,10 +372,10 @@ function http(mode) {
   return {
     key: 'http',
     scenario: 'http',
-    variants: ['ours', 'ours-rr', 'cluster', 'single'],
+    variants: ['ours', 'ours-nobeat', 'ours-rr', 'cluster', 'single'],
     rounds: rounds(mode, 5),
     params,
-    rows: ({ ours, 'ours-rr': rr, cluster, single }) => [
+    rows: ({ ours, 'ours-nobeat': nobeat, 'ours-rr': rr, cluster, single }) => [
       {
         benchmark: `hello-world HTTP, ${params.children} children, autocannon ${params.connections} keep-alive connections × ${params.seconds} s`,
         ours: `${fmt(ours.reqPerSec, 0)} req/s, p50 ${fmt(ours.p50, 0)} ms, p99 ${fmt(ours.p99, 0)} ms`,
@@ -384,6 +392,14 @@ function http(mode) {
         ratio: rr.reqPerSec / cluster.reqPerSec,
         goal: '≥ 1.0×',
         met: verdict(rr.reqPerSec >= cluster.reqPerSec, mode),
+      },
+      {
+        benchmark: '… with the beat and serve()\'s status (default) against without (beatInterval: null)',
+        ours: `${fmt(ours.reqPerSec, 0)} req/s`,
+        baseline: `no beat: ${fmt(nobeat.reqPerSec, 0)} req/s`,
+        ratio: ours.reqPerSec / nobeat.reqPerSec,
+        goal: '≥ 0.98×',
+        met: verdict(ours.reqPerSec >= 0.98 * nobeat.reqPerSec, mode),
       },
       {
         benchmark: '… the same runs against one process',
@@ -488,6 +504,39 @@ function httpRecycling(mode) {
   };
 }
 
+/** Issue 19: status() and a metrics scrape answered from memory while every child is busy. */
+function scoreboard(mode) {
+  const params = mode === 'smoke' ? { children: 4, series: 100, calls: 3, busyMs: 20_000 } : { children: 32, series: 1000, calls: 20, busyMs: 60_000 };
+  return {
+    key: 'scoreboard',
+    scenario: 'scoreboard',
+    variants: ['ours'],
+    rounds: rounds(mode, 3),
+    params,
+    rows: ({ ours }) => [
+      {
+        benchmark: `ppi.status(), ${params.children} children, every one busy`,
+        ours: `${fmt(ours.statusMs, 3)} ms`,
+        baseline: '—',
+        ratio: undefined,
+        goal: '< 5 ms',
+        met: verdict(ours.statusMs < 5, mode),
+        budget: [{ label: 'status() with 32 busy children (budget 5 ms)', used: ours.statusMs / 5, text: `${fmt(ours.statusMs, 3)} ms` }],
+      },
+      {
+        benchmark: `ppi.metrics() scrape, ${params.children} busy children × ${fmt(params.series, 0)} series each (summed: ${fmt(params.series, 0)} series, ${fmt(ours.metricsKb, 0)} kB)`,
+        // Wall time is the goal; the CPU time beside it tells our work from the machine's load.
+        ours: `${fmt(ours.metricsMs, 1)} ms (CPU ${fmt(ours.metricsCpuMs, 1)} ms)`,
+        baseline: '—',
+        ratio: undefined,
+        goal: '< 20 ms',
+        met: verdict(ours.metricsMs < 20, mode),
+        budget: [{ label: 'metrics scrape, 32 children × 1,000 series (budget 20 ms)', used: ours.metricsMs / 20, text: `${fmt(ours.metricsMs, 1)} ms` }],
+      },
+    ],
+  };
+}
+
 function plan(mode) {
   return [
     roundTrip(mode),
@@ -503,6 +552,7 @@ function plan(mode) {
     ...(mode === 'smoke' ? [] : [queueBatch(mode)]),
     queueHeartbeat(mode),
     queueRecovery(mode),
+    scoreboard(mode),
     http(mode),
     httpBalance(mode, true),
     httpBalance(mode, false),

@@ -12,6 +12,9 @@
  *   kill -HUP  $(cat http-server.pid)    rolling restart: one child per SPAWN_INTERVAL, no request dropped
  *   kill -TTIN $(cat http-server.pid)    one child more; -TTOU: one fewer
  *   kill -TERM $(cat http-server.pid)    graceful stop: in-flight requests finish
+ *   curl http://127.0.0.1:8080/server-status?auto    the scoreboard (ServerStatus::Lite, ?json, Apache ?auto)
+ *   curl http://127.0.0.1:8080/metrics               Prometheus metrics of the pool (docs/observability.md)
+ *   node bin/prefork-ipc.js ctl --socket http-server.ctl status    the same, and reload --wait, add, kill…
  *
  * Starlet's names: max_workers → WORKERS, max_reqs_per_child / min_reqs_per_child
  * → MAX_REQS / MIN_REQS (each child draws its limit between them, so children do
@@ -40,6 +43,7 @@ const ppi = new PreforkIPC({
   // Starlet's way (every child accepts, the kernel picks) unless BALANCE=round-robin.
   balance: process.env.BALANCE === 'round-robin' ? 'round-robin' : 'kernel',
   pidFile: process.env.PID_FILE ?? 'http-server.pid',
+  controlSocket: process.env.CONTROL_SOCKET ?? 'http-server.ctl',
   trapSignals: { TERM: 'TERM', INT: 'TERM', HUP: ['TERM', SPAWN_INTERVAL], TTIN: 'addWorker', TTOU: 'removeWorker' },
   gracePeriod: 10_000,
   callbacks: {
@@ -62,7 +66,11 @@ const ppi = new PreforkIPC({
 async function child(): Promise<void> {
   let served = 0;
   let unreported = 0;
+  const statusPage = ppi.statusHandler();
+  const metricsPage = ppi.metricsHandler();
   const server = http.createServer((req, res) => {
+    if (req.url?.startsWith('/server-status')) return statusPage(req, res);
+    if (req.url === '/metrics') return metricsPage(req, res);
     served++;
     unreported++;
     res.end(`Hello from ${process.pid} (generation ${ppi.generation}, request ${served})\n`);

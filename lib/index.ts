@@ -19,6 +19,10 @@ export type {
   ReportedError,
   MessageListener,
   FinishResult,
+  PoolStatus,
+  ChildStatus,
+  ChildPhase,
+  MetricsRegistry,
 } from './view';
 export { CallbackError } from './errors';
 export { EVENT_PREFIX, EVENT_NAMES, subscribe } from './manager/events';

@@ -162,6 +162,16 @@ export interface PreforkOptions<C extends CallbackMap = CallbackMap, Final = unk
    * (the `prefork-ipc` command's results) that nothing a child prints may mix into.
    */
   childStdout?: ChildStdout;
+  /**
+   * ms between each child's beat (its status, counters, event-loop utilisation and memory, for
+   * `ppi.status()` and `ppi.metrics()`; docs/observability.md). `null`: no beat. Default 1000.
+   */
+  beatInterval?: number | null;
+  /**
+   * A Unix socket the manager listens on for `prefork-ipc ctl` (NDJSON requests; docs/observability.md),
+   * made with mode 0600 at the first start(). An existing path is replaced only when it is a stale socket.
+   */
+  controlSocket?: string;
 }
 
 /**
@@ -195,6 +205,8 @@ const OPTION_NAMES: { [K in keyof Required<PreforkOptions>]: true } = {
   systemd: true,
   maxCallsInFlight: true,
   childStdout: true,
+  beatInterval: true,
+  controlSocket: true,
 };
 
 export interface ResolvedOptions {
@@ -227,6 +239,29 @@ export interface ResolvedOptions {
   /** Whole number ≥ 1, or Infinity. */
   maxCallsInFlight: number;
   childStdout: ChildStdout;
+  /** null: no beat. */
+  beatInterval: number | null;
+  controlSocket: string | undefined;
+}
+
+/** The beat's default period, in ms. */
+export const DEFAULT_BEAT_INTERVAL_MS = 1000;
+/** The shortest beat accepted: a beat is periodic bookkeeping, not a busy loop. */
+const MIN_BEAT_INTERVAL_MS = 10;
+
+function beatIntervalOption(value: unknown): number | null {
+  if (value === undefined) return DEFAULT_BEAT_INTERVAL_MS;
+  if (value === null) return null;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < MIN_BEAT_INTERVAL_MS || value > MAX_TIMER_MS) {
+    fail('beatInterval', `a number of milliseconds from ${MIN_BEAT_INTERVAL_MS} to ${MAX_TIMER_MS}, or null (no beat)`, value);
+  }
+  return value;
+}
+
+function socketPathOption(name: string, value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value === '') fail(name, 'a non-empty path', value);
+  return path.resolve(value);
 }
 
 export const DEFAULT_MAX_MESSAGE_BYTES = 256 * 1024 * 1024;
@@ -509,5 +544,7 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     systemd: systemdOption(options.systemd),
     maxCallsInFlight: maxCallsInFlight(options.maxCallsInFlight ?? undefined),
     childStdout: childStdoutOption(options.childStdout),
+    beatInterval: beatIntervalOption(options.beatInterval),
+    controlSocket: socketPathOption('controlSocket', options.controlSocket),
   };
 }

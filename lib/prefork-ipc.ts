@@ -5,7 +5,9 @@ import { resolveOptions, type PreforkOptions } from './options';
 import { CHILD_MARKER, takeChildRole } from './role';
 import { normalizeSignal } from './signals';
 import type { Server } from 'node:net';
-import type { CallbackMap, FinishResult, Listener, MessageListener, PayloadArgs, PreforkView, ResultOf, ServedInfo, ServeOptions } from './view';
+import type { CallbackMap, FinishResult, Listener, MessageListener, MetricsRegistry, PayloadArgs, PoolStatus, PreforkView, ResultOf, ServedInfo, ServeOptions } from './view';
+import type { RequestHandler } from './status-page';
+import { METRICS_CALL, STATUS_CALL } from './protocol/messages';
 
 /**
  * Calling a member in the wrong role is answered one way everywhere: a
@@ -113,6 +115,7 @@ export class PreforkIPC<C extends CallbackMap = CallbackMap, Final = unknown, Da
       serving: (ended: Promise<void>) => child.servingUntil(ended),
       askReplacement: (reason: 'requests') => child.askReplacement(reason),
       reportReady: () => child.reportReady(),
+      beat: child.beat,
     };
     return serve(server, host, options);
   }
@@ -239,6 +242,72 @@ export class PreforkIPC<C extends CallbackMap = CallbackMap, Final = unknown, Da
     checkListener('on', event, listener);
     this.#child?.on(listener);
     return this;
+  }
+
+  /**
+   * Child: this child's coarse state for the scoreboard (`'idle'`, `'busy'`, or a short word of
+   * your own) and a note (a job id, a request line). Cheap enough per job: a message goes to the
+   * manager only when the state flips, at most one per 100 ms. `serve()` keeps it by itself.
+   * In the manager it does nothing.
+   */
+  setStatus(state: string, note?: string): void {
+    this.#child?.setStatus(state, note);
+  }
+
+  /**
+   * Manager: the pool as the scoreboard has it: each child's phase, state, note, counters,
+   * event-loop utilisation and memory (from its last beat). Answered from memory, no child asked.
+   */
+  status(): PoolStatus {
+    if (!this.#manager) throw managerOnly('status()');
+    return this.#manager.observe.status();
+  }
+
+  /**
+   * Manager: the Prometheus text exposition (`text/plain; version=0.0.4`) of the pool's metrics
+   * and, summed over the children (those gone included), the metrics they export.
+   */
+  metrics(): Promise<string> {
+    if (!this.#manager) return Promise.reject(managerOnly('metrics()'));
+    return this.#manager.observe.metrics();
+  }
+
+  /**
+   * Ships `registry`'s metrics (default: prom-client's global registry) with every beat, so that
+   * the manager's `metrics()` serves their sum over the children. In the manager, `registry` is
+   * added to that sum. Needs the package prom-client.
+   */
+  exportMetrics(registry?: MetricsRegistry): this {
+    let source = registry;
+    if (source === undefined) {
+      try {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- an optional peer dependency, loaded only when asked for
+        source = (require('prom-client') as { register: MetricsRegistry }).register;
+      } catch (err) {
+        throw new Error(`exportMetrics(): without a registry it uses prom-client's global one, and prom-client cannot be loaded (npm install prom-client): ${(err as Error).message}`);
+      }
+    }
+    if (typeof source?.getMetricsAsJSON !== 'function') throw new TypeError('exportMetrics(registry): registry must be a prom-client Registry (with getMetricsAsJSON())');
+    if (this.#child) this.#child.exportMetrics(source);
+    else this.#manager!.observe.exportMetrics(source);
+    return this;
+  }
+
+  /**
+   * A request handler showing the pool's scoreboard: a text page, `?json`, or Apache's `?auto`.
+   * Mount it on a server in a child (it asks the manager) or on a server in the manager.
+   */
+  statusHandler(): RequestHandler {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use
+    const { statusHandler } = require('./status-page') as typeof import('./status-page');
+    return statusHandler(() => (this.#child ? (this.#child.callback(STATUS_CALL, undefined) as Promise<PoolStatus>) : Promise.resolve(this.status())));
+  }
+
+  /** A request handler answering with `metrics()` (a ready `/metrics`), in a child (it asks the manager) or in the manager. */
+  metricsHandler(): RequestHandler {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use
+    const { metricsHandler } = require('./status-page') as typeof import('./status-page');
+    return metricsHandler(() => (this.#child ? (this.#child.callback(METRICS_CALL, undefined) as Promise<string>) : this.metrics()));
   }
 
   /** Removes a listener added with `on('message', listener)`. */

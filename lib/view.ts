@@ -201,4 +201,67 @@ export interface PreforkView<C extends CallbackMap = CallbackMap, Final = unknow
   on(event: 'message', listener: MessageListener): this;
   /** Removes a listener added with `on()`. */
   off(event: 'message', listener: MessageListener): this;
+  /** Child: this child's coarse state (`'idle'`, `'busy'`, …) and a note, for the scoreboard. */
+  setStatus(state: string, note?: string): void;
+  /** Manager: the pool's scoreboard, from memory. */
+  status(): PoolStatus;
+  /** Manager: Prometheus text exposition of the pool's metrics and the children's exported ones. */
+  metrics(): Promise<string>;
+}
+
+/** What `ppi.exportMetrics()` takes: a prom-client `Registry` (only this method is used). */
+export interface MetricsRegistry {
+  getMetricsAsJSON(): Promise<unknown[]>;
+}
+
+/** Where a child is in its process's life, for the scoreboard: `'starting'` until it first speaks (its first beat), `'stopping'` once told to stop or retired. */
+export type ChildPhase = 'starting' | 'ready' | 'stopping';
+
+/** One child in `ppi.status()`. Times are ms since the epoch; memory in bytes. */
+export interface ChildStatus {
+  pid: number;
+  /** The child's place in the pool, when the manager numbers them. */
+  slot?: number;
+  generation: number;
+  /** Lifetimes begun in this process (1 unless `lifetimesPerChild` > 1). */
+  lifetime: number;
+  phase: ChildPhase;
+  /** `'idle'`, `'busy'`, or the child's own word (`ppi.setStatus()`); `serve()` keeps it. */
+  state: string;
+  /** The note given to `setStatus()`; under `serve()` the latest request line (`GET /path`). */
+  note?: string;
+  /** When `state` began (under `serve()`, busy: when the latest request began). */
+  since: number;
+  /** Requests answered (`serve()`), or busy spells ended (`setStatus()`), in this process. */
+  served: number;
+  /** Requests in progress (`serve()`); 1 while busy with `setStatus()`. */
+  inflight: number;
+  /** Event-loop utilisation (0…1) over the last beat interval. */
+  elu: number;
+  rss: number;
+  heapUsed: number;
+  /** When the last beat arrived; 0 before the first (or with `beatInterval: null`). */
+  lastBeat: number;
+  startedAt: number;
+}
+
+/** `ppi.status()`: the pool, from the manager's memory (no child is asked). Plain JSON. */
+export interface PoolStatus {
+  /** The manager's pid. */
+  pid: number;
+  generation: number;
+  maxWorkers: number;
+  /** Ready children whose state is not `'idle'`, ready idle ones, and those starting and stopping. */
+  busy: number;
+  idle: number;
+  starting: number;
+  stopping: number;
+  /** Seconds since the manager process began. */
+  uptime: number;
+  /** Everything `served` by every child since the manager began, those gone included. */
+  served: number;
+  /** Child processes spawned, and lifetimes begun, since the manager began. */
+  spawns: number;
+  lifetimes: number;
+  children: ChildStatus[];
 }

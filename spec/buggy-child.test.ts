@@ -16,7 +16,7 @@ test('an error reply longer than maxMessageBytes (a long handler error, a long u
   const { longError, longName, after } = reap.payload;
   expect(longError).toMatchObject({ code: 'HANDLER_ERROR', message: expect.stringMatching(/^callback 'longError' failed in the manager: xxx.*cut to fit maxMessageBytes; the whole message was \d+ characters\)$/) });
   expect(longError.length).toBeLessThan(64 * 1024);
-  expect(longName).toMatchObject({ code: 'UNKNOWN_CALLBACK', message: expect.stringMatching(/^no callback named 'nnnn.*' \(a name of 65436 characters\) in the manager \(defined: 'echo', 'longError'\)$/) });
+  expect(longName).toMatchObject({ code: 'UNKNOWN_CALLBACK', message: expect.stringMatching(/^no callback named 'nnnn.*' \(a name of 65436 characters\) in the manager \(defined: 'echo', .*'longError'\)$/) });
   expect(after).toEqual({ value: 'still here' });
 });
 

@@ -7,6 +7,7 @@
 //   ours-mrpcN     the same, serve({ maxRequestsPerConnection: N })
 //   ours-rr        PreforkIPC with balance: 'round-robin': the manager accepts and deals connections out
 //   ours-ageN      PreforkIPC recycling each child after N ms (maxChildAge N, ageJitter N / 5), replacement first
+//   ours-nobeat    ours with beatInterval: null (no beat, no status messages: the scoreboard off)
 //   cluster        node:cluster, `children` workers, round-robin (the default on Linux)
 //   single         one process
 // Each prints `PORT <n>` once every process listens, and on SIGTERM the
@@ -76,6 +77,7 @@ function ours(singleAccept) {
     ...recycling,
     listen: [{ port: 0, host: '127.0.0.1' }],
     balance: variant === 'ours-rr' ? 'round-robin' : 'kernel',
+    beatInterval: variant === 'ours-nobeat' ? null : undefined,
     callbacks: {
       ready: (p) => {
         if (++ready === children) process.stdout.write(`PORT ${p.listeners[0].port}\n`);

@@ -33,6 +33,8 @@ async function ours() {
   const counter = makeCounter();
   const ppi = new PreforkIPC({
     ...fixedPool(1),
+    // 'ours-nobeat': the same without the periodic beat (issue 19), to measure what it costs.
+    beatInterval: variant === 'ours-nobeat' ? null : undefined,
     callbacks: {
       echo: (_ppi, _pid, payload) => {
         counter.tick();
@@ -115,7 +117,7 @@ const run = process.env.BENCH_IPC_CHILD
   ? ipcChild
   : process.env.BENCH_RAW_CHILD
     ? rawChild
-    : { ours, ipc, raw }[variant];
+    : { ours, 'ours-nobeat': ours, ipc, raw }[variant];
 if (!run) throw new Error(`unknown variant ${variant}`);
 Promise.resolve(run()).catch((err) => {
   console.error(err);

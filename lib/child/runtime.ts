@@ -12,6 +12,7 @@ import type { ManagerExitPolicy } from '../options';
 import type { Listener, MessageListener, PreforkView, ServedInfo } from '../view';
 import { warnOnAddressInUse } from './addr-in-use';
 import { childListeners } from './listeners';
+import { ChildBeat, type MetricsSource } from './beat';
 import { watchEarlySignals } from './early-signals';
 
 /** fd 3 carries the manager's messages to us, fd 4 ours to it. */
@@ -60,6 +61,8 @@ export class ChildRuntime {
   /** `balance: 'round-robin'` (from the hello): serve() takes connections from the manager instead of accepting. */
   roundRobin = false;
 
+  /** The status and the periodic beat (beat.ts); the beat starts when the hello asks for it. */
+  readonly beat = new ChildBeat((message) => this.#sendExtra(message));
   readonly #channel: Channel;
   readonly #pending = new Map<number, PendingCall>();
   readonly #messageListeners = new Set<MessageListener>();
@@ -272,6 +275,7 @@ export class ChildRuntime {
         this.#updateRef();
         return;
       }
+      await this.beat.last();
       this.#exiting = true;
       await flushStdio();
       process.exit(exitCode);
@@ -296,6 +300,34 @@ export class ChildRuntime {
     this.#channel.write(`${JSON.stringify({ type: 'replace', reason })}\n`);
   }
 
+  /** `ppi.setStatus(state, note)`. */
+  setStatus(state: unknown, note: unknown): void {
+    this.beat.setStatus(state, note);
+  }
+
+  /** `ppi.exportMetrics(registry)`: the registry goes with every beat. */
+  exportMetrics(source: MetricsSource): void {
+    this.beat.exportMetrics(source);
+  }
+
+  /** A beat or status line: nothing waits for an answer, and nothing is sent once the manager is gone. */
+  #sendExtra(message: ChildToManager): void {
+    if (this.#managerGone || this.#exiting) return;
+    let line: string;
+    try {
+      line = encodeLine(message, 'the beat', undefined, this.maxMessageBytes);
+    } catch (err) {
+      if (!('metrics' in message) || !(err instanceof ProtocolError)) throw err;
+      // Metrics over maxMessageBytes: the beat goes without them rather than not at all.
+      if (!this.#metricsTooLarge) warn(`the metrics exported with the beat were not sent: ${err.message}`);
+      this.#metricsTooLarge = true;
+      line = JSON.stringify({ ...message, metrics: undefined }) + '\n';
+    }
+    this.#channel.write(line);
+  }
+
+  #metricsTooLarge = false;
+
   /** Resolves once a lifetime is there for start() to begin; never, when this child is retired (it exits). */
   #nextLifetime(): Promise<void> {
     if (this.#next) return Promise.resolve();
@@ -315,8 +347,13 @@ export class ChildRuntime {
 
   /** Retired: flush what was printed, exit 0, and leave start() pending for good. */
   #exitRetired(): Promise<never> {
-    this.#exiting = true;
-    void flushStdio().then(() => process.exit(0));
+    void this.beat
+      .last()
+      .then(() => {
+        this.#exiting = true;
+        return flushStdio();
+      })
+      .then(() => process.exit(0));
     return new Promise<never>(() => {});
   }
 
@@ -385,6 +422,7 @@ export class ChildRuntime {
         this.#next = new ChildLifetime(1, message.workerData, message.maxWorkers ?? this.configuredMaxWorkers, this.#refresh);
         this.#helloReceived = true;
         this.#updateRef();
+        if (message.beatInterval !== undefined) this.beat.start(message.beatInterval);
         this.#helloArrived();
         this.#wake();
         return;

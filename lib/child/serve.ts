@@ -48,6 +48,7 @@ import { millisecondsProblem } from '../options';
 import { normalizeSignal, nodeSignal } from '../signals';
 import type { Listener, ServedInfo, ServeOptions, ServeStop } from '../view';
 import { takeConnections } from './round-robin';
+import type { ChildBeat } from './beat';
 import { takeEarlySignal } from './early-signals';
 
 export interface ServeHost {
@@ -63,6 +64,8 @@ export interface ServeHost {
   askReplacement(reason: 'requests'): void;
   /** Called once per serve() that gets going: `ended` settles when its serving is over (finish() done, or listen() failed). */
   serving(ended: Promise<void>): void;
+  /** The child's scoreboard entry: serve() keeps its state (busy while a request is in progress) and counters. */
+  readonly beat?: ChildBeat;
 }
 
 const DEFAULT_IDLE_CLOSE_MS = 250;
@@ -230,7 +233,25 @@ export async function serve(server: net.Server, host: ServeHost, options: ServeO
       res.on('close', responseClosed);
     }
   };
-  const onRequest = (req: { socket: net.Socket }, res: ServerResponse & { shouldKeepAlive?: boolean }): void => {
+  // The scoreboard, at the cost of three stores per request: the request count, the latest
+  // request line and its time. What is in progress is counted only when someone looks (the
+  // beat, or the status check a busy child gets every 100 ms; beat.ts), by walking the
+  // connections' response lists, which the stop keeps anyway.
+  let lastMethod: string | undefined;
+  let lastUrl: string | undefined;
+  let lastAt = 0;
+  const beat = host.beat;
+  beat?.setProbe(() => {
+    let inflight = 0;
+    for (const state of connections.values()) for (const res of state.responses) if (!isDone(res)) inflight++;
+    const note = lastMethod === undefined ? undefined : `${lastMethod} ${lastUrl ?? ''}`.slice(0, 200);
+    return { inflight, served: requests - inflight, note, since: lastAt };
+  });
+  const onRequest = (req: { socket: net.Socket; method?: string; url?: string }, res: ServerResponse & { shouldKeepAlive?: boolean }): void => {
+    lastMethod = req.method;
+    lastUrl = req.url;
+    lastAt = Date.now();
+    beat?.requestStarted();
     const state = track(req.socket);
     if (state.idleTimer) {
       clearTimeout(state.idleTimer);

@@ -16,6 +16,8 @@ export interface CliOptions {
   ordered: boolean;
   /** undefined: on when stderr is a terminal. */
   progress: boolean | undefined;
+  /** `--control-socket PATH`: the manager's controlSocket option (prefork-ipc ctl). */
+  controlSocket?: string;
   /** Jobs from a pg-boss queue instead of JOBS (`--pg-boss URL --queue NAME`). */
   queue?: QueueOptions;
 }
@@ -48,6 +50,7 @@ export const USAGE = `Usage: prefork-ipc [options] HANDLER [JOBS]
        prefork-ipc --queue NAME [options] HANDLER
        prefork-ipc enqueue --queue NAME [options] [JOBS]
        prefork-ipc results --queue NAME [--failed | --all]
+       prefork-ipc ctl --socket PATH [--json] COMMAND   (prefork-ipc ctl --help)
 
 Runs HANDLER over every job in JOBS (NDJSON: one JSON value per line; standard
 input when JOBS is absent or '-') with a pool of preforked worker processes,
@@ -65,6 +68,7 @@ Options:
       --unordered              write results as they finish, not in input order
       --progress               progress bar on stderr (default: when stderr is a terminal)
       --no-progress            no progress bar
+      --control-socket PATH    a Unix socket for prefork-ipc ctl (status, metrics, add, remove…)
   -h, --help                   show this help
   -V, --version                show the version
 
@@ -147,6 +151,7 @@ export function parseCommandLine(argv: string[]): Command {
       ordered: !values.unordered,
       progress: values.progress ? true : values['no-progress'] ? false : undefined,
       ...(queue && { queue }),
+      ...(values['control-socket'] !== undefined && { controlSocket: values['control-socket'] }),
     },
   };
 }
@@ -204,6 +209,7 @@ function parse(argv: string[]) {
       schema: { type: 'string' },
       'maintenance-interval': { type: 'string' },
       heartbeat: { type: 'string' },
+      'control-socket': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean', short: 'V' },
     },

@@ -65,6 +65,7 @@ export class CliCoordinator {
         [CALLBACK_LOAD_FAILED]: (_ppi, _pid, message: string) => this.#handlerFailed(message),
       },
       onChildReap: (_ppi, pid, status) => this.#scheduler?.workerGone(pid, status),
+      ...(this.options.controlSocket !== undefined && { controlSocket: this.options.controlSocket }),
     };
   }
 

@@ -72,7 +72,10 @@ export async function runJobLoop(ppi: PreforkView, handlerFile: string, maxJobs:
       continue;
     }
     if (!assignment) break;
+    // The scoreboard (prefork-ipc ctl status): which job each worker runs; a message only when busy/idle flips.
+    ppi.setStatus('busy', assignment.id !== undefined ? `job ${assignment.id}` : `job ${assignment.index}`);
     const outcome = await runJob(handler, assignment);
+    ppi.setStatus('idle');
     jobsDone++;
     request = { done: { index: assignment.index, attempt: assignment.attempt, outcome }, more: maxJobs === 0 || jobsDone < maxJobs };
   }

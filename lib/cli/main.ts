@@ -31,6 +31,12 @@ function checkJobsPath(file: string | undefined): string | undefined {
  * by PreforkIPC with the same arguments, every worker.
  */
 export async function main(argv: string[] = process.argv.slice(2)): Promise<void> {
+  if (argv[0] === 'ctl') {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only for this subcommand
+    const { runCtl } = require('./ctl') as typeof import('./ctl');
+    process.exitCode = await runCtl(argv.slice(1));
+    return;
+  }
   if (isQueueCommand(argv)) {
     process.exitCode = await runQueueCommand(argv);
     return;

@@ -1,4 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
+import { performance } from 'node:perf_hooks';
 import type { Readable, Writable } from 'node:stream';
 import { Channel } from '../protocol/channel';
 import { assertNever, decodeFromChild, encodeLine, errorReplyLine, isBlankLine, ProtocolError } from '../protocol/codec';
@@ -10,6 +11,8 @@ import { Lifetime } from './lifetime';
 import type { ChildState } from './policy';
 import type { ProcessEnd } from './reap-info';
 import type { RetireReason } from './retirement';
+import { observed, publish } from './events';
+import type { ChildBoard, Scoreboard } from './scoreboard';
 import { WarnLimit } from './warn-limit';
 
 /** How long to wait for the child's pipe to close after the child exited (a grandchild may hold it). */
@@ -30,6 +33,12 @@ export interface ChildHandleHost {
   childReady(handle: ChildHandle): void;
   /** The child asks to be replaced, replacement first (recycling.ts). */
   replaceRequested(handle: ChildHandle, reason: 'requests'): void;
+  /** The manager's id on the event channel (events.ts). */
+  readonly eventId: number;
+  /** This manager's scoreboard: the handle keeps its child's board there. */
+  readonly scoreboard: Scoreboard;
+  /** A call to one of the library's own callbacks (`prefork-ipc:status`…), or undefined for the user's. */
+  builtinCall?(name: string): Promise<CallOutcome> | undefined;
 }
 
 /** What the hello tells a child besides who and which generation. */
@@ -41,6 +50,8 @@ export interface HelloExtras {
   reportRss: boolean;
   /** `balance: 'round-robin'`: the child takes connections from the manager on its IPC channel. */
   roundRobin: boolean;
+  /** ms between the child's beats; undefined: no beat. */
+  beatInterval?: number;
 }
 
 /**
@@ -62,8 +73,9 @@ export class ChildHandle {
   readyReported = false;
   #reuse = false;
   #overflowed = false;
-  /** The stop signal (TERM, INT, QUIT) the manager sent it, if any: it is draining. */
-  stopSent: string | undefined;
+  /** This child on the scoreboard (its phase, status and last beat). */
+  readonly board: ChildBoard;
+  #stopSent: string | undefined;
   /**
    * It no longer counts towards maxWorkers: it was told to stop by a rolling
    * forward or a shrink, and its replacement may start while it drains.
@@ -95,6 +107,7 @@ export class ChildHandle {
     readonly awaitsReady = false,
   ) {
     this.pid = subprocess.pid;
+    this.board = host.scoreboard.add(this.pid, generation);
     this.#malformed = new WarnLimit(`malformed messages from child ${this.pid}`);
     const [, , , toChild, fromChild] = subprocess.stdio as unknown as [unknown, unknown, unknown, Writable, Readable];
     this.channel = new Channel(fromChild, toChild, host.maxMessageBytes, {
@@ -118,6 +131,16 @@ export class ChildHandle {
     });
   }
 
+  /** The stop signal (TERM, INT, QUIT) the manager sent it, if any: it is draining. */
+  get stopSent(): string | undefined {
+    return this.#stopSent;
+  }
+
+  set stopSent(signal: string | undefined) {
+    this.#stopSent = signal;
+    if (signal !== undefined) this.host.scoreboard.setPhase(this.board, 'stopping');
+  }
+
   get alive(): boolean {
     return this.#status === undefined;
   }
@@ -136,7 +159,7 @@ export class ChildHandle {
   }
 
   hello(generation: number, workerData: unknown, extras: HelloExtras): void {
-    const { maxWorkers, reuse, reportRss, listeners, roundRobin } = extras;
+    const { maxWorkers, reuse, reportRss, listeners, roundRobin, beatInterval } = extras;
     // reuse and reportRss only when on, so a default hello stays as it was.
     const hello = {
       type: 'hello',
@@ -149,6 +172,7 @@ export class ChildHandle {
       ...(reuse ? { reuse } : {}),
       ...(reportRss ? { reportRss } : {}),
       ...(roundRobin ? { balance: 'round-robin' as const } : {}),
+      ...(beatInterval === undefined ? {} : { beatInterval }),
     } as const;
     this.#reuse = reuse;
     this.channel.write(encodeLine(hello, 'beforeFork() result (workerData)', workerData, this.host.maxMessageBytes));
@@ -165,11 +189,13 @@ export class ChildHandle {
   #openLifetime(): void {
     this.lifetimesBegun++;
     this.lifetime = new Lifetime(this.lifetimesBegun);
+    this.host.scoreboard.lifetimeBegun(this.board);
   }
 
   /** No further lifetime: the child's pending start() never resolves, and it exits 0. */
   retire(reason: RetireReason): void {
     this.retired = true;
+    this.host.scoreboard.setPhase(this.board, 'stopping');
     // Its replacement starts at once rather than after its exit: with lifetimesPerChild 100,
     // waiting for each exit left a slot empty for a whole process start-up.
     this.slotReleased = true;
@@ -228,6 +254,7 @@ export class ChildHandle {
     if (this.#ended || this.#status === undefined || !this.channel.closed) return;
     this.#ended = true;
     clearTimeout(this.#pipeCloseTimer);
+    this.host.scoreboard.end(this.board);
     this.#malformed.close();
     this.host.childEnded(this, this.#status, this.#end!);
   }
@@ -246,7 +273,21 @@ export class ChildHandle {
       else if (shown) this.#send({ type: 'notice', message: `the manager dropped a malformed line: ${reason}` });
       return;
     }
+    // A server's child (awaitsReady) is ready when its serve() says so; any other child once it has
+    // spoken (its first beat goes out at the hello).
+    if (this.board.phase === 'starting' && (!this.awaitsReady || message.type === 'ready')) this.host.scoreboard.setPhase(this.board, 'ready');
     switch (message.type) {
+      case 'beat':
+      case 'status': {
+        const at = Date.now();
+        this.board.update(message, at);
+        if (message.type === 'beat') {
+          if (observed('beat')) publish('beat', { pid: this.pid, manager: this.host.eventId, at, beat: { ...message } });
+        } else if (observed('status')) {
+          publish('status', { pid: this.pid, state: message.state, ...(message.note === undefined ? {} : { note: message.note }), manager: this.host.eventId, at });
+        }
+        return;
+      }
       case 'finish': {
         const lifetime = this.lifetime;
         if (lifetime && !lifetime.finished) {
@@ -290,7 +331,12 @@ export class ChildHandle {
         // Past the bound, read no further calls until answers go out: the child's callback()
         // waits in its own process, and the manager's memory stays bounded (≈ 1.4 KB a call).
         if (++this.#callsInFlight >= this.host.maxCallsInFlight) this.channel.readPaused = true;
-        void this.host.serve(name, this.pid, payload).then((outcome) => this.#reply(id, outcome, name, true));
+        const started = performance.now();
+        const serving = this.host.builtinCall?.(name) ?? this.host.serve(name, this.pid, payload);
+        void serving.then((outcome) => {
+          this.host.scoreboard.callbackDone(name, outcome.ok, (performance.now() - started) / 1000);
+          this.#reply(id, outcome, name, true);
+        });
         return;
       }
       default:

@@ -19,6 +19,7 @@
  * docs/servers.md), before the first spawn.
  */
 import { spawn } from 'node:child_process';
+import { CHILD_MARKER } from '../role';
 
 /** Linux's default listen() backlog, net.Server's too. */
 const DEFAULT_BACKLOG = 511;
@@ -50,8 +51,9 @@ export function listenFirst(handles: readonly object[], backlogs: readonly (numb
     let child: ReturnType<typeof spawn>;
     try {
       child = spawn(process.execPath, ['-e', HELPER, JSON.stringify(backlogs.map((b) => b ?? DEFAULT_BACKLOG))], {
-        // No NODE_OPTIONS (a ts-node --require would cost seconds), no child marker: a bare node.
-        env: {},
+        // No NODE_OPTIONS (a ts-node --require would cost seconds), no child marker: a bare node
+        // (the rest of the environment kept, for a node that needs e.g. LD_LIBRARY_PATH).
+        env: { ...process.env, NODE_OPTIONS: undefined, [CHILD_MARKER]: undefined },
         stdio: ['ignore', 'ignore', 'pipe', ...(handles as never[])],
       });
     } catch (err) {

@@ -20,6 +20,8 @@ import type { RoundRobin } from './round-robin';
 import { Stagger } from './stagger';
 import type { SystemdNotifier } from './systemd';
 import { UserHooks } from './user-hooks';
+import { Observability } from './observe';
+import type { Scoreboard } from './scoreboard';
 
 /** Forwarding one of these means "stop": a child that ignores it is killed after `gracePeriod`. */
 const STOP_SIGNALS = new Set(['TERM', 'INT', 'QUIT']);
@@ -70,6 +72,8 @@ export class Manager implements ChildHandleHost {
   readonly #reloads = new ReloadEvents(this.#id);
   readonly #callbacks: CallbackServer;
   readonly #hooks: UserHooks;
+  /** status(), metrics(), the control socket (observe.ts). */
+  readonly observe: Observability;
   readonly #earlyExits: EarlyExitWatch;
   /** lifetimesPerChild > 1 (or a jitter): finish() resolves in the child and the manager hands it further lifetimes. */
   readonly #reuse: boolean;
@@ -89,6 +93,7 @@ export class Manager implements ChildHandleHost {
     // With jitter, even lifetimesPerChild 1 gives some processes a limit above 1.
     this.#reuse = (options.lifetimesPerChild ?? 1) > 1 || (options.lifetimesJitter ?? 0) > 0;
     this.#earlyExits = new EarlyExitWatch(this.#reuse);
+    this.observe = new Observability(this, options, this.#id);
     for (const name of options.trapSignals.keys()) {
       // A listener also keeps Node from its default action, e.g. opening the inspector on SIGUSR1.
       process.on(nodeSignal(name), () => this.#onSignal(name));
@@ -136,6 +141,8 @@ export class Manager implements ChildHandleHost {
       // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- assertReexecutable's own Error, passed on as a rejection
       return Promise.reject(err);
     }
+    const control = this.observe.openControl();
+    if (control) return control.then(() => this.start());
     if (this.options.listen !== undefined && !this.#listening) {
       // Once, before the first spawn: a port in use fails start() before any child exists.
       this.#opening = true;
@@ -341,6 +348,7 @@ export class Manager implements ChildHandleHost {
         reportRss: this.#reuse && this.options.maxChildMemory !== undefined,
         listeners: this.#listeners.map((listener) => listener.info),
         roundRobin: this.#dealer !== undefined,
+        beatInterval: this.options.beatInterval ?? undefined,
       });
     } catch (err) {
       child.kill('SIGKILL');
@@ -351,6 +359,18 @@ export class Manager implements ChildHandleHost {
   }
 
   // ---- the reaps, and the rest of what a ChildHandle needs from us (ChildHandleHost) ----
+
+  get eventId(): number {
+    return this.#id;
+  }
+
+  get scoreboard(): Scoreboard {
+    return this.observe.scoreboard;
+  }
+
+  builtinCall(name: string): Promise<CallOutcome> | undefined {
+    return this.observe.builtinCall(name);
+  }
 
   serve(name: string, pid: number, payload: unknown): Promise<CallOutcome> {
     return this.#callbacks.serve(name, pid, payload);
@@ -409,10 +429,10 @@ export class Manager implements ChildHandleHost {
 
   /** onChildReap for one lifetime; `end` is undefined when a reused child's lifetime ended with finish(). */
   #reap(child: ChildHandle, lifetime: Lifetime, status: number, end: ProcessEnd | undefined): void {
-    const seen = observed('reap');
-    if (!this.#hooks.reaps && !seen) return;
     const info = reapInfo(lifetime, end);
-    if (seen) publish('reap', { pid: child.pid, generation: child.generation, status, info: { ...info }, manager: this.#id, at: Date.now() });
+    this.observe.scoreboard.reaped(info.reason);
+    if (observed('reap')) publish('reap', { pid: child.pid, generation: child.generation, status, info: { ...info }, manager: this.#id, at: Date.now() });
+    if (!this.#hooks.reaps) return;
     this.#hooks.onChildReap(child.pid, status, lifetime.hasPayload ? lifetime.payload : undefined, info);
   }
 

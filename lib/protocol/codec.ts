@@ -106,12 +106,37 @@ const FROM_CHILD: Checks<ChildToManager> = {
   finish: (m) =>
     isId(m.id) && (m.code === undefined || isId(m.code)) && (m.rss === undefined || typeof m.rss === 'number') && (m.served === undefined || isServedInfo(m.served)),
   crash: (m) => isId(m.lifetime) && isReportedError(m.error),
+  beat: (m) =>
+    isId(m.seq) && isStatus(m) && isNumber(m.elu) && isNumber(m.rss) && isNumber(m.heapUsed) && (m.metrics === undefined || Array.isArray(m.metrics)),
+  status: (m) => isStatus(m),
   replace: (m) => m.reason === 'requests',
   ready: () => true,
 };
 
+/** Child messages a child may never send (left out of the "not a … message" error). */
+const OPTIONAL_FROM_CHILD: ReadonlySet<string> = new Set(['crash', 'beat', 'status', 'replace', 'ready']);
+
+function isNumber(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value);
+}
+
+/** The fields a beat and a status message share. */
+function isStatus(m: Record<string, unknown>): boolean {
+  return (
+    typeof m.state === 'string' &&
+    (m.note === undefined || typeof m.note === 'string') &&
+    isNumber(m.since) &&
+    isNumber(m.served) &&
+    isNumber(m.inflight)
+  );
+}
+
 const FROM_MANAGER: Checks<ManagerToChild> = {
-  hello: (m) => isId(m.managerPid) && isId(m.generation) && (m.listeners === undefined || Array.isArray(m.listeners)),
+  hello: (m) =>
+    isId(m.managerPid) &&
+    isId(m.generation) &&
+    (m.listeners === undefined || Array.isArray(m.listeners)) &&
+    (m.beatInterval === undefined || (isNumber(m.beatInterval) && m.beatInterval > 0)),
   reply: (m) => isId(m.id),
   notice: (m) => typeof m.message === 'string',
   'next-lifetime': (m) => isId(m.lifetime) && isId(m.maxWorkers),
@@ -125,18 +150,15 @@ function isReportedError(value: unknown): boolean {
   return typeof error === 'object' && error !== null && typeof error.name === 'string' && typeof error.message === 'string';
 }
 
-/** Child messages a child may never send (left out of the "not a … message" error). */
-const OPTIONAL_FROM_CHILD: ReadonlySet<string> = new Set(['crash', 'replace', 'ready']);
-
 function decode<M extends { type: string }>(line: Buffer, checks: Checks<M>): M {
   const message = parseObject(line);
   const type = message.type;
   if (typeof type === 'string' && Object.hasOwn(checks, type) && checks[type as M['type']](message)) {
     return message as unknown as M;
   }
-  // A child's crash report is its last words, and `ready` / `replace` are a serving child's
-  // extras: not part of the conversation every child author implements. The message names
-  // what a peer is expected to send.
+  // A child's crash report is its last words, its beat and status are optional extras, and
+  // `ready` / `replace` a serving child's: not part of the conversation a child author must
+  // implement. The message names what a peer is expected to send.
   const names = Object.keys(checks).filter((name) => !OPTIONAL_FROM_CHILD.has(name));
   const error = new ProtocolError(`not a ${alternatives(names)} message: ${preview(line)}`);
   if (isId(message.id)) error.id = message.id;

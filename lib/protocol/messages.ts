@@ -37,6 +37,44 @@ export interface CrashMessage {
   error: ReportedError;
 }
 
+/**
+ * Child → manager: the periodic beat (the hello's `beatInterval`), sent from a timer in the
+ * child's own event loop: a child whose beats stop arriving is stuck (the hung-child watchdog
+ * reads it), and each one carries what the scoreboard and memory recycling need. The first is
+ * sent as soon as the hello arrived, so the manager knows the child is up.
+ */
+export interface BeatMessage {
+  type: 'beat';
+  /** 0, 1, 2, … per process. */
+  seq: number;
+  /** The coarse state (`'idle'`, `'busy'` or the child's own word) and its note (a request line, a job id). */
+  state: string;
+  note?: string;
+  /** ms since the epoch: when `state` (or, under serve(), the current request) began. */
+  since: number;
+  /** Requests (serve()) or busy spells (setStatus) ended in this process. */
+  served: number;
+  /** Requests in progress now (serve()); 1 while busy, 0 otherwise, with setStatus. */
+  inflight: number;
+  /** Event-loop utilisation (0…1) since the previous beat: performance.eventLoopUtilization(). */
+  elu: number;
+  /** Bytes: process.memoryUsage().rss and .heapUsed. */
+  rss: number;
+  heapUsed: number;
+  /** prom-client's getMetricsAsJSON() of the child's registry, when the child exports metrics. */
+  metrics?: unknown[];
+}
+
+/** Child → manager: the coarse state flipped (setStatus, or serve() going busy/idle); at most one per debounce. */
+export interface StatusMessage {
+  type: 'status';
+  state: string;
+  note?: string;
+  since: number;
+  served: number;
+  inflight: number;
+}
+
 /** Manager → child: the first message a child receives. */
 export interface HelloMessage {
   type: 'hello';
@@ -62,7 +100,13 @@ export interface HelloMessage {
    * accepting on fd 5 + i. Absent: the kernel balances.
    */
   balance?: 'round-robin';
+  /** ms between beats (the `beatInterval` option); absent: the child sends no beat. */
+  beatInterval?: number;
 }
+
+/** Callbacks the manager's library serves itself (a child's statusHandler() and metricsHandler() call them). */
+export const STATUS_CALL = 'prefork-ipc:status';
+export const METRICS_CALL = 'prefork-ipc:metrics';
 
 /** A child finds the manager's i-th listening socket on this descriptor + i (after the channel's fd 3 and 4). */
 export const FIRST_LISTENER_FD = 5;
@@ -153,7 +197,7 @@ export interface ReadyMessage {
   type: 'ready';
 }
 
-export type ChildToManager = CallMessage | FinishMessage | CrashMessage | ReplaceMessage | ReadyMessage;
+export type ChildToManager = CallMessage | FinishMessage | CrashMessage | BeatMessage | StatusMessage | ReplaceMessage | ReadyMessage;
 export type ManagerToChild =
   | HelloMessage
   | ReplyMessage

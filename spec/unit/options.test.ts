@@ -1,3 +1,4 @@
+import { resolve as resolvePath } from 'node:path';
 import path from 'node:path';
 import { checkMaxWorkers, DEFAULT_MAX_CALLS_IN_FLIGHT, DEFAULT_MAX_MESSAGE_BYTES, MAX_TIMER_MS, resolveOptions } from '../../lib/options';
 
@@ -18,6 +19,7 @@ test('defaults', () => {
     gracePeriod: 30_000,
     exec: {},
     balance: 'kernel',
+    beatInterval: 1000,
     maxCallsInFlight: DEFAULT_MAX_CALLS_IN_FLIGHT,
     childStdout: 'inherit',
   });
@@ -303,6 +305,21 @@ describe('listen, pidFile and pool actions (issue 11)', () => {
     const { trapSignals } = resolveOptions({ trapSignals: { TTIN: 'addWorker', TTOU: 'removeWorker' } });
     expect(trapSignals).toEqual(new Map([['TTIN', { resize: 1 }], ['TTOU', { resize: -1 }]]));
   });
+});
+
+test('beatInterval: default 1000 ms, null turns the beat off, anything else is refused by name', () => {
+  expect(resolveOptions({}).beatInterval).toBe(1000);
+  expect(resolveOptions({ beatInterval: null }).beatInterval).toBeNull();
+  expect(resolveOptions({ beatInterval: 250 }).beatInterval).toBe(250);
+  for (const bad of [0, 5, -1, NaN, Infinity, '1000', 2 ** 31]) {
+    expect(() => resolveOptions({ beatInterval: bad })).toThrow(/option 'beatInterval' must be a number of milliseconds from 10 to \d+, or null/);
+  }
+});
+
+test('controlSocket: a non-empty path, resolved', () => {
+  expect(resolveOptions({ controlSocket: 'app.ctl' }).controlSocket).toBe(resolvePath('app.ctl'));
+  expect(() => resolveOptions({ controlSocket: '' })).toThrow(/option 'controlSocket' must be a non-empty path/);
+  expect(() => resolveOptions({ controlSocket: 3 })).toThrow(/option 'controlSocket' must be a non-empty path, got 3/);
 });
 
 test("childStdout: 'inherit' (default) or 'stderr', nothing else", () => {

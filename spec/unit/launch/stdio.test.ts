@@ -17,3 +17,8 @@ test("the listening sockets follow in the order of the listen option, the first 
 test("round-robin: no socket, and Node's IPC channel right after the pipes", () => {
   expect(childStdio([], true)).toEqual(['inherit', 'inherit', 'inherit', 'pipe', 'pipe', 'ipc']);
 });
+
+test("childStdout 'stderr': the child's fd 1 is a copy of the manager's fd 2 (even write(1) lands there)", () => {
+  expect(childStdio([], false, 'stderr')).toEqual(['inherit', 2, 'inherit', 'pipe', 'pipe']);
+  expect(childStdio([], true, 'inherit')).toEqual(['inherit', 'inherit', 'inherit', 'pipe', 'pipe', 'ipc']);
+});
