@@ -13,8 +13,11 @@ test('one lifetime publishes spawn → lifetime → callback:start → callback:
   p.child.kill('SIGTERM');
   const done = await p.done;
   expect(done.events.at(-1)).toEqual({ event: 'end', left: 0 });
-  const evs = done.events.filter((e) => e.event === 'ev') as Ev[];
-  expect(evs.map((e) => e.channel)).toEqual(['spawn', 'lifetime', 'callback:start', 'callback:end', 'reap', 'exit']);
+  const all = done.events.filter((e) => e.event === 'ev') as Ev[];
+  // The TERM that ends the test is the pool's stop: its own event, after the child's.
+  expect(all.map((e) => e.channel)).toEqual(['spawn', 'lifetime', 'callback:start', 'callback:end', 'reap', 'exit', 'stop']);
+  expect(all[6]).toMatchObject({ signal: 'TERM', generation: 1, manager: 1 });
+  const evs = all.slice(0, 6);
   const [spawn, lifetime, callStart, callEnd, reap, exit] = evs;
   const pid = spawn.pid;
   expect(typeof pid).toBe('number');
@@ -87,8 +90,9 @@ test('a reused child: a lifetime event for each lifetime, a reap per finish(), r
   p.child.kill('SIGTERM');
   const done = await p.done;
   expect(done.events.at(-1)).toEqual({ event: 'end', left: 0 });
-  const evs = done.events.filter((e) => e.event === 'ev') as Ev[];
-  expect(evs.map((e) => e.channel)).toEqual(['spawn', 'lifetime', 'reap', 'lifetime', 'reap', 'retire', 'exit']);
+  const all = done.events.filter((e) => e.event === 'ev') as Ev[];
+  expect(all.map((e) => e.channel)).toEqual(['spawn', 'lifetime', 'reap', 'lifetime', 'reap', 'retire', 'exit', 'stop']);
+  const evs = all.slice(0, 7);
   expect(evs.filter((e) => e.channel === 'lifetime').map((e) => e.lifetime)).toEqual([1, 2]);
   expect(evs.filter((e) => e.channel === 'reap').map((e) => (e.info as { reason: string; lifetime: number }))).toEqual([
     expect.objectContaining({ reason: 'finished', lifetime: 1 }),

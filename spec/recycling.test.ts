@@ -111,7 +111,7 @@ const BEAT = ((): boolean => {
   expect(retired).toEqual([expect.objectContaining({ pid: grownPid, reason: 'memory' })]);
 });
 
-test('serve({ maxRequests }): a child nearing its limit asks for its replacement, and is stopped once that one is ready', async () => {
+test('serve({ maxRequests }): a child nearing its limit asks for its replacement, which is ready before the child stops at exactly its limit', async () => {
   const maxWorkers = 2;
   // 300 req/s over 2 children, 500 requests each: a child lives ≈ 3 s, and asks for its
   // replacement when what is left would last less than twice its own start-up.
@@ -121,6 +121,7 @@ test('serve({ maxRequests }): a child nearing its limit asks for its replacement
   const loaded = await load(port, 6, 4, 300);
   const retired = await stopAndCheck(p, maxWorkers, maxWorkers);
   noFailures(loaded);
-  expect(retired.length).toBeGreaterThanOrEqual(2);
-  expect(new Set(retired.map((e) => e.reason))).toEqual(new Set(['requests']));
+  // Nobody told them: each stopped by itself at its limit (the fixture saw it stop accepting).
+  expect(retired).toEqual([]);
+  expect(p.events('limit').length).toBeGreaterThanOrEqual(2);
 });

@@ -64,11 +64,17 @@ test('serve({ maxRequests }): each child serves exactly N requests under 20 conc
   const end = await p.done;
   expect(end.events.at(-1)).toEqual({ event: 'end', left: 0 });
   const reaps = end.events.filter((e) => e.event === 'reap') as unknown as Reap[];
-  // 4 children end at the limit, having served exactly 50; the fifth served the last 30 and ended on TERM.
+  // 4 children end at the limit, having served exactly 50; the last 30 were served by the fifth (and,
+  // on a fast machine, its successor), ended on TERM. That successor is started early (replacement
+  // first, docs/servers.md): if it was still starting, the TERM ended it before it served at all.
   const limited = reaps.filter((r) => r.info.served?.stop === 'maxRequests');
   expect(limited.map((r) => [r.status, r.info.reason, r.info.served!.requests, r.payload!.count])).toEqual(Array(4).fill([0, 'finished', 50, 50]));
   const last = reaps.filter((r) => r.info.served?.stop !== 'maxRequests');
-  expect(last.map((r) => [r.status, r.info.served])).toEqual([[0, { stop: 'signal', requests: 30 }]]);
+  const served = last.filter((r) => r.info.served);
+  for (const r of served) expect([r.status, r.info.served!.stop]).toEqual([0, 'signal']);
+  expect(served.reduce((sum, r) => sum + r.info.served!.requests, 0)).toBe(30);
+  for (const r of last.filter((r) => !r.info.served)) expect(r.info.reason).toBe('killed');
+  expect(last.length).toBeLessThanOrEqual(2);
   expect(end.stderr).toBe('');
 }, 120_000);
 
@@ -88,7 +94,8 @@ test('serve({ maxRequests, maxRequestsJitter }): each child ends after N to N + 
     expect(n).toBeGreaterThanOrEqual(10);
     expect(n).toBeLessThanOrEqual(20);
   }
-  expect(reaps.reduce((sum, r) => sum + r.info.served!.requests, 0)).toBe(120);
+  // A successor started early (replacement first) and ended by the final TERM while starting served none.
+  expect(reaps.reduce((sum, r) => sum + (r.info.served?.requests ?? 0), 0)).toBe(120);
 }, 120_000);
 
 test('serve(): a server the application closes itself ends serving: the child finishes, with its final payload and no warning', async () => {

@@ -13,13 +13,15 @@
  *    again, paced like any crash, and the old child keeps serving meanwhile);
  * 3. `retire` the old child once maxWorkers others are ready (the manager tells
  *    it to stop gracefully, with TERM's mapping and gracePeriod, and releases
- *    its slot: the replacement holds it);
+ *    its slot: the replacement holds it); a child due by requests is not told,
+ *    it leaves by itself at its limit;
  * then the next due child. By age or memory, one recycle at a time
  * (`MAX_RECYCLING`) and none while any other child is still starting, so a
  * pool whose children all come due together is renewed one child at a time
  * and never has fewer than maxWorkers ready children. A child due by requests
- * gets its replacement at once, whatever else is in progress: it stops at its
- * limit whatever the manager does, so waiting would only open a gap.
+ * gets its replacement at once, whatever else is in progress, and is never
+ * told to stop: it stops by itself at exactly its limit (Starlet's contract),
+ * so the manager's part is only to have its successor ready by then.
  *
  * Nothing polls. Ages: the policy answers `wait` until the earliest deadline
  * and the manager sets its one timer. Memory and requests arrive as events
@@ -152,14 +154,16 @@ export class Recycler {
       if (!child.counted) continue;
       counted++;
       if (child.phase === 'starting') starting++;
-      else if (child.phase === 'ready') ready++;
+      // A child near its request limit is about to leave by itself: it is not counted on.
+      else if (child.phase === 'ready' && this.#replacing.get(child.pid) !== 'requests') ready++;
     }
     this.#start(replaceable, counted, starting, pool.maxWorkers);
     if (this.#replacing.size === 0) return this.#nextAge();
 
-    // An old child goes once maxWorkers others are ready; the oldest recycle first.
-    if (ready > pool.maxWorkers) {
-      const [[old, reason]] = this.#replacing;
+    // An old child (by age or memory) goes once maxWorkers others are ready; the oldest first.
+    // One by requests is never told: it stops by itself at exactly its limit (Starlet's contract).
+    for (const [old, reason] of this.#replacing) {
+      if (reason === 'requests' || ready <= pool.maxWorkers) continue;
       this.#replacing.delete(old);
       return { kind: 'retire', pids: [old], reason };
     }

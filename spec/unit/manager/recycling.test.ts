@@ -155,16 +155,20 @@ test("by memory from the beat channel: this pool's children only, and only a num
   expect(h.wakes).toBe(1);
 });
 
-test('by requests', () => {
+test('by requests: the replacement at once, and the old child is never told (it stops by itself at its limit)', () => {
   const h = harness({});
   h.add(1);
   h.recycler.due(1, 'requests');
   h.loop();
   h.ready(100);
-  expect(h.log).toEqual(['spawn 100', 'retire 1 requests']);
+  expect(h.log).toEqual(['spawn 100']);
+  expect(h.recycler.surge).toBe(1); // the surge lasts until the old child leaves
+  h.exit(1);
+  expect(h.recycler.surge).toBe(0);
+  expect(h.log).toEqual(['spawn 100']); // its replacement holds its place
 });
 
-test('children due by requests get their replacements at once (they stop at their limit anyway), each stopped as one is ready', () => {
+test('children due by requests get their replacements at once, beside a recycle by memory', () => {
   const h = harness({ maxChildMemory: 100 }, { maxWorkers: 3 });
   h.add(1, 2, 3);
   h.recycler.memory(1, 200);
@@ -176,12 +180,16 @@ test('children due by requests get their replacements at once (they stop at thei
   h.loop();
   expect(h.log).toEqual(['spawn 100', 'spawn 101', 'spawn 102']);
   expect(h.recycler.surge).toBe(3);
+  // Children near their request limit are not counted on: 1 goes only once three others are ready.
   h.ready(101);
-  expect(h.log.slice(3)).toEqual(['retire 1 memory']); // the oldest recycle first
-  h.ready(100);
   h.ready(102);
-  expect(h.log.slice(3)).toEqual(['retire 1 memory', 'retire 2 requests', 'retire 3 requests']);
+  expect(h.log.slice(3)).toEqual([]);
+  h.ready(100);
+  expect(h.log.slice(3)).toEqual(['retire 1 memory']);
+  h.exit(2);
+  h.exit(3);
   expect(h.recycler.surge).toBe(0);
+  expect(h.log.slice(3)).toEqual(['retire 1 memory']);
 });
 
 test('a child due by requests that stops by itself first leaves its starting replacement in its place', () => {
