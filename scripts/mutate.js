@@ -572,22 +572,6 @@ const MUTATIONS = [
     specs: ['spec/rolling-slow-drain.test.ts'],
     why: "a rolling reload replaces an old child when it exits, not when it is told to stop (capacity dips while it drains)",
   },
-  {
-    id: 'serve-closes-every-connection',
-    file: 'lib/child/serve.ts',
-    search: "    if (perConnection > 0 && state.requests >= perConnection) res.setHeader('Connection', 'close');\n",
-    replace: "    res.setHeader('Connection', 'close');\n",
-    specs: ['spec/serve-keep-alive.test.ts'],
-    why: 'serve() closes every keep-alive connection after one response (clients simply reconnect)',
-  },
-  {
-    id: 'serve-max-requests-per-connection-ignored',
-    file: 'lib/child/serve.ts',
-    search: "    if (perConnection > 0 && state.requests >= perConnection) res.setHeader('Connection', 'close');\n",
-    replace: '',
-    specs: ['spec/serve-keep-alive.test.ts'],
-    why: 'maxRequestsPerConnection never marks a response Connection: close',
-  },
   // ---- issue 22 part B: serving, the socket path, the command's results ----
   {
     id: 'max-requests-counts-requests-only',

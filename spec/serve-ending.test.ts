@@ -57,22 +57,22 @@ test('serve({ maxRequests }): each child serves exactly N requests under 20 conc
   const p = pool({ serve: { maxRequests: 50, idleCloseMs: 10_000 } });
   await p.waitForEvents('ready', 1);
   const port = (p.events('ready')[0] as { port: number }).port;
-  const { answered, failed } = await load(port, 20, 230);
+  const { answered, failed } = await load(port, 20, 210);
   expect(failed).toEqual([]);
-  expect(answered).toBe(230);
+  expect(answered).toBe(210);
   p.child.kill('SIGTERM');
   const end = await p.done;
   expect(end.events.at(-1)).toEqual({ event: 'end', left: 0 });
   const reaps = end.events.filter((e) => e.event === 'reap') as unknown as Reap[];
-  // 4 children end at the limit, having served exactly 50; the last 30 were served by the fifth (and,
-  // on a fast machine, its successor), ended on TERM. That successor is started early (replacement
-  // first, docs/servers.md): if it was still starting, the TERM ended it before it served at all.
+  // 4 children end at the limit, having served exactly 50; the fifth served the last 10 and ended on TERM
+  // (10 requests + its 20 connections stay below 50, so it never sees its limit coming). Its successor is
+  // started early (replacement first, docs/servers.md): the TERM ends it too, perhaps before it served.
   const limited = reaps.filter((r) => r.info.served?.stop === 'maxRequests');
   expect(limited.map((r) => [r.status, r.info.reason, r.info.served!.requests, r.payload!.count])).toEqual(Array(4).fill([0, 'finished', 50, 50]));
   const last = reaps.filter((r) => r.info.served?.stop !== 'maxRequests');
   const served = last.filter((r) => r.info.served);
   for (const r of served) expect([r.status, r.info.served!.stop]).toEqual([0, 'signal']);
-  expect(served.reduce((sum, r) => sum + r.info.served!.requests, 0)).toBe(30);
+  expect(served.reduce((sum, r) => sum + r.info.served!.requests, 0)).toBe(10);
   for (const r of last.filter((r) => !r.info.served)) expect(r.info.reason).toBe('killed');
   expect(last.length).toBeLessThanOrEqual(2);
   expect(end.stderr).toBe('');
@@ -88,11 +88,20 @@ test('serve({ maxRequests, maxRequestsJitter }): each child ends after N to N + 
   p.child.kill('SIGTERM');
   const end = await p.done;
   const reaps = end.events.filter((e) => e.event === 'reap') as unknown as Reap[];
-  const limited = reaps.filter((r) => r.info.served?.stop === 'maxRequests').map((r) => r.info.served!.requests);
-  expect(limited.length).toBeGreaterThanOrEqual(5); // 120 requests, at most 20 per child
-  for (const n of limited) {
+  // No child served more than 20. Every child but the last two ended at its limit, 10 to 20: the
+  // clients stop when their 120 requests are done, which may leave one child draining with its
+  // connections' last requests never sent (it ends short of its limit), and the next one idle.
+  // A successor started early (replacement first) that the final TERM ended while it was starting
+  // served nothing and has no `served`; one that was ready may have served the last few requests.
+  const early = reaps.filter((r) => !r.info.served);
+  for (const r of early) expect(r.info.reason).toBe('killed');
+  const serving = reaps.filter((r) => r.info.served);
+  for (const r of serving) expect(r.info.served!.requests).toBeLessThanOrEqual(20);
+  const limited = serving.slice(0, early.length > 0 ? -2 : -3).map((r) => [r.info.served!.stop, r.info.served!.requests] as const);
+  expect(limited.length).toBeGreaterThanOrEqual(4); // 120 requests, at most 20 per child
+  for (const [stop, n] of limited) {
+    expect(stop).toBe('maxRequests');
     expect(n).toBeGreaterThanOrEqual(10);
-    expect(n).toBeLessThanOrEqual(20);
   }
   // A successor started early (replacement first) and ended by the final TERM while starting served none.
   expect(reaps.reduce((sum, r) => sum + (r.info.served?.requests ?? 0), 0)).toBe(120);

@@ -30,7 +30,7 @@ export function describeDatabaseError(error: unknown, url: string): string {
   let hint = '';
   if (/Connection terminated unexpectedly|unexpected message|invalid response|not.*postgres/i.test(reason)) {
     hint = ' (the server there closed the connection without speaking the Postgres protocol: is that the right host and port?)';
-  } else if (/timeout|timed out/i.test(reason)) {
+  } else if (/timeout|timed out|no answer/i.test(reason)) {
     hint = ' (is that host and port right, and the server up? PGCONNECT_TIMEOUT=seconds waits longer)';
   } else if (/ECONNREFUSED/.test(reason)) {
     hint = ' (nothing listens there)';

@@ -19,7 +19,7 @@ describe('queue/connect', () => {
   test('withDeadline: a step that never settles fails at the deadline and is abandoned', async () => {
     let abandoned = 0;
     const never = new Promise<never>(() => {});
-    await expect(withDeadline(URL, 50, () => never, () => abandoned++)).rejects.toThrow('Postgres at db.internal:6000: no answer within 0.1 s');
+    await expect(withDeadline(URL, 50, () => never, () => abandoned++)).rejects.toThrow('Postgres at db.internal:6000: no answer within 0.1 s (is that host and port right, and the server up?');
     expect(abandoned).toBe(1);
     await expect(withDeadline(URL, 1000, () => Promise.resolve(7), () => abandoned++)).resolves.toBe(7);
     expect(abandoned).toBe(1);
