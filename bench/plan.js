@@ -467,6 +467,43 @@ function httpBalance(mode, keepAlive) {
   };
 }
 
+/**
+ * Hello-world HTTP while every child is recycled by age (replacement first), against the same
+ * pool not recycling, same run. What it costs is mostly cold children: a fresh child serves a
+ * fraction of a warm one's rate for its first seconds (the JIT; ≈ 2 s under load on the 2-core
+ * machine), so short ages are expensive whatever the recycling does. 0 failed requests is the
+ * hard requirement: the scenario throws on any.
+ */
+function httpRecycling(mode) {
+  const params = mode === 'smoke' ? { children: 2, connections: 10, seconds: 2 } : { children: 2, connections: 50, seconds: 9 };
+  const age = 3000;
+  return {
+    key: 'http-recycling',
+    scenario: 'http',
+    variants: ['ours', `ours-age${age}`],
+    rounds: rounds(mode, 3),
+    params,
+    rows: ({ ours, [`ours-age${age}`]: recycled }) => [
+      {
+        benchmark: `hello-world HTTP, ${params.children} children each recycled after ${age / 1000}–${(age * 1.2) / 1000} s (maxChildAge ${age}, ageJitter ${age / 5}), ${params.seconds} s: p99 latency (0 failed requests, or the run fails)`,
+        ours: `p99 ${fmt(recycled.p99, 0)} ms, ${fmt(recycled.processes, 0)} processes in the run`,
+        baseline: `the same pool, no recycling: p99 ${fmt(ours.p99, 0)} ms`,
+        ratio: recycled.p99 / Math.max(1, ours.p99),
+        goal: 'report',
+        met: null,
+      },
+      {
+        benchmark: '… throughput while recycling (fresh children are cold: see the comment in bench/plan.js)',
+        ours: `${fmt(recycled.reqPerSec, 0)} req/s`,
+        baseline: `no recycling: ${fmt(ours.reqPerSec, 0)} req/s`,
+        ratio: recycled.reqPerSec / ours.reqPerSec,
+        goal: 'report',
+        met: null,
+      },
+    ],
+  };
+}
+
 /** Issue 19: status() and a metrics scrape answered from memory while every child is busy. */
 function spareWorkers(mode) {
   const params =
@@ -553,6 +590,7 @@ function plan(mode) {
     http(mode),
     httpBalance(mode, true),
     httpBalance(mode, false),
+    httpRecycling(mode),
   ];
 }
 

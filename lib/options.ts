@@ -134,8 +134,18 @@ export interface PreforkOptions<C extends CallbackMap = CallbackMap, Final = unk
   lifetimesPerChild?: Lifetimes;
   /** Each child's limit is `lifetimesPerChild` plus a random whole number from 0 to this. Default 0. */
   lifetimesJitter?: number;
-  /** Bytes: a reused child whose RSS after a lifetime is above this is retired. Default: no limit. */
+  /**
+   * Bytes: a child whose RSS is above this is recycled: a reused child after a lifetime, and any
+   * child (a long-lived server) as soon as its periodic report says so, replacement first. Default: no limit.
+   */
   maxChildMemory?: number;
+  /**
+   * ms: a child older than this (plus its `ageJitter`) is recycled, replacement first: a new child is
+   * spawned, and the old one told to stop once the new one is ready. Default: no limit.
+   */
+  maxChildAge?: number;
+  /** ms: each child's `maxChildAge` is raised by a random whole number of ms from 0 to this, so a pool started together does not recycle together. Default 0. */
+  ageJitter?: number;
   /** A lifetime running longer than this many ms is aborted (`ppi.abortSignal`), then SIGKILLed after `gracePeriod`. Default: no limit. */
   lifetimeTimeout?: number;
   /**
@@ -188,6 +198,12 @@ export interface PreforkOptions<C extends CallbackMap = CallbackMap, Final = unk
   /** ms: the window `maxRestarts` counts in. Default 60000. */
   restartWindow?: number;
   /**
+   * Tell systemd what the pool does (`READY=1`, `RELOADING=1`, `STOPPING=1`, `STATUS=`,
+   * `WATCHDOG=1`) on `NOTIFY_SOCKET`: `true`, or `'auto'` (only when `NOTIFY_SOCKET` is set).
+   * Sent with `systemd-notify` or `python3` (the unit needs `NotifyAccess=all`). See docs/running.md.
+   */
+  systemd?: boolean | 'auto';
+  /**
    * Manager: the most calls one child may have waiting for their answers. Past it the manager
    * stops reading that child's pipe until answers go out (the child's `callback()` simply waits
    * longer), so a child that fires calls without awaiting them cannot exhaust the manager's
@@ -237,6 +253,8 @@ const OPTION_NAMES: { [K in keyof Required<PreforkOptions>]: true } = {
   lifetimesPerChild: true,
   lifetimesJitter: true,
   maxChildMemory: true,
+  maxChildAge: true,
+  ageJitter: true,
   lifetimeTimeout: true,
   hangTimeout: true,
   minSpareWorkers: true,
@@ -250,6 +268,7 @@ const OPTION_NAMES: { [K in keyof Required<PreforkOptions>]: true } = {
   onReloadFailed: true,
   maxRestarts: true,
   restartWindow: true,
+  systemd: true,
   maxCallsInFlight: true,
   childStdout: true,
   beatInterval: true,
@@ -278,6 +297,9 @@ export interface ResolvedOptions {
   /** undefined: 0. */
   lifetimesJitter?: number;
   maxChildMemory?: number;
+  maxChildAge?: number;
+  /** undefined: 0. */
+  ageJitter?: number;
   lifetimeTimeout?: number;
   hangTimeout?: number;
   /** Spare workers, when `minSpareWorkers` or `maxSpareWorkers` is given (spare-workers.ts). */
@@ -292,6 +314,7 @@ export interface ResolvedOptions {
   /** undefined: never give up. */
   maxRestarts: number | undefined;
   restartWindow: number;
+  systemd: boolean | 'auto';
   /** Whole number ≥ 1, or Infinity. */
   maxCallsInFlight: number;
   childStdout: ChildStdout;
@@ -580,6 +603,22 @@ function hangAndBeat(options: Record<string, unknown>): Pick<ResolvedOptions, 'h
   return { hangTimeout: hang, beatInterval: beat };
 }
 
+/** A whole number of ms ≥ `least`; undefined when not given (and for `Infinity`, when `infinite` allows it). */
+function wholeMs(options: Record<string, unknown>, name: string, least: number, infinite: boolean): number | undefined {
+  const value = options[name];
+  if (value === undefined || (infinite && value === Infinity)) return undefined;
+  if (!Number.isSafeInteger(value) || (value as number) < least) {
+    fail(name, `a whole number of milliseconds ≥ ${least}${infinite ? ' (or Infinity: none)' : ''}`, value);
+  }
+  return value as number;
+}
+
+function systemdOption(value: unknown): boolean | 'auto' {
+  if (value === undefined) return false;
+  if (value !== true && value !== false && value !== 'auto') fail('systemd', "true, false or 'auto'", value);
+  return value;
+}
+
 export function resolveOptions(input: unknown): ResolvedOptions {
   if (input === undefined) input = {};
   if (typeof input !== 'object' || input === null) fail('options', 'an object', input);
@@ -646,6 +685,9 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     onReloadFailed: hook(options, 'onReloadFailed'),
     maxRestarts: options.maxRestarts === undefined || options.maxRestarts === Infinity ? undefined : wholeNumber(options, 'maxRestarts', 0),
     restartWindow: duration(options, 'restartWindow', 60_000)!,
+    maxChildAge: wholeMs(options, 'maxChildAge', 1, true),
+    ageJitter: wholeMs(options, 'ageJitter', 0, false),
+    systemd: systemdOption(options.systemd),
     maxCallsInFlight: maxCallsInFlight(options.maxCallsInFlight ?? undefined),
     childStdout: childStdoutOption(options.childStdout),
     ...hangAndBeat(options),

@@ -113,6 +113,7 @@ export class PreforkIPC<C extends CallbackMap = CallbackMap, Final = unknown, Da
       },
       finish: (code: number, payload: unknown, served: ServedInfo) => child.finish(code, payload, served),
       serving: (ended: Promise<void>) => child.servingUntil(ended),
+      askReplacement: (reason: 'requests') => child.askReplacement(reason),
       beat: child.beat,
       markReady: () => void child.signalReady(),
     };

@@ -21,9 +21,12 @@ test('one lifetime publishes spawn → lifetime → ready → callback:start →
   p.child.kill('SIGTERM');
   const done = await p.done;
   expect(done.events.at(-1)).toEqual({ event: 'end', left: 0 });
-  const evs = poolEvents(done.events);
+  const all = poolEvents(done.events);
   // ready: without `listen`, a child is ready once its start() resolved (it says so on its own).
-  expect(evs.map((e) => e.channel)).toEqual(['spawn', 'lifetime', 'ready', 'callback:start', 'callback:end', 'reap', 'exit']);
+  // The TERM that ends the test is the pool's stop: its own event, after the child's.
+  expect(all.map((e) => e.channel)).toEqual(['spawn', 'lifetime', 'ready', 'callback:start', 'callback:end', 'reap', 'exit', 'stop']);
+  expect(all[7]).toMatchObject({ signal: 'TERM', generation: 1, manager: 1 });
+  const evs = all.slice(0, 7);
   const [spawn, lifetime, ready, callStart, callEnd, reap, exit] = evs;
   expect(ready).toMatchObject({ generation: 1 });
   const pid = spawn.pid;
@@ -101,8 +104,9 @@ test('a reused child: a lifetime event for each lifetime, a reap per finish(), r
   p.child.kill('SIGTERM');
   const done = await p.done;
   expect(done.events.at(-1)).toEqual({ event: 'end', left: 0 });
-  const evs = poolEvents(done.events);
-  expect(evs.map((e) => e.channel)).toEqual(['spawn', 'lifetime', 'ready', 'reap', 'lifetime', 'reap', 'retire', 'exit']);
+  const all = poolEvents(done.events);
+  expect(all.map((e) => e.channel)).toEqual(['spawn', 'lifetime', 'ready', 'reap', 'lifetime', 'reap', 'retire', 'exit', 'stop']);
+  const evs = all.slice(0, 8);
   expect(evs.filter((e) => e.channel === 'lifetime').map((e) => e.lifetime)).toEqual([1, 2]);
   expect(evs.filter((e) => e.channel === 'reap').map((e) => (e.info as { reason: string; lifetime: number }))).toEqual([
     expect.objectContaining({ reason: 'finished', lifetime: 1 }),

@@ -65,11 +65,16 @@ test('serve({ maxRequests }): each child serves exactly N requests under 20 conc
   expect(end.events.at(-1)).toEqual({ event: 'end', left: 0 });
   const reaps = end.events.filter((e) => e.event === 'reap') as unknown as Reap[];
   // 4 children end at the limit, having served exactly 50; the fifth served the last 10 and ended on TERM
-  // (10 requests + its 20 connections stay below 50, so it never sees its limit coming).
+  // (10 requests + its 20 connections stay below 50, so it never sees its limit coming). Its successor is
+  // started early (replacement first, docs/servers.md): the TERM ends it too, perhaps before it served.
   const limited = reaps.filter((r) => r.info.served?.stop === 'maxRequests');
   expect(limited.map((r) => [r.status, r.info.reason, r.info.served!.requests, r.payload!.count])).toEqual(Array(4).fill([0, 'finished', 50, 50]));
   const last = reaps.filter((r) => r.info.served?.stop !== 'maxRequests');
-  expect(last.map((r) => [r.status, r.info.served])).toEqual([[0, { stop: 'signal', requests: 10 }]]);
+  const served = last.filter((r) => r.info.served);
+  for (const r of served) expect([r.status, r.info.served!.stop]).toEqual([0, 'signal']);
+  expect(served.reduce((sum, r) => sum + r.info.served!.requests, 0)).toBe(10);
+  for (const r of last.filter((r) => !r.info.served)) expect(r.info.reason).toBe('killed');
+  expect(last.length).toBeLessThanOrEqual(2);
   expect(end.stderr).toBe('');
 }, 120_000);
 
@@ -86,14 +91,20 @@ test('serve({ maxRequests, maxRequestsJitter }): each child ends after N to N + 
   // No child served more than 20. Every child but the last two ended at its limit, 10 to 20: the
   // clients stop when their 120 requests are done, which may leave one child draining with its
   // connections' last requests never sent (it ends short of its limit), and the next one idle.
-  for (const r of reaps) expect(r.info.served!.requests).toBeLessThanOrEqual(20);
-  const limited = reaps.slice(0, -2).map((r) => [r.info.served!.stop, r.info.served!.requests] as const);
+  // A successor started early (replacement first) that the final TERM ended while it was starting
+  // served nothing and has no `served`; one that was ready may have served the last few requests.
+  const early = reaps.filter((r) => !r.info.served);
+  for (const r of early) expect(r.info.reason).toBe('killed');
+  const serving = reaps.filter((r) => r.info.served);
+  for (const r of serving) expect(r.info.served!.requests).toBeLessThanOrEqual(20);
+  const limited = serving.slice(0, early.length > 0 ? -2 : -3).map((r) => [r.info.served!.stop, r.info.served!.requests] as const);
   expect(limited.length).toBeGreaterThanOrEqual(4); // 120 requests, at most 20 per child
   for (const [stop, n] of limited) {
     expect(stop).toBe('maxRequests');
     expect(n).toBeGreaterThanOrEqual(10);
   }
-  expect(reaps.reduce((sum, r) => sum + r.info.served!.requests, 0)).toBe(120);
+  // A successor started early (replacement first) and ended by the final TERM while starting served none.
+  expect(reaps.reduce((sum, r) => sum + (r.info.served?.requests ?? 0), 0)).toBe(120);
 }, 120_000);
 
 test('serve(): a server the application closes itself ends serving: the child finishes, with its final payload and no warning', async () => {

@@ -6,6 +6,7 @@
 //   ours-single    the same, children run with UV_TCP_SINGLE_ACCEPT=1
 //   ours-mrpcN     the same, serve({ maxRequestsPerConnection: N })
 //   ours-rr        PreforkIPC with balance: 'round-robin': the manager accepts and deals connections out
+//   ours-ageN      PreforkIPC recycling each child after N ms (maxChildAge N, ageJitter N / 5), replacement first
 //   ours-nobeat    ours with beatInterval: null (no beat, no status messages: the scoreboard off)
 //   cluster        node:cluster, `children` workers, round-robin (the default on Linux)
 //   single         one process
@@ -69,8 +70,11 @@ function ours(singleAccept) {
   const counts = [];
   let ready = 0;
   if (singleAccept) process.env.UV_TCP_SINGLE_ACCEPT = '1'; // the children inherit it
+  const age = /^ours-age(\d+)$/.exec(variant);
+  const recycling = age ? { maxChildAge: Number(age[1]), ageJitter: Math.round(Number(age[1]) / 5) } : {};
   const ppi = new PreforkIPC({
     maxWorkers: children,
+    ...recycling,
     listen: [{ port: 0, host: '127.0.0.1' }],
     balance: variant === 'ours-rr' ? 'round-robin' : 'kernel',
     beatInterval: variant === 'ours-nobeat' ? null : undefined,

@@ -46,6 +46,8 @@ async function main() {
     p99: result.latency.p99,
     busiestOverLeast: served.length > 1 ? Math.max(...served) / Math.max(1, Math.min(...served)) : 1,
     served: served.join(' / '),
+    /** Server processes that served (more than `children` when they were recycled). */
+    processes: served.length,
   });
 }
 main().catch((err) => {

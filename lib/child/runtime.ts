@@ -91,6 +91,7 @@ export class ChildRuntime {
   #readySent = false;
   /** This child's slot (the hello's `slot`); undefined until the hello, or from a manager that numbers none. */
   slot: number | undefined;
+  #replaceAsked = false;
 
   constructor(
     private readonly owner: PreforkView,
@@ -304,6 +305,16 @@ export class ChildRuntime {
       process.exit(exitCode);
     })();
     return this.#finishing;
+  }
+
+  /**
+   * Asks the manager to replace this process, replacement first (serve()'s maxRequests);
+   * once per process, and nothing when the manager is gone.
+   */
+  askReplacement(reason: 'requests'): void {
+    if (this.#replaceAsked || this.#managerGone) return;
+    this.#replaceAsked = true;
+    this.#channel.write(`${JSON.stringify({ type: 'replace', reason })}\n`);
   }
 
   /** `ppi.setStatus(state, note)`. */

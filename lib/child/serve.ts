@@ -60,6 +60,8 @@ export interface ServeHost {
   finish(exitCode: number, payload: unknown, served: ServedInfo): Promise<void>;
   /** Tells the manager this child is ready (it listens, or round-robin, serves). */
   markReady(): void;
+  /** Asks the manager for this child's replacement, replacement first (a `replace` message; once per process). */
+  askReplacement(reason: 'requests'): void;
   /** Called once per serve() that gets going: `ended` settles when its serving is over (finish() done, or listen() failed). */
   serving(ended: Promise<void>): void;
   /** The child's scoreboard entry: serve() keeps its state (busy while a request is in progress) and counters. */
@@ -67,6 +69,18 @@ export interface ServeHost {
 }
 
 const DEFAULT_IDLE_CLOSE_MS = 250;
+/**
+ * With maxRequests, when the child asks for its replacement (docs/servers.md, "Recycling without a
+ * gap"): once the requests left, at its rate, would last less than REPLACE_LEAD × its own start-up
+ * (its successor's will be about the same, on the same machine under the same load), and at
+ * REPLACE_AT of its limit at the latest. The rate is the higher of the average since serving began
+ * and the last RATE_WINDOW_MS: a sibling leaving the pool doubles a child's share at once. A fixed
+ * share alone did not do: at 0.9, a child at 150 req/s had 30 ms left for a start-up that took
+ * 200–700 ms on the loaded 2-core test machine, and the pool went one child short.
+ */
+const REPLACE_LEAD = 2;
+const REPLACE_AT = 0.9;
+const RATE_WINDOW_MS = 250;
 /** Off by default: at 100, 4 children served within 1.5× of each other, but hello-world req/s fell by a third (reconnects). */
 const DEFAULT_MAX_REQUESTS_PER_CONNECTION = 0;
 
@@ -158,7 +172,36 @@ export async function serve(server: net.Server, host: ServeHost, options: ServeO
     }
     return state;
   };
-  const limitInSight = (): boolean => limit > 0 && requests + mayStillSend >= limit;
+  // Replacement first (REPLACE_LEAD): the child asks the manager, once, to start its successor
+  // early enough that the pool is not one short while this child drains. One performance.now() per
+  // request, only with maxRequests.
+  const replaceAt = limit > 0 ? Math.max(1, Math.floor(limit * REPLACE_AT)) : 0;
+  let replaceAsked = false;
+  /** When serving began, and how long this process took to get there (performance.now() counts from its start). */
+  let servingSince = 0;
+  let windowStart = 0;
+  let windowRequests = 0;
+  /** Requests per ms in the last window (0 until one has passed). */
+  let recentRate = 0;
+  const limitInSight = (): boolean => {
+    if (limit === 0) return false;
+    const seen = requests + mayStillSend;
+    if (!replaceAsked && servingSince > 0) {
+      const now = performance.now();
+      if (now - windowStart >= RATE_WINDOW_MS) {
+        recentRate = (requests - windowRequests) / (now - windowStart);
+        windowStart = now;
+        windowRequests = requests;
+      }
+      const rate = Math.max(requests / Math.max(1, now - servingSince), recentRate);
+      const msLeft = rate > 0 ? (limit - seen) / rate : Infinity;
+      if (seen >= replaceAt || msLeft < REPLACE_LEAD * servingSince) {
+        replaceAsked = true;
+        host.askReplacement('requests');
+      }
+    }
+    return seen >= limit;
+  };
   // An https.Server hands requests the TLS socket, made on 'secureConnection'.
   const isTls = 'setSecureContext' in server;
   const onConnection = (socket: net.Socket): void => {
@@ -293,7 +336,10 @@ export async function serve(server: net.Server, host: ServeHost, options: ServeO
   if (stoppedEarly) return stop('signal');
   // Ready (docs/servers.md, "Readiness"): round-robin, once the manager has been told we serve
   // (ppiServing went out above); otherwise once listen() has succeeded, never before.
-  if (intake) return host.markReady();
+  if (intake) {
+    servingSince = windowStart = performance.now();
+    return host.markReady();
+  }
 
   await new Promise<void>((resolve, reject) => {
     const failed = (err: Error): void => {
@@ -305,6 +351,7 @@ export async function serve(server: net.Server, host: ServeHost, options: ServeO
     server.once('error', failed);
     server.listen(listener, listener.backlog, () => {
       server.removeListener('error', failed);
+      servingSince = windowStart = performance.now();
       resolve();
     });
   });

@@ -31,6 +31,8 @@ export interface ChildHandleHost {
   lifetimeFinished(handle: ChildHandle, lifetime: Lifetime, rss: number | undefined): void;
   /** The child said it is ready (its first `ready` message). */
   childReady(handle: ChildHandle): void;
+  /** The child asks to be replaced, replacement first (recycling.ts). */
+  replaceRequested(handle: ChildHandle, reason: 'requests'): void;
   /** The manager's id on the event channel (events.ts). */
   readonly eventId: number;
   /** A beat or status line arrived: the child's event loop turns (hangTimeout); `stateChanged`: busy/idle flipped (spare workers). */
@@ -343,6 +345,9 @@ export class ChildHandle {
         // Whatever lifetime the child counted itself in (a crash between finish() and the next
         // start() names the last one begun), it ends the lifetime the manager has open.
         if (this.lifetime) this.lifetime.error = message.error;
+        return;
+      case 'replace':
+        this.host.replaceRequested(this, message.reason);
         return;
       case 'call': {
         const { id, name, payload } = message;

@@ -53,6 +53,11 @@ export interface PoolEvents {
    * readiness-gated reloads (not published yet).
    */
   reload: { step: 'begin' | 'step' | 'done' | 'failed'; generation: number; manager: number; at: number; pid?: number; reason?: string };
+  /**
+   * The pool is stopping: a trapped TERM, INT or QUIT (or `stop()` with one) ended `start()`
+   * and the children were told to stop. `signal` is the trapped signal's name.
+   */
+  stop: { signal: string; generation: number; manager: number; at: number };
   /** balance: 'round-robin': connections waiting for a serving child, on listener `listener` (its index in `listen`), when that count changes. */
   backlog: { waiting: number; listener: number; manager: number; at: number };
   /** A child's periodic beat arrived (issue "See and steer"): counters, ELU, memory. */
@@ -76,6 +81,7 @@ export const EVENT_NAMES: readonly PoolEventName[] = Object.freeze([
   'retire',
   'exit',
   'reload',
+  'stop',
   'backlog',
   'beat',
   'status',

@@ -22,6 +22,7 @@ import type { RetireReason } from './retirement';
 import type { RoundRobin } from './round-robin';
 import { sizingPolicyFor } from './spare-workers';
 import { Stagger } from './stagger';
+import type { SystemdNotifier } from './systemd';
 import { UserHooks } from './user-hooks';
 import { Observability } from './observe';
 import type { Scoreboard } from './scoreboard';
@@ -91,6 +92,9 @@ export class Manager implements ChildHandleHost {
   readonly #reuse: boolean;
   /** hangTimeout: the watchdog on the children's beats (hang-watch.ts); undefined without the option. */
   readonly #hangs: HangWatch | undefined;
+  /** The `systemd` option's notifier (systemd.ts), made at the first start() when it asks for one. */
+  #systemd: SystemdNotifier | undefined;
+  #systemdChecked = false;
 
   constructor(
     private readonly owner: PreforkView,
@@ -99,7 +103,7 @@ export class Manager implements ChildHandleHost {
     this.#maxWorkers = options.maxWorkers;
     this.#callbacks = new CallbackServer(options.callbacks, owner, options.callbackTimeout, this.#id);
     if (options.pidFile !== undefined) writePidFile(options.pidFile);
-    this.#policy = sizingPolicyFor(options, this.#id);
+    this.#policy = sizingPolicyFor(options, this.#id, () => this.#fill());
     this.#hooks = new UserHooks(owner, options, (err) => this.#fail(err), () => this.#checkWaiters());
     // With jitter, even lifetimesPerChild 1 gives some processes a limit above 1.
     this.#reuse = (options.lifetimesPerChild ?? 1) > 1 || (options.lifetimesJitter ?? 0) > 0;
@@ -175,6 +179,7 @@ export class Manager implements ChildHandleHost {
         return this.start();
       });
     }
+    if (!this.#systemdChecked) this.#startSystemd();
     this.generation++;
     this.signalReceived = '';
     this.#policy.generationBegun();
@@ -183,6 +188,29 @@ export class Manager implements ChildHandleHost {
       this.#starting = { resolve, reject, keepAlive: setTimeout(() => {}, KEEP_ALIVE_MS) };
       this.#fill();
     });
+  }
+
+  /** Children counted towards maxWorkers and ready (docs/servers.md, "Recycling without a gap"). */
+  readyCount(): number {
+    let ready = 0;
+    for (const child of this.children.values()) {
+      const { phase, counted } = child.state;
+      if (counted && phase === 'ready') ready++;
+    }
+    return ready;
+  }
+
+  get numWorkers(): number {
+    return this.children.size;
+  }
+
+  #startSystemd(): void {
+    this.#systemdChecked = true;
+    if (this.options.systemd === false) return;
+    // Loaded only when asked for: most pools never run under systemd's notify protocol.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded lazily (see above)
+    const { startSystemdNotifier } = require('./systemd') as typeof import('./systemd');
+    this.#systemd = startSystemdNotifier(this.options.systemd, this, this.#id);
   }
 
   /** Acts as if the trapped signal `name` had arrived: ends the running start(), or signals the children during waitAllChildren(). */
@@ -335,7 +363,7 @@ export class Manager implements ChildHandleHost {
     const slot = this.#policy.slotFor(this.#pool(), slotHint);
     const begin = this.#beforeFork(slot);
     if (!begin) return false;
-    const spawned = spawnProcess(this.options.exec, this.#listeners, this.#dealer !== undefined, slot, this.options.childStdout, this.#hangs !== undefined);
+    const spawned = spawnProcess(this.options.exec, this.#listeners, this.#dealer !== undefined, slot, this.options.childStdout, this.#hangs !== undefined, this.#systemd?.childEnv);
     if (!spawned) {
       const pause = this.#policy.spawnFailed(Date.now());
       this.#spawnTimer = setTimeout(() => this.#fill(), Math.min(pause, MAX_TIMER_MS));
@@ -347,6 +375,7 @@ export class Manager implements ChildHandleHost {
     this.#hangs?.watch(child);
     this.children.set(child.pid, child);
     this.#readyWatch.spawned(child.pid);
+    this.#policy.childSpawned(child.pid, Date.now());
     this.#dealer?.attach(child.pid, spawned.process, this.generation);
     if (observed('spawn')) publish('spawn', { pid: child.pid, generation: child.generation, slot, manager: this.#id, at: Date.now() });
     try {
@@ -391,7 +420,7 @@ export class Manager implements ChildHandleHost {
     if (stateChanged && this.running) this.#fill();
   }
 
-  /** A child said it is ready: its clock stops, and the policy is asked again (a reload may take its next step). */
+  /** A child said it is ready: its clock stops, and the policy is asked again (a reload's or a recycle's next step; systemd's READY=1 listens too). */
   childReady(child: ChildHandle): void {
     this.#readyWatch.settled(child.pid);
     if (observed('ready')) publish('ready', { pid: child.pid, generation: child.generation, slot: child.slot, manager: this.#id, at: child.readyAt ?? Date.now() });
@@ -454,6 +483,7 @@ export class Manager implements ChildHandleHost {
     this.children.delete(child.pid);
     this.#hangs?.forget(child.pid);
     this.#readyWatch.settled(child.pid);
+    this.#policy.childGone(child.pid);
     this.#dealer?.detach(child.pid);
     const lifetime = child.lifetime;
     // A retired child (or one between lifetimes) ended no lifetime: nothing to reap, only a place to fill.
@@ -495,6 +525,11 @@ export class Manager implements ChildHandleHost {
       this.#fill();
     } else this.#nextLifetime(child);
     this.#checkWaiters();
+  }
+
+  /** A serve() child near its maxRequests asks for its replacement (recycling.ts). */
+  replaceRequested(child: ChildHandle, reason: 'requests'): void {
+    this.#policy.recycler.due(child.pid, reason);
   }
 
   /** onChildReap for one lifetime; `end` is undefined when a reused child's lifetime ended with finish(). */
@@ -552,6 +587,7 @@ export class Manager implements ChildHandleHost {
     if (!starting) return;
     this.#starting = undefined;
     clearTimeout(this.#spawnTimer);
+    if (STOP_SIGNALS.has(name) && observed('stop')) publish('stop', { signal: name, generation: this.generation, manager: this.#id, at: Date.now() });
     if (this.#isGatedReload(name)) {
       // The old children keep serving until the next start()'s are ready; a reload in progress is replaced.
       this.#policy.reloadEnded();

@@ -2,6 +2,7 @@ import type { ResolvedOptions } from '../options';
 import type { SignalName } from '../signals';
 import * as pacing from './pacing';
 import { ReloadPlan } from './reload-plan';
+import { Recycler } from './recycling';
 import { Retirement, type RetireReason } from './retirement';
 
 /**
@@ -108,14 +109,19 @@ export class SizingPolicy {
   readonly #planConfig: { surge: number; reloadAttempts: number };
   /** The gated reload in progress (reload-plan.ts), from the next start() after its signal. */
   #reload: ReloadPlan | undefined;
+  /** Replacement-first recycling by age, memory and requests (recycling.ts), consulted once the pool is full. */
+  readonly recycler: Recycler;
 
+  /** `wake`: asks the manager's loop to decide again (an input arrived between the manager's own events). */
   constructor(
-    options: Pick<ResolvedOptions, 'spawnInterval' | 'errRespawnInterval' | 'lifetimesPerChild' | 'lifetimesJitter' | 'maxChildMemory'> &
+    options: Pick<ResolvedOptions, 'spawnInterval' | 'errRespawnInterval' | 'lifetimesPerChild' | 'lifetimesJitter' | 'maxChildMemory' | 'maxChildAge' | 'ageJitter'> &
       Partial<Pick<ResolvedOptions, 'surge' | 'reloadAttempts'>>,
+    wake: () => void = () => {},
   ) {
     this.#config = { spawnInterval: options.spawnInterval, errRespawnInterval: options.errRespawnInterval };
     this.#retirement = new Retirement(options);
     this.#planConfig = { surge: options.surge ?? 1, reloadAttempts: options.reloadAttempts ?? 3 };
+    this.recycler = new Recycler(options, wake);
   }
 
   /** A gated reload is in progress. */
@@ -161,15 +167,30 @@ export class SizingPolicy {
 
   /** The main question, asked after anything that may change the pool's size: spawn, wait, or nothing. */
   decide(pool: PoolState): SizingAction {
-    if (!pool.running) return { kind: 'steady' };
+    if (!pool.running) {
+      this.recycler.decide(pool); // forgets the recycles in progress: the stop tells every child
+      return { kind: 'steady' };
+    }
     const step = this.reloadStep(pool);
     if (step) return step;
     const missing = pool.maxWorkers - countedChildren(pool);
-    if (missing <= 0) return { kind: 'steady' };
+    // Full: a recycle may want its surge child, the old child's stop, or a wait for the next age.
+    const recycle = missing <= 0 ? this.recycler.decide(pool) : undefined;
+    if (missing <= 0 && recycle?.kind !== 'spawn') return recycle ?? { kind: 'steady' };
     const delay = pacing.spawnDelay(this.#pacing, pool.now);
     if (delay > 0) return { kind: 'wait', until: pool.now + delay };
-    // One at a time when paced: the manager asks again after each spawn.
-    return { kind: 'spawn', count: pacing.spawnGap(this.#pacing, this.#config) > 0 ? 1 : missing };
+    // One at a time when paced (and for a recycle's surge): the manager asks again after each spawn.
+    return { kind: 'spawn', count: recycle || pacing.spawnGap(this.#pacing, this.#config) > 0 ? 1 : missing };
+  }
+
+  /** A child process was spawned (its age starts). */
+  childSpawned(pid: number, now: number): void {
+    this.recycler.spawned(pid, now);
+  }
+
+  /** A child process is gone. */
+  childGone(pid: number): void {
+    this.recycler.ended(pid);
   }
 
   /**
@@ -199,7 +220,8 @@ export class SizingPolicy {
       current: pool.running && child.generation === pool.generation,
       stopping: child.phase === 'stopping' || !child.counted,
       alive: countedChildren(pool),
-      maxWorkers: pool.maxWorkers,
+      // A recycle's replacement is beyond maxWorkers on purpose: no other child makes room for it.
+      maxWorkers: pool.maxWorkers + this.recycler.surge,
       rss,
     });
   }

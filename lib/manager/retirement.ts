@@ -1,7 +1,11 @@
 import type { ResolvedOptions } from '../options';
 
-/** Why a reused child gets no further lifetime (the `reason` of its `retire` message). */
-export type RetireReason = 'served' | 'generation' | 'maxWorkers' | 'memory' | 'stopping' | 'idle';
+/**
+ * Why the pool stops a child (the `retire` event's reason; for a reused child between
+ * lifetimes, its `retire` message's): a reused child's limits, a shrink, or a recycle
+ * (recycling.ts: 'age', 'memory', 'requests'), or spare workers' 'idle'.
+ */
+export type RetireReason = 'served' | 'generation' | 'maxWorkers' | 'memory' | 'stopping' | 'idle' | 'age' | 'requests';
 
 /** What the decision looks at, at the end of one of the child's lifetimes. */
 export interface RetirementFacts {

@@ -74,8 +74,9 @@ export class SpareWorkersPolicy extends SizingPolicy {
     spare: SpareSettings,
     /** The manager's id on the event channel: each check that acts is published as `sizing`. */
     private readonly managerId = 0,
+    wake: () => void = () => {},
   ) {
-    super(options);
+    super(options, wake);
     this.#spare = spare;
   }
 
@@ -85,7 +86,10 @@ export class SpareWorkersPolicy extends SizingPolicy {
   }
 
   override decide(pool: PoolState): SizingAction {
-    if (!pool.running) return { kind: 'steady' };
+    if (!pool.running) {
+      this.recycler.decide(pool); // forgets the recycles in progress
+      return { kind: 'steady' };
+    }
     // A gated reload sizes the pool itself until it is over (reload-plan.ts).
     const step = this.reloadStep(pool);
     if (step) return step;
@@ -110,7 +114,8 @@ export class SpareWorkersPolicy extends SizingPolicy {
   #surplus(pool: PoolState, children: ChildState[], idle: number, alive: number): SizingAction {
     const { maxSpareWorkers, minWorkers } = this.#spare;
     if (idle > maxSpareWorkers && alive > minWorkers) return this.#retire(pool, children, { idle, busy: alive - idle, alive });
-    return { kind: 'steady' };
+    // Sized right: recycling by age, memory or requests may replace a child (its surge child first).
+    return this.recycler.decide(pool) ?? { kind: 'steady' };
   }
 
   #spawn(pool: PoolState, counts: Omit<SpareCheck, 'action' | 'count'>): SizingAction {
@@ -152,6 +157,6 @@ export class SpareWorkersPolicy extends SizingPolicy {
 }
 
 /** The pool's policy from the options: spare workers when asked for, else keep maxWorkers. */
-export function sizingPolicyFor(options: ResolvedOptions, managerId: number): SizingPolicy {
-  return options.spare ? new SpareWorkersPolicy(options, options.spare, managerId) : new SizingPolicy(options);
+export function sizingPolicyFor(options: ResolvedOptions, managerId: number, wake: () => void = () => {}): SizingPolicy {
+  return options.spare ? new SpareWorkersPolicy(options, options.spare, managerId, wake) : new SizingPolicy(options, wake);
 }

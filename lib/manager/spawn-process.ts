@@ -21,6 +21,8 @@ export function spawnProcess(
   stdout: ChildStdout = 'inherit',
   /** hangTimeout: the child's inspector may be opened by SIGUSR1 on a loopback port of ours (reported as `inspectPort`). */
   inspectOnSignal = false,
+  /** Variables to set, or to remove (undefined), on top of the manager's environment. */
+  extraEnv: NodeJS.ProcessEnv = {},
 ): { process: ChildProcess & { pid: number }; inspectPort: number | undefined } | undefined {
   const command = reexecCommand(exec, undefined, undefined, undefined, inspectOnSignal);
   const spawned = spawn(command.file, command.args, {
@@ -28,7 +30,7 @@ export function spawnProcess(
     stdio: roundRobin ? childStdio([], true, stdout) : childStdio(listeners, false, stdout),
     // LISTEN_PID names this process: a child must find its sockets in ppi.listeners, not there.
     // PREFORK_SLOT: the child's slot, for children that are not Node (exec) or read it before the hello.
-    env: { ...process.env, ...command.env, LISTEN_FDS: undefined, LISTEN_PID: undefined, PREFORK_SLOT: String(slot), [CHILD_MARKER]: '1' },
+    env: { ...process.env, ...command.env, LISTEN_FDS: undefined, LISTEN_PID: undefined, PREFORK_SLOT: String(slot), ...extraEnv, [CHILD_MARKER]: '1' },
   });
   if (spawned.pid === undefined) {
     spawned.once('error', (err) => warn(`could not spawn a child: ${err.message}`));

@@ -109,10 +109,12 @@ const FROM_CHILD: Checks<ChildToManager> = {
   beat: (m) =>
     isId(m.seq) && isStatus(m) && isNumber(m.elu) && isNumber(m.rss) && isNumber(m.heapUsed) && (m.metrics === undefined || Array.isArray(m.metrics)),
   status: (m) => isStatus(m),
+  replace: (m) => m.reason === 'requests',
   ready: () => true,
 };
 
-const OPTIONAL_FROM_CHILD = new Set(['crash', 'beat', 'status']);
+/** Child messages a child may never send (left out of the "not a … message" error). */
+const OPTIONAL_FROM_CHILD: ReadonlySet<string> = new Set(['crash', 'beat', 'status', 'replace', 'ready']);
 
 function isNumber(value: unknown): value is number {
   return typeof value === 'number' && Number.isFinite(value);
@@ -154,9 +156,9 @@ function decode<M extends { type: string }>(line: Buffer, checks: Checks<M>): M 
   if (typeof type === 'string' && Object.hasOwn(checks, type) && checks[type as M['type']](message)) {
     return message as unknown as M;
   }
-  // A child's crash report is its last words, and its beat and status are optional extras,
-  // not part of the conversation a child author must implement: the message names what a
-  // peer is expected to send.
+  // A child's crash report is its last words, its beat and status are optional extras, and
+  // `ready` / `replace` a serving child's: not part of the conversation a child author must
+  // implement. The message names what a peer is expected to send.
   const names = Object.keys(checks).filter((name) => !OPTIONAL_FROM_CHILD.has(name));
   const error = new ProtocolError(`not a ${alternatives(names)} message: ${preview(line)}`);
   if (isId(message.id)) error.id = message.id;

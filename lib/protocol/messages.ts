@@ -195,7 +195,18 @@ export interface NoticeMessage {
   message: string;
 }
 
-export type ChildToManager = CallMessage | FinishMessage | CrashMessage | BeatMessage | StatusMessage | ReadyMessage;
+/**
+ * Child → manager: replace this child, replacement first (a `serve({ maxRequests })` child near
+ * its limit). The manager spawns a successor and, once it is ready, sends this child its stop
+ * signal; the child serves meanwhile. No reply; sent at most once per process.
+ */
+export interface ReplaceMessage {
+  type: 'replace';
+  /** Why; `'requests'` is the only one today. */
+  reason: 'requests';
+}
+
+export type ChildToManager = CallMessage | FinishMessage | CrashMessage | BeatMessage | StatusMessage | ReplaceMessage | ReadyMessage;
 export type ManagerToChild =
   | HelloMessage
   | ReplyMessage

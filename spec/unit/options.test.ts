@@ -28,6 +28,7 @@ test('defaults', () => {
     beatInterval: 1000,
     maxCallsInFlight: DEFAULT_MAX_CALLS_IN_FLIGHT,
     childStdout: 'inherit',
+    systemd: false,
   });
   expect(DEFAULT_MAX_MESSAGE_BYTES).toBe(256 * 1024 * 1024);
   expect(DEFAULT_MAX_CALLS_IN_FLIGHT).toBe(4096);
@@ -377,4 +378,23 @@ test("childStdout: 'inherit' (default) or 'stderr', nothing else", () => {
   expect(resolveOptions({ childStdout: 'stderr' }).childStdout).toBe('stderr');
   expect(resolveOptions({ childStdout: 'inherit' }).childStdout).toBe('inherit');
   expect(() => resolveOptions({ childStdout: 'null' })).toThrow(new TypeError(`PreforkIPC option 'childStdout' must be 'inherit' or 'stderr', got "null"`));
+});
+
+describe('recycling and systemd options', () => {
+  test('maxChildAge, ageJitter and systemd are kept; Infinity is no age limit', () => {
+    expect(resolveOptions({ maxChildAge: 60_000, ageJitter: 5_000, systemd: 'auto' })).toMatchObject({ maxChildAge: 60_000, ageJitter: 5_000, systemd: 'auto' });
+    expect(resolveOptions({ maxChildAge: Infinity }).maxChildAge).toBeUndefined();
+    expect(resolveOptions({ systemd: true }).systemd).toBe(true);
+  });
+
+  test.each([
+    [{ maxChildAge: 0 }, /option 'maxChildAge' must be a whole number of milliseconds ≥ 1 \(or Infinity: none\), got 0/],
+    [{ maxChildAge: 1.5 }, /option 'maxChildAge' must be a whole number of milliseconds/],
+    [{ maxChildAge: '1h' }, /option 'maxChildAge' must be a whole number of milliseconds ≥ 1 \(or Infinity: none\), got "1h"/],
+    [{ ageJitter: -1 }, /option 'ageJitter' must be a whole number of milliseconds ≥ 0, got -1/],
+    [{ ageJitter: Infinity }, /option 'ageJitter' must be a whole number of milliseconds ≥ 0, got Infinity/],
+    [{ systemd: 'yes' }, /option 'systemd' must be true, false or 'auto', got "yes"/],
+  ])('%j is refused, naming the option', (options, message) => {
+    expect(() => resolveOptions(options)).toThrow(message);
+  });
 });

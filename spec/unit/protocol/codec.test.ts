@@ -226,3 +226,14 @@ describe('errorReplyLine', () => {
     }
   });
 });
+
+describe("a serving child's ready and replace", () => {
+  test('are decoded', () => {
+    expect(decodeFromChild(buf('{"type":"ready"}'))).toEqual({ type: 'ready' });
+    expect(decodeFromChild(buf('{"type":"replace","reason":"requests"}'))).toEqual({ type: 'replace', reason: 'requests' });
+  });
+
+  test('a replace with another reason is refused', () => {
+    expect(thrown(() => decodeFromChild(buf('{"type":"replace","reason":"boredom"}'))).message).toMatch(/^not a call or finish message: /);
+  });
+});
