@@ -180,6 +180,7 @@ export class SizingPolicy {
     const delay = pacing.spawnDelay(this.#pacing, pool.now);
     if (delay > 0) return { kind: 'wait', until: pool.now + delay };
     // One at a time when paced (and for a recycle's surge): the manager asks again after each spawn.
+    if (recycle?.kind === 'spawn' && recycle.slot !== undefined) return { kind: 'spawn', count: 1, slot: recycle.slot };
     return { kind: 'spawn', count: recycle || pacing.spawnGap(this.#pacing, this.#config) > 0 ? 1 : missing };
   }
 

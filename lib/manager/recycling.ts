@@ -44,12 +44,12 @@ export interface RecyclePool {
   readonly running: boolean;
   readonly generation: number;
   readonly maxWorkers: number;
-  readonly children: ReadonlyArray<{ readonly pid: number; readonly generation: number; readonly phase: Phase; readonly counted: boolean }>;
+  readonly children: ReadonlyArray<{ readonly pid: number; readonly generation: number; readonly phase: Phase; readonly counted: boolean; readonly slot?: number }>;
 }
 
 /** The recycler's answer: a subset of the policy's `SizingAction`. */
 export type RecycleAction =
-  | { readonly kind: 'spawn'; readonly count: 1 }
+  | { readonly kind: 'spawn'; readonly count: 1; readonly slot?: number }
   | { readonly kind: 'retire'; readonly pids: readonly [number]; readonly reason: RecycleReason }
   | { readonly kind: 'wait'; readonly until: number };
 
@@ -168,8 +168,28 @@ export class Recycler {
       return { kind: 'retire', pids: [old], reason };
     }
     // A replacement per child being replaced: at first, and again after one died before it was ready.
-    if (counted < pool.maxWorkers + this.#replacing.size) return { kind: 'spawn', count: 1 };
+    if (counted < pool.maxWorkers + this.#replacing.size) {
+      const slot = this.#slotFor(pool);
+      return slot === undefined ? { kind: 'spawn', count: 1 } : { kind: 'spawn', count: 1, slot };
+    }
     return undefined; // replacements are starting: asked again when one is ready (or gone)
+  }
+
+  /**
+   * The replacement's slot (docs/servers.md, "Slots"): that of a child being replaced which no
+   * other counted child holds yet, so the newcomer inherits it. Without this the surge child, with
+   * every slot held, got the number maxWorkers, and the slots drifted out of 0 … maxWorkers − 1.
+   */
+  #slotFor(pool: RecyclePool): number | undefined {
+    const holders = new Map<number, number>();
+    for (const child of pool.children) {
+      if (child.counted && child.slot !== undefined) holders.set(child.slot, (holders.get(child.slot) ?? 0) + 1);
+    }
+    for (const pid of this.#replacing.keys()) {
+      const slot = pool.children.find((child) => child.pid === pid)?.slot;
+      if (slot !== undefined && holders.get(slot) === 1) return slot;
+    }
+    return undefined;
   }
 
   /**
