@@ -77,8 +77,8 @@ const MUTATIONS = [
   {
     id: 'no-err-respawn-pause',
     file: 'lib/manager/pacing.ts',
-    search: '    next = { ...next, pausedUntil: now + config.errRespawnInterval };\n',
-    replace: '',
+    search: 'next = { ...next, crashing: true, crashes, pausedUntil: now + backoff(config, crashes) };',
+    replace: 'next = { ...next, crashing: true, crashes };',
     specs: ['spec/pool-lifecycle.test.ts', 'spec/prefork.test.ts'],
     unit: ['spec/unit/manager/pacing.test.ts', 'spec/unit/manager/policy.test.ts'],
     why: 'no pause after a non-zero exit (crash pacing alone left)',
@@ -132,8 +132,8 @@ const MUTATIONS = [
   {
     id: 'no-forward-during-wait',
     file: 'lib/manager/manager.ts',
-    search: '    else if (this.#waiters.size > 0) this.#forward(name);\n',
-    replace: '',
+    search: '      this.#flushHeldReload();\n      this.#forward(name);\n',
+    replace: '      this.#flushHeldReload();\n',
     specs: ['spec/signals.test.ts', 'spec/pool-lifecycle.test.ts'],
     name: 'waitAllChildren',
     why: 'a signal (or stop()) during waitAllChildren() reaches no child',
@@ -203,7 +203,7 @@ const MUTATIONS = [
   {
     id: 'no-crash-warning',
     file: 'lib/manager/manager.ts',
-    search: '          warn(\n            `child ${child.pid} exited with status ${status} without calling finish(); ` +\n              `next spawn in ${this.options.errRespawnInterval} ms (errRespawnInterval)`,\n          );\n',
+    search: '          warn(\n            `child ${child.pid} exited with status ${status} without calling finish(); ` +\n              `next spawn in ${this.#policy.pauseLeft(Date.now())} ms (errRespawnInterval, ×1.5 per crash in a row until a child is ready)`,\n          );\n',
     replace: '',
     specs: ['spec/prefork.test.ts'],
     name: 'errRespawnInterval pauses',
@@ -576,8 +576,8 @@ const MUTATIONS = [
   {
     id: 'max-requests-counts-requests-only',
     file: 'lib/child/serve.ts',
-    search: 'requests + mayStillSend >= limit',
-    replace: 'requests >= limit',
+    search: '    return seen >= limit;\n',
+    replace: '    return requests >= limit;\n',
     specs: ['spec/serve-ending.test.ts'],
     name: 'exactly N',
     why: 'maxRequests stops accepting only at the limit: each connection open then sends one more (70 instead of 50)',

@@ -43,7 +43,8 @@ test('ctl status, --json, metrics, config, listeners: the table, the reply as it
   expect(lines[0]).toMatch(/^manager \d+ {2}generation 1 {2}maxWorkers 2 {2}busy 0 {2}idle 2 {2}starting 0 {2}stopping 0 {2}served 0$/);
   expect(lines[1].split(/\s+/)).toEqual(['slot', 'pid', 'gen', 'phase', 'state', 'note', 'served', 'elu', 'rss', 'age']);
   expect(lines.slice(2)).toHaveLength(2);
-  for (const row of lines.slice(2)) expect(row).toMatch(/^- +\d+ +1 +ready +idle +0 +\d+% +[\d.]+ MB +\d+s$/);
+  for (const row of lines.slice(2)) expect(row).toMatch(/^[01] +\d+ +1 +ready +idle +0 +\d+% +[\d.]+ MB +\d+s$/);
+  expect(lines.slice(2).map((row) => row.split(/\s+/)[0]).sort()).toEqual(['0', '1']);
 
   const json = await ctl('--socket', socket, '--json', 'status');
   expect(json.code).toBe(0);

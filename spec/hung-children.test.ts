@@ -45,7 +45,7 @@ test(`a child spinning in while (true) {} is reaped 'hung', within hangTimeout +
   expect(stack.frames[0].line).toBeGreaterThan(0);
   expect(stack.captureMs).toBeLessThan(1500);
   // The warning names the pid and the top frame.
-  expect(end.stderr).toMatch(new RegExp(`child ${reap.pid} is hung: no beat for 1500 ms \\(hangTimeout\\); sending SIGKILL; top frame spinForever \\(.*hangs\\.js:\\d+:\\d+\\)`));
+  expect(end.stderr).toMatch(new RegExp(`child ${reap.pid} \\(slot 0\\) is hung: no beat for 1500 ms \\(hangTimeout\\); sending SIGKILL; top frame spinForever \\(.*hangs\\.js:\\d+:\\d+\\)`));
 });
 
 test('a child whose code listens for SIGUSR1 is still killed as hung, with a note that no stack could be taken', async () => {
@@ -55,7 +55,7 @@ test('a child whose code listens for SIGUSR1 is still killed as hung, with a not
   expect(reap).toMatchObject({ status: 137, info: { reason: 'hung', signal: 'SIGKILL' } });
   expect(reap.info.stack!.frames).toEqual([]);
   expect(reap.info.stack!.note).toMatch(/^no stack: no inspector answered .* may listen for SIGUSR1/);
-  expect(end.stderr).toMatch(new RegExp(`child ${reap.pid} is hung: .*; no stack: `));
+  expect(end.stderr).toMatch(new RegExp(`child ${reap.pid} \\(slot 0\\) is hung: .*; no stack: `));
 });
 
 test('a child busy for 10 × hangTimeout in asynchronous work is never called hung', async () => {

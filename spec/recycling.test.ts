@@ -114,7 +114,7 @@ const BEAT = ((): boolean => {
 test('serve({ maxRequests }): a child nearing its limit asks for its replacement, which is ready before the child stops at exactly its limit', async () => {
   const maxWorkers = 2;
   // 300 req/s over 2 children, 500 requests each: a child lives ≈ 3 s, and asks for its
-  // replacement when what is left would last less than twice its own start-up.
+  // replacement when what is left would last less than four times its own start-up.
   const p = pool({ options: { maxWorkers }, serve: { maxRequests: 500 } });
   const port = await portOf(p);
   await p.waitForEvents('listening', maxWorkers);

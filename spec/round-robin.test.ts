@@ -182,7 +182,11 @@ test('a hung child (event loop stuck) gets no more connections once it has not t
     // At most the one connection already in the hung child's channel is lost; every other is the healthy child's.
     expect(answers.filter((a) => a === 'timeout').length).toBeLessThanOrEqual(1);
     expect(answers.filter((a) => a === healthy).length).toBeGreaterThanOrEqual(19);
-    // Descriptors: at most the one socket the hung child was sent and has not taken.
+    // Descriptors: at most the one socket the hung child was sent and has not taken. The manager
+    // closes a dealt socket when the child acknowledges it (Node's NODE_HANDLE_ACK), so under load
+    // the last one may still be open for a moment: wait (bounded) for the count to settle.
+    const settled = Date.now() + 10_000;
+    while (openFds(managerPid) - fdsBefore > 1 && Date.now() < settled) await new Promise((resolve) => setTimeout(resolve, 50));
     expect(openFds(managerPid) - fdsBefore).toBeLessThanOrEqual(1);
     expect(p.stderr()).toContain(`round-robin: child ${hung} has not taken a connection sent 1000 ms ago`);
   } finally {

@@ -51,3 +51,29 @@ test('a rolling reload: each new child takes the slot of the old child it replac
   const end = await p.done;
   expect(end.events.at(-1)).toEqual({ event: 'end', left: 0 });
 });
+
+test('recycling by age, 20 times over 4 children: a replacement shares its old child\'s slot until that one is told to stop; slots never leave 0–3', async () => {
+  const p = start(['slots-recycle.js']);
+  const end = await p.done;
+  expect(end.events.at(-1)).toEqual({ event: 'end', left: 0 });
+  const live = new Map<number, number>();
+  const told = new Set<number>();
+  let checked = 0;
+  for (const e of end.events as Array<Ev & { reason?: string }>) {
+    if (e.event === 'spawn') {
+      expect([0, 1, 2, 3]).toContain(e.slot);
+      live.set(e.pid, e.slot);
+    } else if (e.event === 'retire') {
+      expect(e.reason).toBe('age');
+      told.add(e.pid);
+      // The old child is told once its successor is ready and holds its slot: the others are a permutation.
+      const serving = [...live].filter(([pid]) => !told.has(pid)).map(([, slot]) => slot);
+      expect(serving.sort()).toEqual([0, 1, 2, 3]);
+      checked++;
+    } else if (e.event === 'exit') {
+      live.delete(e.pid);
+    }
+  }
+  expect(checked).toBeGreaterThanOrEqual(18);
+  for (const child of (end.events as Ev[]).filter((e) => e.event === 'child')) expect([0, 1, 2, 3]).toContain(child.slot);
+}, 90_000);

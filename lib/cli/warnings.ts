@@ -15,7 +15,7 @@ const RULES: ReadonlyArray<[RegExp, (m: RegExpMatchArray) => string]> = [
       'A handler should return (or throw) and leave the process to the command',
   ],
   [
-    /^child (\d+) exited with status (\d+) without calling finish\(\); next spawn in (\d+) ms \(errRespawnInterval\)$/,
+    /^child (\d+) exited with status (\d+) without calling finish\(\); next spawn in (\d+) ms \(errRespawnInterval[^)]*\)$/,
     (m) =>
       `worker ${m[1]} exited with status ${m[2]}: the handler, or something it ran, ended the worker process ` +
       `(its job, if it had one, fails); a new worker starts in ${m[3]} ms`,

@@ -179,9 +179,10 @@ export class SizingPolicy {
     if (missing <= 0 && recycle?.kind !== 'spawn') return recycle ?? { kind: 'steady' };
     const delay = pacing.spawnDelay(this.#pacing, pool.now);
     if (delay > 0) return { kind: 'wait', until: pool.now + delay };
-    // One at a time when paced (and for a recycle's surge): the manager asks again after each spawn.
-    if (recycle?.kind === 'spawn' && recycle.slot !== undefined) return { kind: 'spawn', count: 1, slot: recycle.slot };
-    return { kind: 'spawn', count: recycle || pacing.spawnGap(this.#pacing, this.#config) > 0 ? 1 : missing };
+    // A recycle's surge child takes the slot of the child it replaces.
+    if (recycle?.kind === 'spawn') return recycle;
+    // One at a time when paced: the manager asks again after each spawn.
+    return { kind: 'spawn', count: pacing.spawnGap(this.#pacing, this.#config) > 0 ? 1 : missing };
   }
 
   /** A child process was spawned (its age starts). */

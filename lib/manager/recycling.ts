@@ -49,6 +49,7 @@ export interface RecyclePool {
 
 /** The recycler's answer: a subset of the policy's `SizingAction`. */
 export type RecycleAction =
+  /** `slot`: the replaced child's (docs/servers.md, "Slots"): the newcomer shares it until the old child leaves. */
   | { readonly kind: 'spawn'; readonly count: 1; readonly slot?: number }
   | { readonly kind: 'retire'; readonly pids: readonly [number]; readonly reason: RecycleReason }
   | { readonly kind: 'wait'; readonly until: number };
@@ -169,27 +170,10 @@ export class Recycler {
     }
     // A replacement per child being replaced: at first, and again after one died before it was ready.
     if (counted < pool.maxWorkers + this.#replacing.size) {
-      const slot = this.#slotFor(pool);
+      const slot = this.#slotToTake(pool, byPid);
       return slot === undefined ? { kind: 'spawn', count: 1 } : { kind: 'spawn', count: 1, slot };
     }
     return undefined; // replacements are starting: asked again when one is ready (or gone)
-  }
-
-  /**
-   * The replacement's slot (docs/servers.md, "Slots"): that of a child being replaced which no
-   * other counted child holds yet, so the newcomer inherits it. Without this the surge child, with
-   * every slot held, got the number maxWorkers, and the slots drifted out of 0 … maxWorkers − 1.
-   */
-  #slotFor(pool: RecyclePool): number | undefined {
-    const holders = new Map<number, number>();
-    for (const child of pool.children) {
-      if (child.counted && child.slot !== undefined) holders.set(child.slot, (holders.get(child.slot) ?? 0) + 1);
-    }
-    for (const pid of this.#replacing.keys()) {
-      const slot = pool.children.find((child) => child.pid === pid)?.slot;
-      if (slot !== undefined && holders.get(slot) === 1) return slot;
-    }
-    return undefined;
   }
 
   /**
@@ -213,6 +197,20 @@ export class Recycler {
       this.#due.delete(pid);
       this.#replacing.set(pid, reason);
     }
+  }
+
+  /**
+   * The slot a replacement takes: that of a child being replaced that no other counted child
+   * holds yet (its replacement would). Slots stay within 0 … maxWorkers − 1 through a surge.
+   */
+  #slotToTake(pool: RecyclePool, byPid: ReadonlyMap<number, RecyclePool['children'][number]>): number | undefined {
+    const holders = new Map<number, number>();
+    for (const child of pool.children) if (child.counted && child.slot !== undefined) holders.set(child.slot, (holders.get(child.slot) ?? 0) + 1);
+    for (const pid of this.#replacing.keys()) {
+      const slot = byPid.get(pid)?.slot;
+      if (slot !== undefined && holders.get(slot) === 1) return slot;
+    }
+    return undefined;
   }
 
   /** Nothing to do now: a wait until the next age deadline, if any (none while a due child waits its turn). */

@@ -28,7 +28,7 @@ test("the early-exit warning, as the library words it, becomes one about the han
 });
 
 test('a crash without finish() is a worker the handler ended', () => {
-  expect(inCommandTerms('child 42 exited with status 3 without calling finish(); next spawn in 100 ms (errRespawnInterval)')).toBe(
+  expect(inCommandTerms('child 42 exited with status 3 without calling finish(); next spawn in 100 ms (errRespawnInterval, ×1.5 per crash in a row until a child is ready)')).toBe(
     'worker 42 exited with status 3: the handler, or something it ran, ended the worker process (its job, if it had one, fails); a new worker starts in 100 ms',
   );
 });

@@ -269,3 +269,22 @@ test("a replacement inherits the slot of the child it replaces (never maxWorkers
   recycler.ended(100);
   expect(decide()).toEqual({ kind: 'spawn', count: 1, slot: 1 });
 });
+
+test('a replacement takes the slot of the child it replaces, so slots stay within 0 … maxWorkers − 1 through the surge', () => {
+  const recycler = new Recycler({ maxChildMemory: 100 }, () => {});
+  const children: RecyclePool['children'][number][] = [
+    { pid: 1, generation: 1, phase: 'ready', counted: true, slot: 0 },
+    { pid: 2, generation: 1, phase: 'ready', counted: true, slot: 1 },
+  ];
+  const pool = (): RecyclePool => ({ now: 1_000, running: true, generation: 1, maxWorkers: 2, children: [...children] });
+  recycler.spawned(1, 0);
+  recycler.spawned(2, 0);
+  recycler.memory(2, 200);
+  expect(recycler.decide(pool())).toEqual({ kind: 'spawn', count: 1, slot: 1 });
+  // Its replacement is starting in slot 1: nothing more until it is ready.
+  children.push({ pid: 3, generation: 1, phase: 'starting', counted: true, slot: 1 });
+  recycler.spawned(3, 1_000);
+  expect(recycler.decide(pool())).toBeUndefined();
+  children[2] = { ...children[2], phase: 'ready' };
+  expect(recycler.decide(pool())).toEqual({ kind: 'retire', pids: [2], reason: 'memory' });
+});
