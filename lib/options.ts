@@ -678,7 +678,7 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     maxChildMemory: options.maxChildMemory === undefined || options.maxChildMemory === Infinity ? undefined : wholeNumber(options, 'maxChildMemory', 0, 1),
     lifetimeTimeout: limit(options, 'lifetimeTimeout', undefined),
     readiness: readinessOption(options.readiness),
-    readyTimeout: limit(options, 'readyTimeout', DEFAULT_READY_TIMEOUT_MS),
+    readyTimeout: readyTimeoutOption(options),
     gatedReload: gatedReloadOption(options.gatedReload, listen),
     surge: wholeNumber(options, 'surge', 1, 1),
     reloadAttempts: wholeNumber(options, 'reloadAttempts', 3, 1),
@@ -698,6 +698,12 @@ export function resolveOptions(input: unknown): ResolvedOptions {
 
 /** readyTimeout's default: a Node start-up is ≈ 0.1 s, a loaded machine's ≈ 1 s; a server's warm-up may take seconds more. */
 export const DEFAULT_READY_TIMEOUT_MS = 30_000;
+
+/** readyTimeout: 0 would stop every child before its ready message could arrive, so it is refused rather than taken literally. */
+function readyTimeoutOption(options: Record<string, unknown>): number | undefined {
+  if (options.readyTimeout === 0) fail('readyTimeout', 'a whole number of milliseconds ≥ 1 (or Infinity: none); 0 would stop every child before it could be ready', 0);
+  return limit(options, 'readyTimeout', DEFAULT_READY_TIMEOUT_MS);
+}
 
 function readinessOption(value: unknown): 'auto' | 'explicit' {
   if (value === undefined) return 'auto';
