@@ -584,7 +584,7 @@ function reload(mode) {
     params,
     rows: ({ 'gated-rate': paced, gated, ungated }) => [
       {
-        benchmark: `rolling reload (HUP: ['TERM', ${params.intervalMs}]), ${params.children} children, autocannon ${params.connections} connections at ${fmt(params.rate, 0)} req/s: p99 during the reload vs at rest (0 failed requests, or the run fails)`,
+        benchmark: `rolling reload (HUP: ['TERM', ${params.intervalMs}]), ${params.children} children, a keep-alive client on ${params.connections} connections at a steady ${fmt(params.rate, 0)} req/s: p99 during the reload vs at rest (0 failed requests, or the run fails)`,
         ours: `p99 ${fmt(paced.p99Reload, 0)} ms during`,
         baseline: `the same pool at rest: p99 ${fmt(paced.p99Rest, 0)} ms`,
         ratio: paced.p99Reload / Math.max(1, paced.p99Rest),
@@ -592,7 +592,7 @@ function reload(mode) {
         met: verdict(paced.p99Reload <= 2 * Math.max(1, paced.p99Rest), mode),
       },
       {
-        benchmark: '… the same as fast as the machine goes (2 cores saturated: each new process\'s start-up takes CPU from the serving ones)',
+        benchmark: `… autocannon, ${params.connections} connections as fast as the machine goes (2 cores saturated: each new process's start-up takes CPU from the serving ones)`,
         ours: `p99 ${fmt(gated.p99Reload, 0)} ms during, ${fmt(gated.reqPerSecReload, 0)} req/s`,
         baseline: `at rest: p99 ${fmt(gated.p99Rest, 0)} ms, ${fmt(gated.reqPerSecRest, 0)} req/s`,
         ratio: gated.p99Reload / Math.max(1, gated.p99Rest),
