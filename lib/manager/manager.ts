@@ -97,7 +97,7 @@ export class Manager implements ChildHandleHost {
   #systemdChecked = false;
 
   constructor(
-    private readonly owner: PreforkView,
+    owner: PreforkView,
     private readonly options: ResolvedOptions,
   ) {
     this.#maxWorkers = options.maxWorkers;
