@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import type { Readable, Writable } from 'node:stream';
 import { Channel } from '../protocol/channel';
 import { assertNever, decodeFromChild, encodeLine, errorReplyLine, isBlankLine, ProtocolError } from '../protocol/codec';
-import { PROTOCOL_VERSION, type ChildToManager, type ListenerAddress, type ManagerToChild } from '../protocol/messages';
+import { FROM_CHILD_FD, PROTOCOL_VERSION, TO_CHILD_FD, type ChildToManager, type ListenerAddress, type ManagerToChild } from '../protocol/messages';
 import { exitStatus } from '../signals';
 import { warn } from '../warn';
 import type { CallOutcome } from './callback-server';
@@ -118,7 +118,8 @@ export class ChildHandle {
     this.board = host.scoreboard.add(this.pid, generation);
     this.board.slot = slot;
     this.#malformed = new WarnLimit(`malformed messages from child ${this.pid}`);
-    const [, , , toChild, fromChild] = subprocess.stdio as unknown as [unknown, unknown, unknown, Writable, Readable];
+    const toChild = subprocess.stdio[TO_CHILD_FD] as Writable;
+    const fromChild = subprocess.stdio[FROM_CHILD_FD] as Readable;
     this.channel = new Channel(fromChild, toChild, host.maxMessageBytes, {
       line: (line) => this.#onLine(line),
       overflow: (bytes) => this.#onOverflow(bytes),

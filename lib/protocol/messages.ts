@@ -1,6 +1,6 @@
 /**
  * The messages on the wire. Each is one JSON object on one line.
- * fd 3 carries manager → child messages, fd 4 child → manager.
+ * fd 3 carries manager → child messages, fd 4 child → manager (TO_CHILD_FD, FROM_CHILD_FD below).
  * A payload, result or workerData of `undefined` is sent by leaving the key
  * out, so `undefined` and `null` stay distinct. docs/protocol.md describes
  * the same thing for people writing a child in another language.
@@ -125,7 +125,15 @@ export interface HelloMessage {
 export const STATUS_CALL = 'prefork-ipc:status';
 export const METRICS_CALL = 'prefork-ipc:metrics';
 
-/** A child finds the manager's i-th listening socket on this descriptor + i (after the channel's fd 3 and 4). */
+/**
+ * A child's descriptors, the one statement of the layout (launch/stdio.ts builds it, child/runtime.ts
+ * and manager/child-handle.ts open it): 0–2 stdio, then the channel, then the listening sockets.
+ */
+/** The pipe carrying manager → child messages. */
+export const TO_CHILD_FD = 3;
+/** The pipe carrying child → manager messages. */
+export const FROM_CHILD_FD = 4;
+/** A child finds the manager's i-th listening socket on this descriptor + i (after the channel's two). */
 export const FIRST_LISTENER_FD = 5;
 
 /** Where one of the manager's listening sockets listens. */
