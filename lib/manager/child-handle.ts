@@ -239,11 +239,8 @@ export class ChildHandle {
     this.#send({ type: 'abort-lifetime', lifetime: lifetime.number, reason, timeout });
     if (graceMs !== null && !lifetime.killArmed) {
       lifetime.killArmed = true;
-      lifetime.later(graceMs, () => {
-        if (!this.alive || this.lifetime !== lifetime) return;
-        warn(`child ${this.pid} did not finish lifetime ${lifetime.number} within ${graceMs} ms (gracePeriod) of its abort (${reason}); sending SIGKILL`);
-        this.kill('SIGKILL');
-      });
+      // On the lifetime's timers: cleared with it, so a lifetime that finishes in time disarms it.
+      lifetime.later(graceMs, this.#escalation(graceMs, `finish lifetime ${lifetime.number}`, `its abort (${reason})`, () => this.lifetime === lifetime));
     }
     return true;
   }
@@ -267,11 +264,20 @@ export class ChildHandle {
   /** Sends SIGKILL if the child is still alive `graceMs` from now (it was asked to stop with `asked`). */
   killLater(graceMs: number, asked: string): void {
     if (!this.alive || this.#killTimer) return;
-    this.#killTimer = setTimeout(() => {
-      if (!this.alive) return;
-      warn(`child ${this.pid} did not exit within ${graceMs} ms (gracePeriod) of SIG${asked}; sending SIGKILL`);
+    this.#killTimer = setTimeout(this.#escalation(graceMs, 'exit', `SIG${asked}`, () => true), graceMs);
+  }
+
+  /**
+   * The one SIGKILL escalation, for both a lifetime's abort and a stop signal: what runs when
+   * `graceMs` has passed. A child already gone, or for which `stillDue()` says the wait is over,
+   * is left alone; otherwise the warning names what it did not do, and it is killed.
+   */
+  #escalation(graceMs: number, notDone: string, since: string, stillDue: () => boolean): () => void {
+    return () => {
+      if (!this.alive || !stillDue()) return;
+      warn(`child ${this.pid} did not ${notDone} within ${graceMs} ms (gracePeriod) of ${since}; sending SIGKILL`);
       this.kill('SIGKILL');
-    }, graceMs);
+    };
   }
 
   #maybeEnded(): void {
