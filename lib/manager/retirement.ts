@@ -1,11 +1,8 @@
 import type { ResolvedOptions } from '../options';
+import type { RetireReason } from '../protocol/messages';
 
-/**
- * Why the pool stops a child (the `retire` event's reason; for a reused child between
- * lifetimes, its `retire` message's): a reused child's limits, a shrink, or a recycle
- * (recycling.ts: 'age', 'memory', 'requests'), or spare workers' 'idle'.
- */
-export type RetireReason = 'served' | 'generation' | 'maxWorkers' | 'memory' | 'stopping' | 'idle' | 'age' | 'requests';
+/** Why the pool stops a child: defined with the `retire` message it travels in (protocol/messages.ts). */
+export type { RetireReason };
 
 /** What the decision looks at, at the end of one of the child's lifetimes. */
 export interface RetirementFacts {

@@ -164,11 +164,18 @@ export interface AbortLifetimeMessage {
   timeout: boolean;
 }
 
+/**
+ * Why the pool stops a child: a reused child's limits ('served', 'generation', 'maxWorkers', 'stopping'),
+ * a recycle (manager/recycling.ts: 'age', 'memory', 'requests'), or spare workers' 'idle'. The one list,
+ * for the `retire` message below, the manager's decision (manager/retirement.ts) and its `retire` event.
+ */
+export type RetireReason = 'served' | 'generation' | 'maxWorkers' | 'memory' | 'stopping' | 'idle' | 'age' | 'requests';
+
 /** Manager → child (reused): no further lifetime; flush stdout/stderr and exit 0. */
 export interface RetireMessage {
   type: 'retire';
-  /** Why, for people reading a trace: 'served', 'generation', 'maxWorkers', 'memory', 'stopping'. */
-  reason: string;
+  /** Why, for people reading a trace (a child acts the same whatever it is). */
+  reason: RetireReason;
 }
 
 /** Manager → child: a message from ppi.send(pid, message), for the child's ppi.on('message'). */
