@@ -292,9 +292,9 @@ export interface ResolvedOptions {
   listen: ListenSpec[] | 'systemd' | 'server-starter' | undefined;
   balance: BalanceMode;
   pidFile: string | undefined;
-  /** Whole number ≥ 1, or Infinity; undefined: 1 (a process per lifetime, as before the option). */
+  /** Whole number ≥ 1, or Infinity; undefined: DEFAULTS.lifetimesPerChild (a process per lifetime). */
   lifetimesPerChild?: number;
-  /** undefined: 0. */
+  /** undefined: DEFAULTS.lifetimesJitter. */
   lifetimesJitter?: number;
   maxChildMemory?: number;
   maxChildAge?: number;
@@ -322,6 +322,16 @@ export interface ResolvedOptions {
   beatInterval: number | null;
   controlSocket: string | undefined;
 }
+
+/**
+ * Defaults of options that `resolveOptions` leaves undefined when not given (so the resolved
+ * object says "not given"), for the code that reads them: one home for each.
+ */
+export const DEFAULTS = Object.freeze({
+  /** A process per lifetime. */
+  lifetimesPerChild: 1,
+  lifetimesJitter: 0,
+});
 
 /** The beat's default period, in ms. */
 export const DEFAULT_BEAT_INTERVAL_MS = 1000;

@@ -1,5 +1,5 @@
 import { assertReexecutable } from '../launch/command';
-import { checkMaxWorkers, MAX_TIMER_MS, type ResolvedOptions } from '../options';
+import { checkMaxWorkers, DEFAULTS, MAX_TIMER_MS, type ResolvedOptions } from '../options';
 import { nodeSignal, normalizeSignal, type SignalName } from '../signals';
 import type { Listener, PreforkView, ReapInfo, ReloadFailedInfo } from '../view';
 import { warn } from '../warn';
@@ -106,7 +106,7 @@ export class Manager implements ChildHandleHost {
     this.#policy = sizingPolicyFor(options, this.#id, () => this.#fill());
     this.#hooks = new UserHooks(owner, options, (err) => this.#fail(err), () => this.#checkWaiters());
     // With jitter, even lifetimesPerChild 1 gives some processes a limit above 1.
-    this.#reuse = (options.lifetimesPerChild ?? 1) > 1 || (options.lifetimesJitter ?? 0) > 0;
+    this.#reuse = (options.lifetimesPerChild ?? DEFAULTS.lifetimesPerChild) > 1 || (options.lifetimesJitter ?? DEFAULTS.lifetimesJitter) > 0;
     this.#earlyExits = new EarlyExitWatch(this.#reuse);
     this.#hangs = options.hangTimeout === undefined ? undefined : new HangWatch(options.hangTimeout);
     this.#giveUp = new GiveUp(options.maxRestarts, options.restartWindow);

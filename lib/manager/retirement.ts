@@ -1,4 +1,4 @@
-import type { ResolvedOptions } from '../options';
+import { DEFAULTS, type ResolvedOptions } from '../options';
 import type { RetireReason } from '../protocol/messages';
 
 /** Why the pool stops a child: defined with the `retire` message it travels in (protocol/messages.ts). */
@@ -32,7 +32,7 @@ export class Retirement {
    * pool started together does not recycle together (gunicorn #862).
    */
   limitForNewChild(): number {
-    const { lifetimesPerChild = 1, lifetimesJitter = 0 } = this.options;
+    const { lifetimesPerChild = DEFAULTS.lifetimesPerChild, lifetimesJitter = DEFAULTS.lifetimesJitter } = this.options;
     if (lifetimesJitter === 0 || lifetimesPerChild === Infinity) return lifetimesPerChild;
     return lifetimesPerChild + Math.floor(Math.random() * (lifetimesJitter + 1));
   }

@@ -14,7 +14,7 @@ export interface CallMessage {
   payload?: unknown;
 }
 
-import type { ReportedError, ServedInfo } from '../view';
+import type { Listener, ReportedError, ServedInfo } from '../view';
 
 /** Child → manager: the final payload, sent by finish(); the reply is the go-ahead to exit (or, reused, to go round). */
 export interface FinishMessage {
@@ -136,16 +136,11 @@ export const FROM_CHILD_FD = 4;
 /** A child finds the manager's i-th listening socket on this descriptor + i (after the channel's two). */
 export const FIRST_LISTENER_FD = 5;
 
-/** Where one of the manager's listening sockets listens. */
-export interface ListenerAddress {
-  /** `'127.0.0.1:8080'`, `'[::1]:8080'`, `'/run/app.sock'`, or `'fd 3 (systemd)'` when it cannot be told. */
-  address: string;
-  host?: string;
-  port?: number;
-  path?: string;
-  /** The `backlog` asked for; `ppi.serve()` passes it to listen(). */
-  backlog?: number;
-}
+/**
+ * Where one of the manager's listening sockets listens, as the hello carries it: the public
+ * `Listener` (view.ts, the one definition) without the `fd` a child adds (child/listeners.ts).
+ */
+export type ListenerAddress = { -readonly [K in keyof Omit<Listener, 'fd'>]: Listener[K] };
 
 /** Manager → child (reused): begin lifetime `lifetime`; the child's pending start() resolves false. */
 export interface NextLifetimeMessage {
