@@ -24,7 +24,7 @@ export interface ChildHandleHost {
   /** The most calls from one child waiting for their answers; past it its pipe is not read. */
   readonly maxCallsInFlight: number;
   /** Runs the callback `name` for child `pid`; never rejects. */
-  serve(name: string, pid: number, payload: unknown): Promise<CallOutcome>;
+  runCallback(name: string, pid: number, payload: unknown): Promise<CallOutcome>;
   /** The child is gone and everything it sent has been read. */
   childEnded(handle: ChildHandle, status: number, end: ProcessEnd): void;
   /** A reused child's lifetime ended with finish() (and was acknowledged); `rss` when asked for. */
@@ -362,7 +362,7 @@ export class ChildHandle {
         // waits in its own process, and the manager's memory stays bounded (≈ 1.4 KB a call).
         if (++this.#callsInFlight >= this.host.maxCallsInFlight) this.channel.readPaused = true;
         const started = performance.now();
-        const serving = this.host.builtinCall?.(name) ?? this.host.serve(name, this.pid, payload);
+        const serving = this.host.builtinCall?.(name) ?? this.host.runCallback(name, this.pid, payload);
         void serving.then((outcome) => {
           this.host.scoreboard.callbackDone(name, outcome.ok, (performance.now() - started) / 1000);
           this.#reply(id, outcome, name, true);

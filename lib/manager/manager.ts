@@ -402,8 +402,8 @@ export class Manager implements ChildHandleHost {
     return this.observe.builtinCall(name);
   }
 
-  serve(name: string, pid: number, payload: unknown): Promise<CallOutcome> {
-    return this.#callbacks.serve(name, pid, payload);
+  runCallback(name: string, pid: number, payload: unknown): Promise<CallOutcome> {
+    return this.#callbacks.handle(name, pid, payload);
   }
 
   childBeat(child: ChildHandle, stateChanged: boolean): void {
