@@ -61,16 +61,16 @@ export async function roleViews(manager: ManagerView, child: ChildView<Callbacks
   assertType<Equal<Awaited<ReturnType<typeof manager.waitAllChildren>>, number>>();
   assertType<Equal<ReturnType<typeof manager.status>['children'][number]['pid'], number>>();
   // @ts-expect-error callback() works in a child only
-  await manager.callback('add', 1);
+  await manager.callback('add', 1); // eslint-disable-line @typescript-eslint/no-unsafe-call -- the call is the error expected
   // @ts-expect-error workerData is a child's
   void manager.workerData;
   const n = await child.callback('add', 1);
   assertType<Equal<typeof n, number>>();
   assertType<Equal<typeof child.workerData, { slot: number } | undefined>>();
   // @ts-expect-error waitAllChildren() works in the manager only
-  await child.waitAllChildren();
+  await child.waitAllChildren(); // eslint-disable-line @typescript-eslint/no-unsafe-call -- the call is the error expected
   // @ts-expect-error send() to a child is the manager's
-  child.send(1, 'x');
+  child.send(1, 'x'); // eslint-disable-line @typescript-eslint/no-unsafe-call -- the call is the error expected
   // @ts-expect-error a role view is not the whole PreforkView
   const whole: PreforkView = manager;
   void [asManager, asChild, whole];
