@@ -570,6 +570,39 @@ function scoreboard(mode) {
   };
 }
 
+/** Issue 18: a rolling reload under load, gated (the default with `listen`) against Perl's ungated one. */
+function reload(mode) {
+  const params =
+    mode === 'smoke'
+      ? { children: 2, connections: 5, rest: 1, seconds: 2, intervalMs: 100 }
+      : { children: 4, connections: 20, rest: 3, seconds: 4, intervalMs: 200 };
+  return {
+    key: 'reload',
+    scenario: 'reload',
+    variants: ['gated', 'ungated'],
+    rounds: rounds(mode, 3),
+    params,
+    rows: ({ gated, ungated }) => [
+      {
+        benchmark: `rolling reload (HUP: ['TERM', ${params.intervalMs}]), ${params.children} children, autocannon ${params.connections} connections: p99 during the reload vs at rest (0 failed requests, or the run fails)`,
+        ours: `p99 ${fmt(gated.p99Reload, 0)} ms during, ${fmt(gated.reqPerSecReload, 0)} req/s`,
+        baseline: `the same pool at rest: p99 ${fmt(gated.p99Rest, 0)} ms, ${fmt(gated.reqPerSecRest, 0)} req/s`,
+        ratio: gated.p99Reload / Math.max(1, gated.p99Rest),
+        goal: '≤ 2×',
+        met: verdict(gated.p99Reload <= 2 * Math.max(1, gated.p99Rest), mode),
+      },
+      {
+        benchmark: '… reload time (the HUP to the last old child gone), gated against ungated',
+        ours: `${fmt(gated.reloadMs, 0)} ms`,
+        baseline: `gatedReload: false: ${fmt(ungated.reloadMs, 0)} ms (p99 during ${fmt(ungated.p99Reload, 0)} ms)`,
+        ratio: gated.reloadMs / Math.max(1, ungated.reloadMs),
+        goal: 'report',
+        met: null,
+      },
+    ],
+  };
+}
+
 function plan(mode) {
   return [
     roundTrip(mode),
@@ -591,6 +624,7 @@ function plan(mode) {
     httpBalance(mode, true),
     httpBalance(mode, false),
     httpRecycling(mode),
+    reload(mode),
   ];
 }
 

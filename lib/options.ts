@@ -724,7 +724,7 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     maxChildMemory: options.maxChildMemory === undefined || options.maxChildMemory === Infinity ? undefined : wholeNumber(options, 'maxChildMemory', 0, 1),
     lifetimeTimeout: limit(options, 'lifetimeTimeout', undefined),
     readiness: readinessOption(options.readiness),
-    readyTimeout: limit(options, 'readyTimeout', DEFAULTS.readyTimeout),
+    readyTimeout: readyTimeoutOption(options),
     gatedReload: gatedReloadOption(options.gatedReload, listen),
     surge: wholeNumber(options, 'surge', DEFAULTS.surge, 1),
     reloadAttempts: wholeNumber(options, 'reloadAttempts', DEFAULTS.reloadAttempts, 1),
@@ -742,6 +742,11 @@ export function resolveOptions(input: unknown): ResolvedOptions {
   };
 }
 
+/** readyTimeout: 0 would stop every child before its ready message could arrive, so it is refused rather than taken literally. */
+function readyTimeoutOption(options: Record<string, unknown>): number | undefined {
+  if (options.readyTimeout === 0) fail('readyTimeout', 'a whole number of milliseconds ≥ 1 (or Infinity: none); 0 would stop every child before it could be ready', 0);
+  return limit(options, 'readyTimeout', DEFAULTS.readyTimeout);
+}
 
 function readinessOption(value: unknown): 'auto' | 'explicit' {
   if (value === undefined) return DEFAULTS.readiness;

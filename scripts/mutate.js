@@ -95,7 +95,7 @@ const MUTATIONS = [
   {
     id: 'crash-pacing-never-ends',
     file: 'lib/manager/pacing.ts',
-    search: '  if (end.status === 0 || end.finished) next = { ...next, crashing: false };\n',
+    search: '  if (end.status === 0 || end.finished) next = crashOver(next, config);\n',
     replace: '',
     specs: ['spec/pool-lifecycle.test.ts', 'spec/prefork.test.ts'],
     name: 'crash|errRespawnInterval',

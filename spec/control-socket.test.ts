@@ -124,10 +124,14 @@ test('ctl reload --wait answers once the new generation is ready; a reload that 
   p.child.kill('SIGTERM');
   await p.done;
 
-  const failing = await readyPool({ failReload: true });
+  // A real bad deploy: generation 2 throws before it is ready; the gated reload rolls back after two attempts.
+  const failing = await readyPool({ failReload: true, options: { gatedReload: true, readiness: 'explicit', reloadAttempts: 2 } });
   const failed = await ctl('--socket', failing.socket, 'reload', '--wait');
   expect(failed.code).toBe(1);
-  expect(failed.stderr).toContain('reload failed: reload failed: child 123 exited with status 1 before it was ready: config is broken');
+  expect(failed.stderr).toMatch(/reload failed: reload to generation 2 abandoned after 2 failed attempts: child \d+ crashed: Error: the new generation cannot start: config is broken; the children of the older generation keep serving/);
+  // The old generation still serves.
+  const kept = statusOf(await ask(failing.socket, { command: 'status' }));
+  expect(kept.children.filter((c) => c.generation === 1 && c.phase === 'ready')).toHaveLength(2);
   const metrics = parseExposition((await ask(failing.socket, { command: 'metrics' })).result as string);
   expect(valueOf(metrics, 'prefork_reloads_total', { result: 'failed' })).toBe(1);
   failing.p.child.kill('SIGTERM');

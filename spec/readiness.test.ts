@@ -30,7 +30,11 @@ function get(port: number): Promise<string> {
 type Ev = { event: string; channel?: string; pid?: number; reason?: string };
 const evs = (p: Running, channel: string): Ev[] => (p.events('ev') as Ev[]).filter((e) => e.channel === channel);
 
-test.each([['serve()', {}], ['its own listen() and ppi.ready()', { plainListen: true }]] as const)(
+test.each([
+  ['serve()', {}],
+  ['its own listen() and ppi.ready()', { plainListen: true }],
+  ["its own server.listen(ppi.listeners[0]) alone (Perl's way; readiness 'auto' notices it)", { plainListen: 'alone' }],
+] as const)(
   'a child listening with %s is ready, after which it answers',
   async (_how, extra) => {
     const p = pool({ ...extra, options: { maxWorkers: 2 } });
@@ -54,7 +58,19 @@ test("a child that never serves is stopped after readyTimeout and reaped as 'not
   expect(reap.reason).toBe('not-ready');
   expect(evs(p, 'ready')).toEqual([]);
   await p.waitFor(() => evs(p, 'spawn').length >= 2, 30_000, 'a second spawn');
-  expect(p.stderr()).toContain('was not ready within 800 ms (readyTimeout)');
+  p.child.kill('SIGTERM');
+  const end = await p.done;
+  expect(end.events.at(-1)).toEqual({ event: 'end', left: 0 });
+  // Read once the process is gone: stderr is a pipe of its own, and may trail stdout's events.
+  expect(end.stderr).toContain('was not ready within 800 ms (readyTimeout)');
+});
+
+test("readiness: 'explicit': a child's own listen() alone does not make it ready; it is stopped as 'not-ready'", async () => {
+  const p = pool({ plainListen: 'alone', options: { maxWorkers: 1, readiness: 'explicit', readyTimeout: 1500, gracePeriod: 1000 } });
+  await p.waitForEvents('reap', 1);
+  const [reap] = p.events('reap') as Array<{ reason: string }>;
+  expect(reap.reason).toBe('not-ready');
+  expect(evs(p, 'ready')).toEqual([]);
   p.child.kill('SIGTERM');
   const end = await p.done;
   expect(end.events.at(-1)).toEqual({ event: 'end', left: 0 });

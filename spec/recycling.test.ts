@@ -56,16 +56,17 @@ function noFailures({ result, requestErrors }: { result: Result; requestErrors: 
 }
 
 /**
- * TERM, then the fixture's 50 ms samples: never below maxWorkers ready, and at most `surge` children
- * beyond maxWorkers up (a recycle at a time by age or memory: 1; by requests, one per child near its limit).
+ * TERM, then the fixture's 50 ms samples: never below maxWorkers ready (`short`: fewer allowed), and at
+ * most `surge` children beyond maxWorkers up (a recycle at a time by age or memory: 1; by requests, one
+ * per child near its limit).
  */
-async function stopAndCheck(p: Running, maxWorkers: number, surge = 1): Promise<Array<Record<string, unknown>>> {
+async function stopAndCheck(p: Running, maxWorkers: number, surge = 1, short = 0): Promise<Array<Record<string, unknown>>> {
   p.child.kill('SIGTERM');
   const end = await p.done;
   expect(end.code).toBe(0);
   const extremes = end.events.find((e) => e.event === 'extremes')!;
   expect(extremes.samples).toBeGreaterThan(10);
-  expect(extremes.minReady).toBe(maxWorkers);
+  expect(extremes.minReady).toBeGreaterThanOrEqual(maxWorkers - short);
   expect(extremes.maxUp).toBeGreaterThan(maxWorkers); // a surge happened (replacement first)
   expect(extremes.maxUp).toBeLessThanOrEqual(maxWorkers + surge);
   expect(end.events.at(-1)).toEqual({ event: 'end', left: 0 });
@@ -119,8 +120,17 @@ test('serve({ maxRequests }): a child nearing its limit asks for its replacement
   const port = await portOf(p);
   await p.waitForEvents('listening', maxWorkers);
   const loaded = await load(port, 6, 4, 300);
-  const retired = await stopAndCheck(p, maxWorkers, maxWorkers);
+  // The manager chooses when an age or memory recycle stops its child; a child at maxRequests stops by
+  // itself, at exactly its limit, whether or not its successor is up. It asks for it ahead (four times
+  // its own start-up), which is enough on a quiet machine, but under a full suite beside `npm run bench`
+  // a successor's start-up ran past the lead twice: the pool was one child short until it was ready
+  // (docs/servers.md says so; the kernel queues the connections meanwhile, and none fails). What always
+  // holds: each successor was spawned before its child stopped accepting, and never two short.
+  const retired = await stopAndCheck(p, maxWorkers, maxWorkers, 1);
   noFailures(loaded);
+  const spawnTimes = (p.events('spawn') as Array<{ t: number }>).map((e) => e.t).sort((a, b) => a - b);
+  const limits = (p.events('limit') as Array<{ t: number }>).map((e) => e.t).sort((a, b) => a - b);
+  limits.forEach((t, k) => expect(spawnTimes.filter((s) => s <= t).length).toBeGreaterThanOrEqual(maxWorkers + k + 1));
   // Nobody told them: each stopped by itself at its limit (the fixture saw it stop accepting).
   expect(retired).toEqual([]);
   expect(p.events('limit').length).toBeGreaterThanOrEqual(2);

@@ -254,6 +254,16 @@ export class ChildRuntime {
     this.#channel.write('{"type":"ready"}\n');
   }
 
+  /**
+   * A server's listen() took one of the manager's sockets (child/listeners.ts). Listening on an
+   * inherited, already listening descriptor completes within that call (Node reports a failure on
+   * the next tick): once this turn of the event loop is over, the child can answer.
+   */
+  #ownListen(): void {
+    if (this.#readySent) return;
+    setImmediate(() => void this.signalReady());
+  }
+
   callback(name: string, payload: unknown): Promise<unknown> {
     if (typeof name !== 'string' || name === '') {
       return Promise.reject(new TypeError(`callback(name): name must be a non-empty string, got ${String(name)}`));
@@ -430,7 +440,8 @@ export class ChildRuntime {
         this.managerPid = message.managerPid;
         this.generation = message.generation;
         this.roundRobin = message.balance === 'round-robin';
-        this.listeners = childListeners(message.listeners, !this.roundRobin);
+        // readyOnListen: the application's own server.listen(ppi.listeners[i]) makes this child ready.
+        this.listeners = childListeners(message.listeners, !this.roundRobin, message.readyOnListen === true ? () => this.#ownListen() : undefined);
         this.#reuse = message.reuse === true;
         this.#reportRss = message.reportRss === true;
         this.#readyOnStart = message.readyOnStart === true;

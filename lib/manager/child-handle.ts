@@ -54,6 +54,8 @@ export interface HelloExtras {
   roundRobin: boolean;
   /** The child is ready once its start() resolves (no `listen`, `readiness: 'auto'`). */
   readyOnStart: boolean;
+  /** The child is also ready once its own listen() on one of the manager's sockets listens (`listen`, `readiness: 'auto'`). */
+  readyOnListen: boolean;
   /** ms between the child's beats; undefined: no beat. */
   beatInterval?: number;
 }
@@ -181,7 +183,7 @@ export class ChildHandle {
   }
 
   hello(generation: number, workerData: unknown, extras: HelloExtras): void {
-    const { maxWorkers, reuse, reportRss, listeners, roundRobin, readyOnStart, beatInterval } = extras;
+    const { maxWorkers, reuse, reportRss, listeners, roundRobin, readyOnStart, readyOnListen, beatInterval } = extras;
     // reuse and reportRss only when on, so a default hello stays as it was.
     const hello = {
       type: 'hello',
@@ -195,6 +197,7 @@ export class ChildHandle {
       ...(reportRss ? { reportRss } : {}),
       ...(roundRobin ? { balance: 'round-robin' as const } : {}),
       ...(readyOnStart ? { readyOnStart } : {}),
+      ...(readyOnListen ? { readyOnListen } : {}),
       slot: this.slot,
       ...(beatInterval === undefined ? {} : { beatInterval }),
     } as const;

@@ -378,6 +378,7 @@ export class Manager implements ChildHandleHost {
         listeners: this.#listeners.map((listener) => listener.info),
         roundRobin: this.#dealer !== undefined,
         readyOnStart: this.options.listen === undefined && this.options.readiness === 'auto',
+        readyOnListen: this.options.listen !== undefined && this.options.readiness === 'auto' && this.#dealer === undefined,
         beatInterval: this.options.beatInterval ?? undefined,
       });
     } catch (err) {

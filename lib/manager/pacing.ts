@@ -95,9 +95,9 @@ export function lifetimeEnded(
   now: number,
   end: { status: number; finished: boolean; exited: boolean },
 ): PacingState {
-  if (!end.exited) return state.crashing ? { ...state, crashing: false } : state;
+  if (!end.exited) return state.crashing ? crashOver(state, config) : state;
   let next = state;
-  if (end.status === 0 || end.finished) next = { ...next, crashing: false };
+  if (end.status === 0 || end.finished) next = crashOver(next, config);
   if (end.status !== 0 && config.errRespawnInterval > 0) {
     if (end.finished) next = { ...next, pausedUntil: now + config.errRespawnInterval };
     else {
@@ -109,6 +109,18 @@ export function lifetimeEnded(
 }
 
 /** A new generation begins (start()): the crash state is the old generation's. */
-export function generationBegun(state: PacingState): PacingState {
-  return state.crashing ? { ...state, crashing: false } : state;
+export function generationBegun(state: PacingState, config: PacingConfig): PacingState {
+  return state.crashing ? crashOver(state, config) : state;
+}
+
+/**
+ * The crash state ends, and with it the crash gap the last spawn opened: the next spawn is due
+ * `spawnInterval` after that one, not `errRespawnInterval` (a slot freed while a worker was still
+ * finishing would otherwise wait a whole errRespawnInterval for nothing; on a loaded machine the
+ * suite saw it).
+ */
+function crashOver(state: PacingState, config: PacingConfig): PacingState {
+  if (!state.crashing) return state;
+  const nextSpawnAt = state.nextSpawnAt - spawnGap(state, config) + config.spawnInterval;
+  return { ...state, crashing: false, nextSpawnAt: Math.min(state.nextSpawnAt, nextSpawnAt) };
 }

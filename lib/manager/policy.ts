@@ -278,6 +278,6 @@ export class SizingPolicy {
   }
 
   generationBegun(): void {
-    this.#pacing = pacing.generationBegun(this.#pacing);
+    this.#pacing = pacing.generationBegun(this.#pacing, this.#config);
   }
 }

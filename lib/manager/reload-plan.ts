@@ -1,7 +1,7 @@
 import type { SignalName } from '../signals';
 
 /**
- * A gated reload (docs/servers.md, "Reloads that wait, and roll back"), as the
+ * A gated reload (docs/servers.md, "Reloads that wait" and "Rollback"), as the
  * sizing policy (policy.ts) runs it: the old generation is stopped only as
  * fast as new children prove they work, and is never stopped when they do not.
  *

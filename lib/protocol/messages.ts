@@ -115,6 +115,11 @@ export interface HelloMessage {
    * `ready` then on its own. Absent: it is ready only when serve() listens or it calls ppi.ready().
    */
   readyOnStart?: boolean;
+  /**
+   * The child is ready once its own `server.listen(ppi.listeners[i])` listens (`listen` and
+   * `readiness: 'auto'`), as well as by serve() or ppi.ready(). Absent: not by its own listen().
+   */
+  readyOnListen?: boolean;
   /** The child's slot, 0 … maxWorkers − 1 (also in PREFORK_SLOT): a replacement inherits the slot of the child it replaces. */
   slot?: number;
   /** ms between beats (the `beatInterval` option); absent: the child sends no beat. */

@@ -332,6 +332,7 @@ test('readiness and reload options: defaults follow listen, bad values are named
   expect(() => resolveOptions({ reloadAttempts: 1.5 })).toThrow("option 'reloadAttempts' must be a whole number ≥ 1");
   expect(() => resolveOptions({ gatedReload: 'yes' })).toThrow("option 'gatedReload' must be true or false");
   expect(() => resolveOptions({ readyTimeout: -1 })).toThrow("option 'readyTimeout' must be a number of milliseconds ≥ 0");
+  expect(() => resolveOptions({ readyTimeout: 0 })).toThrow("option 'readyTimeout' must be a whole number of milliseconds ≥ 1 (or Infinity: none); 0 would stop every child before it could be ready, got 0");
   expect(() => resolveOptions({ maxRestarts: -1 })).toThrow("option 'maxRestarts' must be a whole number ≥ 0");
   expect(() => resolveOptions({ onReloadFailed: 1 })).toThrow("option 'onReloadFailed' must be a function");
 });

@@ -57,8 +57,8 @@ test('a clean exit, a finish(), or a new generation ends the crash state', () =>
   expect(lifetimeEnded(crashed, config, 5, { status: 0, finished: false, exited: true }).crashing).toBe(false);
   expect(lifetimeEnded(crashed, config, 5, { status: 2, finished: true, exited: true }).crashing).toBe(false);
   expect(lifetimeEnded(crashed, config, 5, { status: 0, finished: true, exited: false }).crashing).toBe(false);
-  expect(generationBegun(crashed).crashing).toBe(false);
-  expect(spawnGap(generationBegun(crashed), config)).toBe(50);
+  expect(generationBegun(crashed, config).crashing).toBe(false);
+  expect(spawnGap(generationBegun(crashed, config), config)).toBe(50);
 });
 
 test('with errRespawnInterval 0 nothing pauses and nothing counts as crashing', () => {
@@ -106,4 +106,14 @@ test('crash backoff: ×1.5 per crash in a row from errRespawnInterval, capped at
   expect(backoff({ spawnInterval: 0, errRespawnInterval: 0 }, 5)).toBe(0);
   expect(backoff({ spawnInterval: 0, errRespawnInterval: 60_000 }, 5)).toBe(60_000);
   expect(startFailed(INITIAL_PACING, cfg, 10).pausedUntil).toBe(1010);
+});
+
+test('the crash gap ends with the crash state: a slot freed after a finish() is filled spawnInterval after the last spawn', () => {
+  const crashed = lifetimeEnded(INITIAL_PACING, config, 10_000, { status: 1, finished: false, exited: true });
+  const paced = spawned(crashed, config, 11_000);
+  expect(spawnDelay(paced, 11_100)).toBe(900); // the crash gap (errRespawnInterval)
+  const over = lifetimeEnded(paced, config, 11_100, { status: 0, finished: true, exited: true });
+  expect(over.crashing).toBe(false);
+  expect(spawnDelay(over, 11_100)).toBe(0); // 11_000 + spawnInterval (50) has passed
+  expect(spawnDelay(generationBegun(spawned(crashed, config, 11_000), config), 11_020)).toBe(30);
 });

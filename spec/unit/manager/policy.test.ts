@@ -88,3 +88,11 @@ test('after a lifetime: another one, or retirement with the reason', () => {
 test('a new process gets lifetimesPerChild lifetimes (no jitter)', () => {
   expect(new SizingPolicy({ ...options, lifetimesPerChild: 7 }).limitForNewChild()).toBe(7);
 });
+
+test("a recycle's replacement is spawned in the slot of the child it replaces", () => {
+  const policy = new SizingPolicy({ ...options, maxChildAge: 1000 });
+  const children = [child(1, { slot: 0 }), child(2, { slot: 1 })];
+  for (const c of children) policy.childSpawned(c.pid, 0);
+  policy.recycler.due(2, 'age');
+  expect(policy.decide(pool({ maxWorkers: 2, children }))).toEqual({ kind: 'spawn', count: 1, slot: 1 });
+});

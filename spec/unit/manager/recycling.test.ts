@@ -248,6 +248,28 @@ test('the old child dying meanwhile leaves the starting replacement in its place
   expect(h.log).toEqual(['spawn 100', 'spawn 101', 'retire 2 age']);
 });
 
+test("a replacement inherits the slot of the child it replaces (never maxWorkers), once per child being replaced", () => {
+  type Child = { pid: number; generation: number; phase: Phase; counted: boolean; slot: number };
+  const recycler = new Recycler({ maxChildMemory: 100 }, () => {});
+  const children: Child[] = [
+    { pid: 1, generation: 1, phase: 'ready', counted: true, slot: 0 },
+    { pid: 2, generation: 1, phase: 'ready', counted: true, slot: 1 },
+  ];
+  for (const child of children) recycler.spawned(child.pid, 0);
+  const decide = (): RecycleAction | undefined => recycler.decide({ now: 10, running: true, generation: 1, maxWorkers: 2, children: children.map((c) => ({ ...c })) });
+  recycler.due(2, 'requests');
+  expect(decide()).toEqual({ kind: 'spawn', count: 1, slot: 1 });
+  children.push({ pid: 100, generation: 1, phase: 'starting', counted: true, slot: 1 });
+  recycler.due(1, 'requests');
+  expect(decide()).toEqual({ kind: 'spawn', count: 1, slot: 0 });
+  children.push({ pid: 101, generation: 1, phase: 'starting', counted: true, slot: 0 });
+  expect(decide()).toBeUndefined(); // each child being replaced has its replacement
+  // A replacement that dies before it is ready: the next one takes the same slot.
+  children.splice(children.findIndex((c) => c.pid === 100), 1);
+  recycler.ended(100);
+  expect(decide()).toEqual({ kind: 'spawn', count: 1, slot: 1 });
+});
+
 test('a replacement takes the slot of the child it replaces, so slots stay within 0 … maxWorkers − 1 through the surge', () => {
   const recycler = new Recycler({ maxChildMemory: 100 }, () => {});
   const children: RecyclePool['children'][number][] = [
