@@ -7,12 +7,13 @@ try {
   cli = require('../dist/cli/main.js');
 } catch (err) {
   if (err && err.code === 'MODULE_NOT_FOUND' && /dist[\\/]cli[\\/]main/.test(err.message)) {
+    // The one status and prefix not read from lib/cli/exit-codes.ts: it is not built (EXIT_USAGE, STDERR_PREFIX).
     process.stderr.write('prefork-ipc: dist/ is missing; run `npm run build` first\n');
     process.exit(2);
   }
   throw err;
 }
 cli.main(process.argv.slice(2)).catch((err) => {
-  process.stderr.write(`prefork-ipc: ${err && err.stack ? err.stack : err}\n`);
-  process.exit(1);
+  cli.complain(`${err && err.stack ? err.stack : err}`);
+  process.exit(cli.EXIT_FAILED);
 });

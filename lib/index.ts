@@ -5,6 +5,8 @@
 export { PreforkIPC } from './prefork-ipc';
 export type {
   PreforkView,
+  ManagerView,
+  ChildView,
   CallbackHandler,
   CallbackMap,
   PayloadOf,

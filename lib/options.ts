@@ -292,9 +292,9 @@ export interface ResolvedOptions {
   listen: ListenSpec[] | 'systemd' | 'server-starter' | undefined;
   balance: BalanceMode;
   pidFile: string | undefined;
-  /** Whole number ≥ 1, or Infinity; undefined: 1 (a process per lifetime, as before the option). */
+  /** Whole number ≥ 1, or Infinity; undefined: DEFAULTS.lifetimesPerChild (a process per lifetime). */
   lifetimesPerChild?: number;
-  /** undefined: 0. */
+  /** undefined: DEFAULTS.lifetimesJitter. */
   lifetimesJitter?: number;
   maxChildMemory?: number;
   maxChildAge?: number;
@@ -323,8 +323,59 @@ export interface ResolvedOptions {
   controlSocket: string | undefined;
 }
 
+/**
+ * Every option's default: the one table `resolveOptions` reads (and docs/api.md's "Default"
+ * column says; spec/options-defaults-documented.test.ts compares them). An option left out
+ * has no default: not given means none (a hook, `callbackTimeout`, `maxChildAge`…), or a
+ * default worked out from other options (`exec`: the manager's own command line;
+ * `gatedReload`: on with `listen`; `maxSpareWorkers`: `minSpareWorkers`, at least 1;
+ * `beatInterval` with `hangTimeout`). `lifetimesPerChild`, `lifetimesJitter` and `ageJitter` stay undefined in the resolved options when not
+ * given; the code that reads them takes these values then.
+ *
+ * What `null` means today, option by option (spec/unit/options.test.ts pins it):
+ * - "never": `gracePeriod` (no SIGKILL, as `Infinity`), `beatInterval` (no beat), and a
+ *   `trapSignals` entry (nothing forwarded);
+ * - the default, as if not given: `maxWorkers`, `trapSignals`, `callbacks`,
+ *   `maxMessageBytes`, `onManagerExit`, `maxCallsInFlight`;
+ * - a TypeError naming the option: every other option.
+ */
+export const DEFAULTS = Object.freeze({
+  maxWorkers: 10,
+  spawnInterval: 0,
+  errRespawnInterval: 1000,
+  trapSignals: Object.freeze({ TERM: 'TERM' }),
+  callbacks: Object.freeze({}) as Readonly<Record<string, CallbackHandler>>,
+  maxMessageBytes: 256 * 1024 * 1024,
+  /**
+   * A call waiting in the manager costs ≈ 1.4 KB (its handler's promise, the
+   * payload, the pending answer): 4096 of them ≈ 6 MB per child, far more calls
+   * than a child that awaits its calls (or runs a few hundred in parallel) has.
+   */
+  maxCallsInFlight: 4096,
+  onManagerExit: 'terminate',
+  gracePeriod: 30_000,
+  balance: 'kernel',
+  /** A process per lifetime. */
+  lifetimesPerChild: 1,
+  lifetimesJitter: 0,
+  ageJitter: 0,
+  systemd: false,
+  childStdout: 'inherit',
+  /** The beat's period, in ms. */
+  beatInterval: 1000,
+  readiness: 'auto',
+  /** A Node start-up is ≈ 0.1 s, a loaded machine's ≈ 1 s; a server's warm-up may take seconds more. */
+  readyTimeout: 30_000,
+  surge: 1,
+  reloadAttempts: 3,
+  restartWindow: 60_000,
+  /** When spare workers are on (`minSpareWorkers` or `maxSpareWorkers` given). */
+  minSpareWorkers: 1,
+  minWorkers: 0,
+});
+
 /** The beat's default period, in ms. */
-export const DEFAULT_BEAT_INTERVAL_MS = 1000;
+export const DEFAULT_BEAT_INTERVAL_MS = DEFAULTS.beatInterval;
 /** The shortest beat accepted: a beat is periodic bookkeeping, not a busy loop. */
 const MIN_BEAT_INTERVAL_MS = 10;
 
@@ -343,13 +394,8 @@ function socketPathOption(name: string, value: unknown): string | undefined {
   return path.resolve(value);
 }
 
-export const DEFAULT_MAX_MESSAGE_BYTES = 256 * 1024 * 1024;
-/**
- * A call waiting in the manager costs ≈ 1.4 KB (its handler's promise, the
- * payload, the pending answer): 4096 of them ≈ 6 MB per child, far more calls
- * than a child that awaits its calls (or runs a few hundred in parallel) has.
- */
-export const DEFAULT_MAX_CALLS_IN_FLIGHT = 4096;
+export const DEFAULT_MAX_MESSAGE_BYTES = DEFAULTS.maxMessageBytes;
+export const DEFAULT_MAX_CALLS_IN_FLIGHT = DEFAULTS.maxCallsInFlight;
 
 function fail(option: string, expected: string, got: unknown): never {
   // eslint-disable-next-line @typescript-eslint/no-base-to-string -- got is whatever the caller passed: String() shows what JSON.stringify cannot (undefined, a function, a symbol, a bigint, an object whose toJSON() gives undefined)
@@ -463,7 +509,7 @@ function listenOption(value: unknown): ResolvedOptions['listen'] {
 }
 
 function balanceOption(value: unknown, listen: ResolvedOptions['listen']): BalanceMode {
-  if (value === undefined) return 'kernel';
+  if (value === undefined) return DEFAULTS.balance;
   if (value !== 'kernel' && value !== 'round-robin') fail('balance', "'kernel' or 'round-robin'", value);
   // Without sockets of its own there is nothing for the manager to deal out: said now, not at the first start().
   if (value === 'round-robin' && listen === undefined) {
@@ -532,7 +578,7 @@ function maxCallsInFlight(value: unknown): number {
 export type ChildStdout = 'inherit' | 'stderr';
 
 function childStdoutOption(value: unknown): ChildStdout {
-  if (value === undefined) return 'inherit';
+  if (value === undefined) return DEFAULTS.childStdout;
   if (value !== 'inherit' && value !== 'stderr') fail('childStdout', "'inherit' or 'stderr'", value);
   return value;
 }
@@ -567,9 +613,9 @@ function spareSettings(options: Record<string, unknown>, maxWorkers: number): Sp
     }
     return undefined;
   }
-  const minSpareWorkers = wholeNumber(options, 'minSpareWorkers', 1);
+  const minSpareWorkers = wholeNumber(options, 'minSpareWorkers', DEFAULTS.minSpareWorkers);
   const maxSpareWorkers = wholeNumber(options, 'maxSpareWorkers', Math.max(minSpareWorkers, 1), 1);
-  const minWorkers = wholeNumber(options, 'minWorkers', 0);
+  const minWorkers = wholeNumber(options, 'minWorkers', DEFAULTS.minWorkers);
   if (minSpareWorkers > maxSpareWorkers) {
     throw new TypeError(`PreforkIPC option 'minSpareWorkers' (${minSpareWorkers}) must not be above 'maxSpareWorkers' (${maxSpareWorkers})`);
   }
@@ -614,7 +660,7 @@ function wholeMs(options: Record<string, unknown>, name: string, least: number, 
 }
 
 function systemdOption(value: unknown): boolean | 'auto' {
-  if (value === undefined) return false;
+  if (value === undefined) return DEFAULTS.systemd;
   if (value !== true && value !== false && value !== 'auto') fail('systemd', "true, false or 'auto'", value);
   return value;
 }
@@ -625,7 +671,7 @@ export function resolveOptions(input: unknown): ResolvedOptions {
   const options = input as Record<string, unknown>;
   rejectUnknownNames(options);
 
-  const trapInput = options.trapSignals ?? { TERM: 'TERM' };
+  const trapInput = options.trapSignals ?? DEFAULTS.trapSignals;
   if (typeof trapInput !== 'object' || trapInput === null || Array.isArray(trapInput)) {
     fail('trapSignals', 'an object of signal → action', trapInput);
   }
@@ -637,7 +683,7 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     trapSignals.set(name, signalAction(key, value));
   }
 
-  const callbacksInput = options.callbacks ?? {};
+  const callbacksInput = options.callbacks ?? DEFAULTS.callbacks;
   if (typeof callbacksInput !== 'object' || callbacksInput === null) fail('callbacks', 'an object of functions', callbacksInput);
   const callbacks = new Map<string, CallbackHandler>();
   for (const [name, handler] of Object.entries(callbacksInput)) {
@@ -645,21 +691,21 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     callbacks.set(name, handler as CallbackHandler);
   }
 
-  const policy = options.onManagerExit ?? 'terminate';
+  const policy = options.onManagerExit ?? DEFAULTS.onManagerExit;
   if (policy !== 'terminate' && policy !== 'ignore' && typeof policy !== 'function') {
     fail('onManagerExit', "'terminate', 'ignore' or a function", policy);
   }
 
-  const maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+  const maxMessageBytes = options.maxMessageBytes ?? DEFAULTS.maxMessageBytes;
   if (!Number.isSafeInteger(maxMessageBytes) || (maxMessageBytes as number) < 64) {
     fail('maxMessageBytes', 'a whole number of bytes ≥ 64', maxMessageBytes);
   }
 
   const listen = listenOption(options.listen);
   return {
-    maxWorkers: checkMaxWorkers(options.maxWorkers ?? 10),
-    spawnInterval: duration(options, 'spawnInterval', 0)!,
-    errRespawnInterval: duration(options, 'errRespawnInterval', 1000)!,
+    maxWorkers: checkMaxWorkers(options.maxWorkers ?? DEFAULTS.maxWorkers),
+    spawnInterval: duration(options, 'spawnInterval', DEFAULTS.spawnInterval)!,
+    errRespawnInterval: duration(options, 'errRespawnInterval', DEFAULTS.errRespawnInterval)!,
     trapSignals,
     onChildReap: hook(options, 'onChildReap'),
     beforeFork: hook(options, 'beforeFork'),
@@ -668,7 +714,7 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     callbackTimeout: limit(options, 'callbackTimeout', undefined),
     maxMessageBytes: maxMessageBytes as number,
     onManagerExit: policy as ManagerExitPolicy,
-    gracePeriod: options.gracePeriod === null ? null : (limit(options, 'gracePeriod', 30_000) ?? null),
+    gracePeriod: options.gracePeriod === null ? null : (limit(options, 'gracePeriod', DEFAULTS.gracePeriod) ?? null),
     exec: execSettings(options.exec),
     listen,
     balance: balanceOption(options.balance, listen),
@@ -680,33 +726,30 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     readiness: readinessOption(options.readiness),
     readyTimeout: readyTimeoutOption(options),
     gatedReload: gatedReloadOption(options.gatedReload, listen),
-    surge: wholeNumber(options, 'surge', 1, 1),
-    reloadAttempts: wholeNumber(options, 'reloadAttempts', 3, 1),
+    surge: wholeNumber(options, 'surge', DEFAULTS.surge, 1),
+    reloadAttempts: wholeNumber(options, 'reloadAttempts', DEFAULTS.reloadAttempts, 1),
     onReloadFailed: hook(options, 'onReloadFailed'),
     maxRestarts: options.maxRestarts === undefined || options.maxRestarts === Infinity ? undefined : wholeNumber(options, 'maxRestarts', 0),
-    restartWindow: duration(options, 'restartWindow', 60_000)!,
+    restartWindow: duration(options, 'restartWindow', DEFAULTS.restartWindow)!,
     maxChildAge: wholeMs(options, 'maxChildAge', 1, true),
     ageJitter: wholeMs(options, 'ageJitter', 0, false),
     systemd: systemdOption(options.systemd),
     maxCallsInFlight: maxCallsInFlight(options.maxCallsInFlight ?? undefined),
     childStdout: childStdoutOption(options.childStdout),
     ...hangAndBeat(options),
-    spare: spareSettings(options, checkMaxWorkers(options.maxWorkers ?? 10)),
+    spare: spareSettings(options, checkMaxWorkers(options.maxWorkers ?? DEFAULTS.maxWorkers)),
     controlSocket: socketPathOption('controlSocket', options.controlSocket),
   };
 }
 
-/** readyTimeout's default: a Node start-up is ≈ 0.1 s, a loaded machine's ≈ 1 s; a server's warm-up may take seconds more. */
-export const DEFAULT_READY_TIMEOUT_MS = 30_000;
-
 /** readyTimeout: 0 would stop every child before its ready message could arrive, so it is refused rather than taken literally. */
 function readyTimeoutOption(options: Record<string, unknown>): number | undefined {
   if (options.readyTimeout === 0) fail('readyTimeout', 'a whole number of milliseconds ≥ 1 (or Infinity: none); 0 would stop every child before it could be ready', 0);
-  return limit(options, 'readyTimeout', DEFAULT_READY_TIMEOUT_MS);
+  return limit(options, 'readyTimeout', DEFAULTS.readyTimeout);
 }
 
 function readinessOption(value: unknown): 'auto' | 'explicit' {
-  if (value === undefined) return 'auto';
+  if (value === undefined) return DEFAULTS.readiness;
   if (value !== 'auto' && value !== 'explicit') fail('readiness', "'auto' or 'explicit'", value);
   return value;
 }

@@ -186,12 +186,6 @@ export interface ReloadFailedInfo {
 export type MessageListener = (message: unknown) => void;
 
 /**
- * The members of a `PreforkIPC` object, generic in its callback map `C`, its
- * children's final payload `Final`, their `workerData` type `Data`, and the
- * type of its `lifetimesPerChild` option `Lifetimes` (see `FinishResult`). Hooks
- * receive the manager's object typed this way, so `ppi.workerData` is `Data`.
- */
-/**
  * What `finish()` resolves with, from the `lifetimesPerChild` option's type
  * `Lifetimes`: by default (1, or the option left out) the process exits and
  * the promise never settles, `never`; with another number, or `Infinity`
@@ -199,22 +193,16 @@ export type MessageListener = (message: unknown) => void;
  */
 export type FinishResult<Lifetimes extends number> = [Lifetimes] extends [1] ? never : void;
 
-export interface PreforkView<C extends CallbackMap = CallbackMap, Final = unknown, Data = unknown, Lifetimes extends number = 1> {
+/**
+ * The members of a `PreforkIPC` object that work in the manager: the pool and
+ * its children from outside. What hooks and callback handlers can use (they run
+ * in the manager). Part of `PreforkView`.
+ */
+export interface ManagerView {
   /** True in a child process, false in the manager. Known from construction on. */
   readonly isChild: boolean;
   /** Manager: runs the pool until a trapped signal; resolves `true`. Child: resolves `false` once connected. */
   start(fn?: () => unknown): Promise<boolean>;
-  /** Child: runs the manager's handler `name` with `payload` and resolves with its result. */
-  callback<K extends keyof C & string>(name: K, ...payload: PayloadArgs<C[K]>): Promise<ResultOf<C[K]>>;
-  /**
-   * Child: hands `finalPayload` to the manager's `onChildReap`; then exits with `exitCode`
-   * (never resolves), or with `lifetimesPerChild` > 1 resolves so the loop can go round to `start()`.
-   */
-  finish(exitCode?: number, finalPayload?: Final): Promise<FinishResult<Lifetimes>>;
-  /** Child: tells the manager this child is ready (serve() does it once it listens). See docs/servers.md, "Readiness". */
-  ready(): Promise<void>;
-  /** Child: its slot, 0 … maxWorkers − 1, inherited by its replacement; undefined in the manager. */
-  readonly slot: number | undefined;
   /** Manager: waits until every child is reaped and its `onChildReap` settled, or `timeoutMs` passes; resolves with children still running plus `onChildReap` promises pending (0 when all is done). */
   waitAllChildren(timeoutMs?: number): Promise<number>;
   /** Manager: sends `signal` to every child; returns how many it reached. */
@@ -231,31 +219,74 @@ export interface PreforkView<C extends CallbackMap = CallbackMap, Final = unknow
   readonly managerPid: number;
   /** Incremented by each manager `start()`; a child has the generation it was spawned in. */
   readonly generation: number;
-  /** Child: what `beforeFork` returned for this child (undefined in the manager). */
-  readonly workerData: Data | undefined;
   /** Manager: the pids of the children alive now. */
   readonly workerPids: number[];
+  /** The listening sockets of the `listen` option: handles for `server.listen()` in a child, addresses in the manager. */
+  readonly listeners: readonly Listener[];
+  /** Manager: aborts child `pid`'s current lifetime (its `abortSignal`), SIGKILL after `gracePeriod`. False when there is no such child. */
+  cancel(pid: number, reason?: string): boolean;
+  /** Manager: sends `message` (any JSON value) to child `pid`; false when that child is gone. */
+  send(pid: number, message: unknown): boolean;
+  /** Manager: the pool's scoreboard, from memory. */
+  status(): PoolStatus;
+  /** Manager: Prometheus text exposition of the pool's metrics and the children's exported ones. */
+  metrics(): Promise<string>;
+}
+
+/**
+ * The members of a `PreforkIPC` object that work in a child, generic in the
+ * callback map `C`, the final payload `Final`, the `workerData` type `Data` and
+ * the type of the `lifetimesPerChild` option `Lifetimes` (see `FinishResult`).
+ * Part of `PreforkView`.
+ */
+export interface ChildView<C extends CallbackMap = CallbackMap, Final = unknown, Data = unknown, Lifetimes extends number = 1> {
+  /** True in a child process, false in the manager. Known from construction on. */
+  readonly isChild: boolean;
+  /** Manager: runs the pool until a trapped signal; resolves `true`. Child: resolves `false` once connected. */
+  start(fn?: () => unknown): Promise<boolean>;
+  /** Child: runs the manager's handler `name` with `payload` and resolves with its result. */
+  callback<K extends keyof C & string>(name: K, ...payload: PayloadArgs<C[K]>): Promise<ResultOf<C[K]>>;
+  /**
+   * Child: hands `finalPayload` to the manager's `onChildReap`; then exits with `exitCode`
+   * (never resolves), or with `lifetimesPerChild` > 1 resolves so the loop can go round to `start()`.
+   */
+  finish(exitCode?: number, finalPayload?: Final): Promise<FinishResult<Lifetimes>>;
+  /** Child: tells the manager this child is ready (serve() does it once it listens). See docs/servers.md, "Readiness". */
+  ready(): Promise<void>;
+  /** Child: its slot, 0 … maxWorkers − 1, inherited by its replacement; undefined in the manager. */
+  readonly slot: number | undefined;
+  /** How many children the manager keeps alive; may be changed at run time in the manager. */
+  maxWorkers: number;
+  /** The manager's pid, in the manager and in its children. */
+  readonly managerPid: number;
+  /** Incremented by each manager `start()`; a child has the generation it was spawned in. */
+  readonly generation: number;
+  /** Child: what `beforeFork` returned for this child (undefined in the manager). */
+  readonly workerData: Data | undefined;
   /** The listening sockets of the `listen` option: handles for `server.listen()` in a child, addresses in the manager. */
   readonly listeners: readonly Listener[];
   /** Child: how many lifetimes this process has begun (1, 2, …); 0 before the first and in the manager. */
   readonly lifetime: number;
   /** Child: aborts when this lifetime is cancelled or runs past `lifetimeTimeout`; a fresh one per lifetime. */
   readonly abortSignal: AbortSignal;
-  /** Manager: aborts child `pid`'s current lifetime (its `abortSignal`), SIGKILL after `gracePeriod`. False when there is no such child. */
-  cancel(pid: number, reason?: string): boolean;
-  /** Manager: sends `message` (any JSON value) to child `pid`; false when that child is gone. */
-  send(pid: number, message: unknown): boolean;
   /** Child: `listener` gets each message the manager sends with `send()`. In the manager it never fires. */
   on(event: 'message', listener: MessageListener): this;
   /** Removes a listener added with `on()`. */
   off(event: 'message', listener: MessageListener): this;
   /** Child: this child's coarse state (`'idle'`, `'busy'`, …) and a note, for the scoreboard. */
   setStatus(state: string, note?: string): void;
-  /** Manager: the pool's scoreboard, from memory. */
-  status(): PoolStatus;
-  /** Manager: Prometheus text exposition of the pool's metrics and the children's exported ones. */
-  metrics(): Promise<string>;
 }
+
+/**
+ * The members of a `PreforkIPC` object in both roles (`ManagerView` and
+ * `ChildView`), generic in its callback map `C`, its children's final payload
+ * `Final`, their `workerData` type `Data`, and the type of its
+ * `lifetimesPerChild` option `Lifetimes` (see `FinishResult`). Hooks and
+ * callback handlers receive the manager's object as a plain `PreforkView`.
+ */
+export interface PreforkView<C extends CallbackMap = CallbackMap, Final = unknown, Data = unknown, Lifetimes extends number = 1>
+  extends ManagerView,
+    ChildView<C, Final, Data, Lifetimes> {}
 
 /** What `ppi.exportMetrics()` takes: a prom-client `Registry` (only this method is used). */
 export interface MetricsRegistry {

@@ -11,7 +11,7 @@
  * exactly that: an uncaught 'error' event. A child that handles the error
  * itself has seen it already.
  */
-import { writeSync } from 'node:fs';
+import { warnBeforeDying } from '../warn';
 
 interface SystemError extends Error {
   code?: string;
@@ -28,8 +28,7 @@ export function warnOnAddressInUse(mode: () => ListenerMode): void {
     const err = error as SystemError;
     if (err?.code !== 'EADDRINUSE' || err.syscall !== 'listen') return;
     const where = err.port !== undefined ? `${err.address ?? ''}:${err.port}` : (err.address ?? 'its address');
-    // Written at once, in the format of warn(): the process dies right after this
-    // listener, before process.emitWarning()'s next tick would print anything.
+    // Written at once (warnBeforeDying): the process dies right after this listener.
     const held = mode();
     const message =
       held === 'round-robin'
@@ -41,10 +40,6 @@ export function warnOnAddressInUse(mode: () => ListenerMode): void {
         : `this child's listen() on ${where} failed with EADDRINUSE: is the port held by the manager (the same script, ` +
             "run before start())? Give the address to the manager with the 'listen' option and call " +
             'server.listen(ppi.listeners[0]) (or ppi.serve(server)) in the child; see docs/servers.md';
-    try {
-      writeSync(2, `(node:${process.pid}) [PREFORK_IPC] Warning: ${message}\n`);
-    } catch {
-      /* no stderr: nothing to warn on */
-    }
+    warnBeforeDying(message);
   });
 }

@@ -7,7 +7,7 @@ import { warn } from '../warn';
 import { CallbackError } from '../errors';
 import { Channel } from '../protocol/channel';
 import { assertNever, decodeFromManager, encodeLine, isBlankLine, ProtocolError } from '../protocol/codec';
-import { PROTOCOL_VERSION, type ChildToManager, type ManagerToChild } from '../protocol/messages';
+import { FROM_CHILD_FD, PROTOCOL_VERSION, TO_CHILD_FD, type ChildToManager, type ManagerToChild } from '../protocol/messages';
 import type { ManagerExitPolicy } from '../options';
 import type { Listener, MessageListener, PreforkView, ServedInfo } from '../view';
 import { warnOnAddressInUse } from './addr-in-use';
@@ -15,9 +15,6 @@ import { childListeners } from './listeners';
 import { ChildBeat, type MetricsSource } from './beat';
 import { watchEarlySignals } from './early-signals';
 
-/** fd 3 carries the manager's messages to us, fd 4 ours to it. */
-const FROM_MANAGER_FD = 3;
-const TO_MANAGER_FD = 4;
 /** libuv's own read size for a stream: a line longer than this arrives in pieces of it. */
 const READ_BUFFER_BYTES = 64 * 1024;
 
@@ -100,9 +97,9 @@ export class ChildRuntime {
     private readonly configuredMaxWorkers: number,
     marker: string,
   ) {
-    if (!isPipe(FROM_MANAGER_FD) || !isPipe(TO_MANAGER_FD)) {
+    if (!isPipe(TO_CHILD_FD) || !isPipe(FROM_CHILD_FD)) {
       throw new Error(
-        `${marker} is set in the environment, but fd 3 and fd 4 are not the pipes a PreforkIPC manager gives its children. ` +
+        `${marker} is set in the environment, but fd ${TO_CHILD_FD} and fd ${FROM_CHILD_FD} are not the pipes a PreforkIPC manager gives its children. ` +
           `Was this script started by hand with ${marker} set? Unset it to run the script as a manager.`,
       );
     }
@@ -125,7 +122,7 @@ export class ChildRuntime {
     // the steady lifetime rate by 13–19 % (bench/: lifetime rate, A/B of 8 rounds each).
     const readBuffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
     const input = new Socket({
-      fd: FROM_MANAGER_FD,
+      fd: TO_CHILD_FD,
       readable: true,
       writable: false,
       onread: {
@@ -137,7 +134,7 @@ export class ChildRuntime {
         },
       },
     } as SocketConstructorOpts & ConnectOpts); // @types/node 20 lists onread for connect() only; Node takes it here too
-    const output = new Socket({ fd: TO_MANAGER_FD, readable: false, writable: true });
+    const output = new Socket({ fd: FROM_CHILD_FD, readable: false, writable: true });
     this.#channel = new Channel(input, output, maxMessageBytes, {
       line: (line) => this.#onLine(line),
       overflow: (bytes) => {
@@ -147,7 +144,7 @@ export class ChildRuntime {
       closed: () => this.#onManagerGone(),
     }, { inputCallsReceive: true });
     watchCrashes(
-      TO_MANAGER_FD,
+      FROM_CHILD_FD,
       (error) => encodeLine({ type: 'crash', lifetime: this.lifetime, error: errorShape().toReportedError(error) }, 'the crash report', undefined, maxMessageBytes),
       (text) => {
         this.#channel.flushHeld();
@@ -420,7 +417,7 @@ export class ChildRuntime {
         new CallbackError(
           'CHANNEL_CLOSED',
           call.name,
-          `callback '${call.name}' was not sent: this child's channel to the manager (fd ${TO_MANAGER_FD}) is closed (${error.message})`,
+          `callback '${call.name}' was not sent: this child's channel to the manager (fd ${FROM_CHILD_FD}) is closed (${error.message})`,
         ),
       );
     });

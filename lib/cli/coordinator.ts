@@ -12,13 +12,11 @@ import { Progress } from './progress';
 import { CALLBACK_LOAD_FAILED, CALLBACK_NEXT, type NextRequest, type ResultRecord } from './callbacks';
 import { ResultWriter } from './result-writer';
 import { Scheduler } from './scheduler';
+import { complain, EXIT_FAILED, EXIT_HANDLER_FAILED, EXIT_OK } from './exit-codes';
 
 /** Read ahead of the workers by at most this many queued jobs, then pause the input. */
 const READ_AHEAD = 1000;
 
-export const EXIT_OK = 0;
-export const EXIT_SOME_FAILED = 1;
-export const EXIT_HANDLER_FAILED = 2;
 
 /**
  * The CLI's side in the manager process: reads jobs, hands them to workers
@@ -59,7 +57,7 @@ export class CliCoordinator {
       // prints (console.log, fs.writeSync(1), a subprocess with inherited stdio) mixes into them.
       childStdout: 'stderr',
       // Workers ignore SIGTERM (see job-loop.ts), so the default policy, SIGTERM to self, would not end them.
-      onManagerExit: () => process.exit(1),
+      onManagerExit: () => process.exit(EXIT_FAILED),
       callbacks: {
         [CALLBACK_NEXT]: (_ppi, pid, request: NextRequest) => this.#scheduler!.next(pid, request),
         [CALLBACK_LOAD_FAILED]: (_ppi, _pid, message: string) => this.#handlerFailed(message),
@@ -80,8 +78,8 @@ export class CliCoordinator {
     // Whoever read the results went away (`| head`): nothing more can be delivered.
     process.stdout.on('error', (error: NodeJS.ErrnoException) => {
       ppi.signalAllChildren('KILL');
-      if (error.code !== 'EPIPE') process.stderr.write(`prefork-ipc: cannot write results: ${error.message}\n`);
-      process.exit(EXIT_SOME_FAILED);
+      if (error.code !== 'EPIPE') complain(`cannot write results: ${error.message}`);
+      process.exit(EXIT_FAILED);
     });
     const allDone = new Promise<void>((resolve) => (this.#finished = resolve));
     this.#scheduler = new Scheduler(options.retries, options.timeoutMs, {
@@ -103,7 +101,7 @@ export class CliCoordinator {
     });
     const end = (error?: Error) => {
       if (error) {
-        process.stderr.write(`prefork-ipc: reading jobs stopped: ${error.message}\n`);
+        complain(`reading jobs stopped: ${error.message}`);
         this.#failed++; // the jobs after that point were not run: the run did not succeed
       }
       this.#scheduler!.endInput();
@@ -137,15 +135,15 @@ export class CliCoordinator {
     if (this.source) {
       const { summary, lateFailures } = await this.source.finish();
       this.#failed += lateFailures;
-      process.stderr.write(`prefork-ipc: ${summary}\n`);
+      complain(summary);
     }
 
     if (this.#handlerError !== undefined) {
-      process.stderr.write(`prefork-ipc: cannot load the handler ${options.handler}:\n${this.#handlerError}\n`);
+      complain(`cannot load the handler ${options.handler}:\n${this.#handlerError}`);
       return EXIT_HANDLER_FAILED;
     }
     if (this.#stopSignal) return exitStatus(null, nodeSignal(this.#stopSignal));
-    return this.#failed > 0 ? EXIT_SOME_FAILED : EXIT_OK;
+    return this.#failed > 0 ? EXIT_FAILED : EXIT_OK;
   }
 
   #openInput(): Readable {

@@ -9,6 +9,7 @@
 import net from 'node:net';
 import { parseArgs } from 'node:util';
 import type { PoolStatus } from '../view';
+import { CTL_STDERR_PREFIX, EXIT_FAILED, EXIT_OK, EXIT_UNREACHABLE, EXIT_USAGE } from './exit-codes';
 
 export const CTL_USAGE = `Usage: prefork-ipc ctl --socket PATH [--json] COMMAND [ARGS]
 
@@ -24,9 +25,6 @@ Commands (sent to a running manager's controlSocket):
   config                    the manager's settings
   listeners                 the listening sockets`;
 
-const EXIT_FAILED = 1;
-const EXIT_USAGE = 2;
-const EXIT_UNREACHABLE = 3;
 
 /** How long to wait for an answer; a --wait reply may take as long as a reload. */
 const CONNECT_TIMEOUT_MS = 5000;
@@ -170,32 +168,32 @@ export async function runCtl(argv: string[], out = process.stdout, err = process
     });
     if (values.help) {
       out.write(`${CTL_USAGE}\n`);
-      return 0;
+      return EXIT_OK;
     }
     if (values.socket === undefined || values.socket === '') throw new Usage('--socket PATH is required (the manager\'s controlSocket option)');
     socketPath = values.socket;
     json = values.json === true;
     request = ctlRequest(positionals, { hard: values.hard === true, wait: values.wait === true });
   } catch (e) {
-    err.write(`prefork-ipc ctl: ${(e as Error).message}\n\n${CTL_USAGE}\n`);
+    err.write(`${CTL_STDERR_PREFIX}${(e as Error).message}\n\n${CTL_USAGE}\n`);
     return EXIT_USAGE;
   }
   let reply: Record<string, unknown>;
   try {
     reply = await ask(socketPath, request);
   } catch (e) {
-    err.write(`prefork-ipc ctl: ${(e as Error).message}\n`);
+    err.write(`${CTL_STDERR_PREFIX}${(e as Error).message}\n`);
     return (e as { unreachable?: boolean }).unreachable ? EXIT_UNREACHABLE : EXIT_FAILED;
   }
   if (json) out.write(`${JSON.stringify(reply)}\n`);
   if (reply.ok !== true) {
-    err.write(`prefork-ipc ctl: ${String(request.command)} failed: ${String(reply.error)}\n`);
+    err.write(`${CTL_STDERR_PREFIX}${String(request.command)} failed: ${String(reply.error)}\n`);
     return EXIT_FAILED;
   }
-  if (json) return 0;
+  if (json) return EXIT_OK;
   const result = reply.result;
   if (request.command === 'status') out.write(statusTable(result as PoolStatus));
   else if (typeof result === 'string') out.write(result.endsWith('\n') ? result : `${result}\n`);
   else out.write(`${JSON.stringify(result, null, 2)}\n`);
-  return 0;
+  return EXIT_OK;
 }

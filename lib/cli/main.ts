@@ -5,9 +5,11 @@ import { parseCommandLine, USAGE, UsageError, type Command } from './args';
 import { checkHandlerPath } from './load-handler';
 import { CliCoordinator } from './coordinator';
 import { runJobLoop } from './job-loop';
+import { complain, EXIT_USAGE } from './exit-codes';
 import { connectQueue, isQueueCommand, runQueueCommand, workerArgs } from '../queue/commands';
 
-export const EXIT_USAGE = 2;
+/** For bin/prefork-ipc.js, which loads only this module. */
+export { complain, EXIT_FAILED, EXIT_USAGE } from './exit-codes';
 
 function version(): string {
   const manifest = path.join(__dirname, '..', '..', 'package.json');
@@ -46,7 +48,7 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
     command = parseCommandLine(argv);
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
-    process.stderr.write(`prefork-ipc: ${err.message}\n\n${USAGE}\n`);
+    complain(`${err.message}\n\n${USAGE}`);
     process.exitCode = EXIT_USAGE;
     return;
   }
@@ -65,7 +67,7 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
   }
   const problem = checkHandlerPath(options.handler) ?? checkJobsPath(options.input);
   if (problem) {
-    process.stderr.write(`prefork-ipc: ${problem}\n`);
+    complain(problem);
     process.exitCode = EXIT_USAGE;
     return;
   }

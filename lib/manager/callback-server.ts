@@ -15,7 +15,7 @@ export type CallOutcome = { ok: true; result: unknown } | { ok: false; code: Fai
 
 /**
  * Runs the manager's callback handlers for the children's calls. Each call
- * runs on its own (a slow handler delays only its own answer), and `serve`
+ * runs on its own (a slow handler delays only its own answer), and `handle`
  * never throws: whatever the handler does becomes an answer for the child.
  */
 export class CallbackServer {
@@ -30,13 +30,13 @@ export class CallbackServer {
   /**
    * Runs the call, publishing `callback:start` / `callback:end` when observed.
    * Unobserved, this is two `hasSubscribers` reads and no extra promise or
-   * clock read: serve() of a trivial handler took 605 / 741 ns before the
+   * clock read: handle() of a trivial handler took 605 / 741 ns before the
    * channels and 666 / 736 ns after (two runs, median of 9 rounds of 200,000
    * calls, old and new interleaved in one process, on the loaded 2-core
    * machine: within its noise); observed, 1.7–2.0 µs. (`npm run bench`'s
    * round trip, ≈ 40–60 µs per call, varied by ±50 % between runs here.)
    */
-  serve(name: string, pid: number, payload: unknown): Promise<CallOutcome> {
+  handle(name: string, pid: number, payload: unknown): Promise<CallOutcome> {
     const start = observed('callback:start');
     const end = observed('callback:end');
     if (!start && !end) return this.#run(name, pid, payload);

@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import type { Readable, Writable } from 'node:stream';
 import { Channel } from '../protocol/channel';
 import { assertNever, decodeFromChild, encodeLine, errorReplyLine, isBlankLine, ProtocolError } from '../protocol/codec';
-import { PROTOCOL_VERSION, type ChildToManager, type ListenerAddress, type ManagerToChild } from '../protocol/messages';
+import { FROM_CHILD_FD, PROTOCOL_VERSION, TO_CHILD_FD, type ChildToManager, type ListenerAddress, type ManagerToChild } from '../protocol/messages';
 import { exitStatus } from '../signals';
 import { warn } from '../warn';
 import type { CallOutcome } from './callback-server';
@@ -24,7 +24,7 @@ export interface ChildHandleHost {
   /** The most calls from one child waiting for their answers; past it its pipe is not read. */
   readonly maxCallsInFlight: number;
   /** Runs the callback `name` for child `pid`; never rejects. */
-  serve(name: string, pid: number, payload: unknown): Promise<CallOutcome>;
+  runCallback(name: string, pid: number, payload: unknown): Promise<CallOutcome>;
   /** The child is gone and everything it sent has been read. */
   childEnded(handle: ChildHandle, status: number, end: ProcessEnd): void;
   /** A reused child's lifetime ended with finish() (and was acknowledged); `rss` when asked for. */
@@ -120,7 +120,8 @@ export class ChildHandle {
     this.board = host.scoreboard.add(this.pid, generation);
     this.board.slot = slot;
     this.#malformed = new WarnLimit(`malformed messages from child ${this.pid}`);
-    const [, , , toChild, fromChild] = subprocess.stdio as unknown as [unknown, unknown, unknown, Writable, Readable];
+    const toChild = subprocess.stdio[TO_CHILD_FD] as Writable;
+    const fromChild = subprocess.stdio[FROM_CHILD_FD] as Readable;
     this.channel = new Channel(fromChild, toChild, host.maxMessageBytes, {
       line: (line) => this.#onLine(line),
       overflow: (bytes) => this.#onOverflow(bytes),
@@ -241,11 +242,8 @@ export class ChildHandle {
     this.#send({ type: 'abort-lifetime', lifetime: lifetime.number, reason, timeout });
     if (graceMs !== null && !lifetime.killArmed) {
       lifetime.killArmed = true;
-      lifetime.later(graceMs, () => {
-        if (!this.alive || this.lifetime !== lifetime) return;
-        warn(`child ${this.pid} did not finish lifetime ${lifetime.number} within ${graceMs} ms (gracePeriod) of its abort (${reason}); sending SIGKILL`);
-        this.kill('SIGKILL');
-      });
+      // On the lifetime's timers: cleared with it, so a lifetime that finishes in time disarms it.
+      lifetime.later(graceMs, this.#escalation(graceMs, `finish lifetime ${lifetime.number}`, `its abort (${reason})`, () => this.lifetime === lifetime));
     }
     return true;
   }
@@ -269,11 +267,20 @@ export class ChildHandle {
   /** Sends SIGKILL if the child is still alive `graceMs` from now (it was asked to stop with `asked`). */
   killLater(graceMs: number, asked: string): void {
     if (!this.alive || this.#killTimer) return;
-    this.#killTimer = setTimeout(() => {
-      if (!this.alive) return;
-      warn(`child ${this.pid} did not exit within ${graceMs} ms (gracePeriod) of SIG${asked}; sending SIGKILL`);
+    this.#killTimer = setTimeout(this.#escalation(graceMs, 'exit', `SIG${asked}`, () => true), graceMs);
+  }
+
+  /**
+   * The one SIGKILL escalation, for both a lifetime's abort and a stop signal: what runs when
+   * `graceMs` has passed. A child already gone, or for which `stillDue()` says the wait is over,
+   * is left alone; otherwise the warning names what it did not do, and it is killed.
+   */
+  #escalation(graceMs: number, notDone: string, since: string, stillDue: () => boolean): () => void {
+    return () => {
+      if (!this.alive || !stillDue()) return;
+      warn(`child ${this.pid} did not ${notDone} within ${graceMs} ms (gracePeriod) of ${since}; sending SIGKILL`);
       this.kill('SIGKILL');
-    }, graceMs);
+    };
   }
 
   #maybeEnded(): void {
@@ -358,7 +365,7 @@ export class ChildHandle {
         // waits in its own process, and the manager's memory stays bounded (≈ 1.4 KB a call).
         if (++this.#callsInFlight >= this.host.maxCallsInFlight) this.channel.readPaused = true;
         const started = performance.now();
-        const serving = this.host.builtinCall?.(name) ?? this.host.serve(name, this.pid, payload);
+        const serving = this.host.builtinCall?.(name) ?? this.host.runCallback(name, this.pid, payload);
         void serving.then((outcome) => {
           this.host.scoreboard.callbackDone(name, outcome.ok, (performance.now() - started) / 1000);
           this.#reply(id, outcome, name, true);

@@ -13,6 +13,7 @@
  */
 import diagnostics from 'node:diagnostics_channel';
 import type { ReapInfo } from '../view';
+import type { RetireReason } from '../protocol/messages';
 
 /** Every channel name starts with this. */
 export const EVENT_PREFIX = 'parallel-prefork-ipc:';
@@ -44,7 +45,7 @@ export interface PoolEvents {
    * or a reused child retired between lifetimes (the `retire` message's reason). A reload's children
    * are on `reload` instead.
    */
-  retire: { pid: number; generation: number; reason: string; manager: number; at: number };
+  retire: { pid: number; generation: number; reason: RetireReason; manager: number; at: number };
   /** A child process is gone (after its last reap, if any). */
   exit: { pid: number; generation: number; code: number | null; signal: string | null; manager: number; at: number };
   /**

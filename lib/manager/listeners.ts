@@ -116,13 +116,16 @@ function adoptFd(fd: number, backlog: number | undefined, source: string): OpenL
   return { info, stdio: fd, held: handle };
 }
 
+/** systemd's first passed descriptor (sd-daemon.h): its own layout, not the one a child gets (protocol/messages.ts). */
+const SD_LISTEN_FDS_START = 3;
+
 /** `LISTEN_FDS` sockets, from fd 3 on, when `LISTEN_PID` is this process (systemd's sd_listen_fds()). */
 export function systemdSpecs(env: NodeJS.ProcessEnv = process.env, pid = process.pid): ListenSpec[] {
   const count = Number(env.LISTEN_FDS);
   if (env.LISTEN_PID === undefined || Number(env.LISTEN_PID) !== pid || !Number.isSafeInteger(count) || count < 1) {
     throw failure('systemd sockets', `LISTEN_FDS/LISTEN_PID do not name sockets for this process (LISTEN_PID=${env.LISTEN_PID ?? 'unset'}, pid ${pid})`);
   }
-  return Array.from({ length: count }, (_, i) => ({ fd: 3 + i }));
+  return Array.from({ length: count }, (_, i) => ({ fd: SD_LISTEN_FDS_START + i }));
 }
 
 /** `SERVER_STARTER_PORT=host:port=fd;port=fd;/path=fd`, as Perl's Server::Starter sets it. */

@@ -1,20 +1,17 @@
 import { assertReexecutable } from '../launch/command';
-import { checkMaxWorkers, MAX_TIMER_MS, type ResolvedOptions } from '../options';
+import { checkMaxWorkers, DEFAULTS, MAX_TIMER_MS, type ResolvedOptions } from '../options';
 import { nodeSignal, normalizeSignal, type SignalName } from '../signals';
-import type { Listener, PreforkView, ReapInfo, ReloadFailedInfo } from '../view';
-import { warn } from '../warn';
+import type { Listener, PreforkView } from '../view';
 import { CallbackServer, type CallOutcome } from './callback-server';
 import { ChildHandle, type ChildHandleHost } from './child-handle';
-import { EarlyExitWatch } from './early-exit-watch';
 import { observed, publish } from './events';
 import { guardChild } from './exit-guard';
-import { GiveUp, type Crash } from './give-up';
 import { HangWatch } from './hang-watch';
 import { openListeners, type OpenListener } from './listeners';
 import { writePidFile } from './pid-file';
 import type { Lifetime } from './lifetime';
 import type { PoolState, SizingAction, SizingPolicy } from './policy';
-import { ReadyWatch } from './readiness';
+import { HeldReload, STOP_SIGNALS } from './held-reload';
 import { reapInfo, type ProcessEnd } from './reap-info';
 import { ReloadEvents } from './reload-events';
 import { spawnProcess } from './spawn-process';
@@ -22,13 +19,11 @@ import type { RetireReason } from './retirement';
 import type { RoundRobin } from './round-robin';
 import { sizingPolicyFor } from './spare-workers';
 import { Stagger } from './stagger';
-import type { SystemdNotifier } from './systemd';
+import { SystemdStart } from './systemd-start';
 import { UserHooks } from './user-hooks';
 import { Observability } from './observe';
 import type { Scoreboard } from './scoreboard';
-
-/** Forwarding one of these means "stop": a child that ignores it is killed after `gracePeriod`. */
-const STOP_SIGNALS = new Set(['TERM', 'INT', 'QUIT']);
+import { StartFailures } from './start-failures';
 
 /** A ref'd timer that never fires: start() may wait with no child and no timer, and must not let Node exit. */
 const KEEP_ALIVE_MS = MAX_TIMER_MS;
@@ -51,7 +46,8 @@ interface Pending<T> {
  * policy (policy.ts) what to do and executes its answer (`#execute`: spawn,
  * wait, retire); the reaps (`childEnded`, `lifetimeFinished`) tell the policy
  * what happened and ask again. What happens is published on the event
- * channel (events.ts).
+ * channel (events.ts). Children that do not come up are start-failures.ts's,
+ * a gated reload's held signal held-reload.ts's.
  */
 export class Manager implements ChildHandleHost {
   generation = 0;
@@ -78,26 +74,19 @@ export class Manager implements ChildHandleHost {
   readonly #hooks: UserHooks;
   /** status(), metrics(), the control socket (observe.ts). */
   readonly observe: Observability;
-  readonly #earlyExits: EarlyExitWatch;
-  /**
-   * A gated reload's signal (docs/servers.md, "Reloads that wait"): it ended start() and told no
-   * child yet. The next start() hands it to the policy; waitAllChildren() (a shutdown) forwards it.
-   */
-  #heldReload: SignalName | undefined;
-  /** maxRestarts within restartWindow (give-up.ts). */
-  readonly #giveUp: GiveUp;
-  /** readyTimeout's clocks (readiness.ts). */
-  readonly #readyWatch: ReadyWatch;
+  /** A gated reload's signal, held until the next start() (held-reload.ts). */
+  readonly #heldReload: HeldReload;
+  /** Children that fail to start: readyTimeout, maxRestarts, a gated reload's failed steps (start-failures.ts). */
+  readonly #failures: StartFailures;
   /** lifetimesPerChild > 1 (or a jitter): finish() resolves in the child and the manager hands it further lifetimes. */
   readonly #reuse: boolean;
   /** hangTimeout: the watchdog on the children's beats (hang-watch.ts); undefined without the option. */
   readonly #hangs: HangWatch | undefined;
-  /** The `systemd` option's notifier (systemd.ts), made at the first start() when it asks for one. */
-  #systemd: SystemdNotifier | undefined;
-  #systemdChecked = false;
+  /** The `systemd` option: its notifier made at the first start() (systemd-start.ts). */
+  readonly #systemd: SystemdStart;
 
   constructor(
-    private readonly owner: PreforkView,
+    owner: PreforkView,
     private readonly options: ResolvedOptions,
   ) {
     this.#maxWorkers = options.maxWorkers;
@@ -106,12 +95,24 @@ export class Manager implements ChildHandleHost {
     this.#policy = sizingPolicyFor(options, this.#id, () => this.#fill());
     this.#hooks = new UserHooks(owner, options, (err) => this.#fail(err), () => this.#checkWaiters());
     // With jitter, even lifetimesPerChild 1 gives some processes a limit above 1.
-    this.#reuse = (options.lifetimesPerChild ?? 1) > 1 || (options.lifetimesJitter ?? 0) > 0;
-    this.#earlyExits = new EarlyExitWatch(this.#reuse);
+    this.#reuse = (options.lifetimesPerChild ?? DEFAULTS.lifetimesPerChild) > 1 || (options.lifetimesJitter ?? DEFAULTS.lifetimesJitter) > 0;
     this.#hangs = options.hangTimeout === undefined ? undefined : new HangWatch(options.hangTimeout);
-    this.#giveUp = new GiveUp(options.maxRestarts, options.restartWindow);
-    this.#readyWatch = new ReadyWatch(options.readyTimeout, (pid) => this.#notReady(pid));
+    this.#heldReload = new HeldReload(options, (signal, intervalMs) => this.#policy.reloadBegun(signal, intervalMs), (name) => this.#forward(name));
+    this.#failures = new StartFailures(
+      options,
+      this.#reuse,
+      this,
+      {
+        stopChild: (child, release) => this.#tell(child, this.#stopSignal(), release, false),
+        fill: () => this.#fill(),
+        fail: (error) => this.#fail(error),
+      },
+      this.#policy,
+      this.#reloads,
+      this.#hooks,
+    );
     this.observe = new Observability(this, options, this.#id);
+    this.#systemd = new SystemdStart(options.systemd, this, this.#id);
     for (const name of options.trapSignals.keys()) {
       // A listener also keeps Node from its default action, e.g. opening the inspector on SIGUSR1.
       process.on(nodeSignal(name), () => this.#onSignal(name));
@@ -179,11 +180,11 @@ export class Manager implements ChildHandleHost {
         return this.start();
       });
     }
-    if (!this.#systemdChecked) this.#startSystemd();
+    this.#systemd.started();
     this.generation++;
     this.signalReceived = '';
     this.#policy.generationBegun();
-    this.#beginHeldReload();
+    this.#heldReload.begin();
     return new Promise<true>((resolve, reject) => {
       this.#starting = { resolve, reject, keepAlive: setTimeout(() => {}, KEEP_ALIVE_MS) };
       this.#fill();
@@ -204,15 +205,6 @@ export class Manager implements ChildHandleHost {
     return this.children.size;
   }
 
-  #startSystemd(): void {
-    this.#systemdChecked = true;
-    if (this.options.systemd === false) return;
-    // Loaded only when asked for: most pools never run under systemd's notify protocol.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded lazily (see above)
-    const { startSystemdNotifier } = require('./systemd') as typeof import('./systemd');
-    this.#systemd = startSystemdNotifier(this.options.systemd, this, this.#id);
-  }
-
   /** Acts as if the trapped signal `name` had arrived: ends the running start(), or signals the children during waitAllChildren(). */
   stop(name: SignalName): void {
     this.#onSignal(name);
@@ -222,7 +214,7 @@ export class Manager implements ChildHandleHost {
     if (timeoutMs !== undefined && (typeof timeoutMs !== 'number' || !(timeoutMs >= 0))) {
       return Promise.reject(new TypeError(`waitAllChildren(timeout): timeout must be a number of ms ≥ 0, got ${String(timeoutMs)}`));
     }
-    this.#flushHeldReload();
+    this.#heldReload.flush();
     if (this.#settled()) return Promise.resolve(0);
     return new Promise<number>((resolve, reject) => {
       const waiter: Pending<number> & { timer?: NodeJS.Timeout } = { resolve, reject };
@@ -363,7 +355,7 @@ export class Manager implements ChildHandleHost {
     const slot = this.#policy.slotFor(this.#pool(), slotHint);
     const begin = this.#beforeFork(slot);
     if (!begin) return false;
-    const spawned = spawnProcess(this.options.exec, this.#listeners, this.#dealer !== undefined, slot, this.options.childStdout, this.#hangs !== undefined, this.#systemd?.childEnv);
+    const spawned = spawnProcess(this.options.exec, this.#listeners, this.#dealer !== undefined, slot, this.options.childStdout, this.#hangs !== undefined, this.#systemd.childEnv);
     if (!spawned) {
       const pause = this.#policy.spawnFailed(Date.now());
       this.#spawnTimer = setTimeout(() => this.#fill(), Math.min(pause, MAX_TIMER_MS));
@@ -374,7 +366,7 @@ export class Manager implements ChildHandleHost {
     spawned.process.once('exit', guardChild(child));
     this.#hangs?.watch(child);
     this.children.set(child.pid, child);
-    this.#readyWatch.spawned(child.pid);
+    this.#failures.spawned(child.pid);
     this.#policy.childSpawned(child.pid, Date.now());
     this.#dealer?.attach(child.pid, spawned.process, this.generation);
     if (observed('spawn')) publish('spawn', { pid: child.pid, generation: child.generation, slot, manager: this.#id, at: Date.now() });
@@ -411,8 +403,8 @@ export class Manager implements ChildHandleHost {
     return this.observe.builtinCall(name);
   }
 
-  serve(name: string, pid: number, payload: unknown): Promise<CallOutcome> {
-    return this.#callbacks.serve(name, pid, payload);
+  runCallback(name: string, pid: number, payload: unknown): Promise<CallOutcome> {
+    return this.#callbacks.handle(name, pid, payload);
   }
 
   childBeat(child: ChildHandle, stateChanged: boolean): void {
@@ -423,67 +415,16 @@ export class Manager implements ChildHandleHost {
 
   /** A child said it is ready: its clock stops, and the policy is asked again (a reload's or a recycle's next step; systemd's READY=1 listens too). */
   childReady(child: ChildHandle): void {
-    this.#readyWatch.settled(child.pid);
+    this.#failures.settled(child.pid);
     if (observed('ready')) publish('ready', { pid: child.pid, generation: child.generation, slot: child.slot, manager: this.#id, at: child.readyAt ?? Date.now() });
     this.#policy.childReady();
     this.#fill();
   }
 
-  /** readyTimeout passed and child `pid` is still starting: it is stopped as a failed start ('not-ready'). */
-  #notReady(pid: number): void {
-    const child = this.children.get(pid);
-    if (!child || child.phase !== 'starting') return;
-    child.notReady = true;
-    warn(`child ${pid} was not ready within ${this.options.readyTimeout} ms (readyTimeout); stopping it`);
-    const failedStep = this.running && child.generation === this.generation && this.#policy.reloading;
-    this.#tell(child, this.#stopSignal(), !failedStep, false);
-    if (failedStep) {
-      child.slotReleased = true;
-      this.#reloadStepFailed(child, { reason: 'not-ready', exitCode: null, signal: null, lifetime: child.lifetimesBegun, ...(child.lifetime?.error ? { error: child.lifetime.error } : {}) });
-      this.#fill();
-    } else if (this.running && child.generation === this.generation) {
-      this.#policy.startFailed(Date.now());
-      this.#crashed({ pid, reason: 'not-ready' });
-    }
-  }
-
-  /** A child of the running generation failed outside a reload: one more towards maxRestarts; start() rejects past it. */
-  #crashed(crash: Crash): void {
-    const error = this.#giveUp.crashed(Date.now(), crash);
-    if (!error) return;
-    warn(error.message);
-    // The pool ends with start(): its children are told to stop, so a process that exits on the rejection leaves none.
-    for (const child of this.children.values()) this.#tell(child, this.#stopSignal(), false, false);
-    this.#fail(error);
-  }
-
-  /**
-   * A new child of a gated reload never came up: a failed step. After reloadAttempts of them
-   * the reload is abandoned: the new children still starting are stopped, the old ones are
-   * never told, onReloadFailed hears why, and the reload event says 'failed'.
-   */
-  #reloadStepFailed(child: ChildHandle, info: ReapInfo, status?: number): void {
-    const { abandoned, attempts } = this.#policy.reloadStepFailed();
-    if (!abandoned) return;
-    for (const other of this.children.values()) {
-      if (other !== child && other.generation === this.generation && other.phase === 'starting') this.#tell(other, this.#stopSignal(), true, false);
-    }
-    const why = info.reason === 'not-ready' ? `was not ready within ${this.options.readyTimeout} ms` : info.error ? `crashed: ${info.error.name}: ${info.error.message}` : `ended (${info.reason}, status ${status})`;
-    const message =
-      `reload to generation ${this.generation} abandoned after ${attempts} failed attempts: child ${child.pid} ${why}; ` +
-      `the children of the older generation keep serving`;
-    warn(message);
-    this.#reloads.failed(message);
-    const failure: ReloadFailedInfo = { generation: this.generation, attempts, pid: child.pid, reason: info.reason, message };
-    if (status !== undefined) failure.status = status;
-    if (info.error) failure.error = info.error;
-    this.#hooks.onReloadFailed(failure);
-  }
-
   childEnded(child: ChildHandle, status: number, end: ProcessEnd): void {
     this.children.delete(child.pid);
     this.#hangs?.forget(child.pid);
-    this.#readyWatch.settled(child.pid);
+    this.#failures.settled(child.pid);
     this.#policy.childGone(child.pid);
     this.#dealer?.detach(child.pid);
     const lifetime = child.lifetime;
@@ -491,23 +432,7 @@ export class Manager implements ChildHandleHost {
     if (lifetime) {
       // Only inside start(): children ended by the signal that ended start() are no crash,
       // nor are those the manager told to stop (a retirement, a rolling forward).
-      if (this.running && child.generation === this.generation && child.stopSent === undefined) {
-        const info = reapInfo(lifetime, end, child.notReady);
-        const reloadStep = child.readyAt === undefined && this.#policy.reloading;
-        if (reloadStep) this.#reloadStepFailed(child, info, status);
-        this.#policy.lifetimeEnded(Date.now(), { status, finished: lifetime.finished, exited: true });
-        if (status !== 0 && !lifetime.finished && this.options.errRespawnInterval > 0) {
-          warn(
-            `child ${child.pid} exited with status ${status} without calling finish(); ` +
-              `next spawn in ${this.#policy.pauseLeft(Date.now())} ms (errRespawnInterval, ×1.5 per crash in a row until a child is ready)`,
-          );
-        }
-        if (status !== 0 && !lifetime.finished && !reloadStep) {
-          this.#crashed({ pid: child.pid, reason: info.reason, status, ...(info.error ? { error: info.error } : {}) });
-        }
-        const withoutFinish = reapInfo(lifetime, end, child.notReady).reason === 'exited';
-        this.#earlyExits.ended(child.pid, withoutFinish, status, Date.now() - lifetime.startedAt);
-      }
+      if (this.running && child.generation === this.generation && child.stopSent === undefined) this.#failures.ended(child, lifetime, status, end);
       this.#reap(child, lifetime, status, end);
     }
     if (observed('exit')) publish('exit', { pid: child.pid, generation: child.generation, code: end.code, signal: end.signal, manager: this.#id, at: Date.now() });
@@ -518,7 +443,7 @@ export class Manager implements ChildHandleHost {
 
   lifetimeFinished(child: ChildHandle, lifetime: Lifetime, rss: number | undefined): void {
     this.#policy.lifetimeEnded(Date.now(), { status: lifetime.code, finished: true, exited: false });
-    this.#earlyExits.ended(child.pid, false, lifetime.code, Date.now() - lifetime.startedAt);
+    this.#failures.finished(child, lifetime);
     this.#reap(child, lifetime, lifetime.code, undefined);
     const reason = this.#policy.afterLifetime(this.#pool(), child.state, rss);
     if (reason) {
@@ -551,36 +476,9 @@ export class Manager implements ChildHandleHost {
     this.signalReceived = name;
     if (this.running) this.#interrupt(name);
     else if (this.#waiters.size > 0) {
-      this.#flushHeldReload();
+      this.#heldReload.flush();
       this.#forward(name);
     }
-  }
-
-  /**
-   * A gated reload: a trapped signal that is not itself a stop (HUP, USR2…) mapped to a stop
-   * signal, with `gatedReload` on. Its children are not told now: the next start() replaces them
-   * one proven child at a time (reload-plan.ts).
-   */
-  #isGatedReload(name: SignalName): boolean {
-    if (!this.options.gatedReload || STOP_SIGNALS.has(name)) return false;
-    const action = this.options.trapSignals.get(name);
-    return action !== null && action !== undefined && 'signal' in action && STOP_SIGNALS.has(action.signal);
-  }
-
-  #beginHeldReload(): void {
-    const name = this.#heldReload;
-    if (name === undefined) return;
-    this.#heldReload = undefined;
-    const action = this.options.trapSignals.get(name);
-    if (action && 'signal' in action) this.#policy.reloadBegun(action.signal, action.intervalMs);
-  }
-
-  /** A held reload signal with no start() after it (the loop ended: a shutdown): forwarded as it would have been. */
-  #flushHeldReload(): void {
-    const name = this.#heldReload;
-    if (name === undefined) return;
-    this.#heldReload = undefined;
-    this.#forward(name);
   }
 
   #interrupt(name: SignalName): void {
@@ -589,10 +487,10 @@ export class Manager implements ChildHandleHost {
     this.#starting = undefined;
     clearTimeout(this.#spawnTimer);
     if (STOP_SIGNALS.has(name) && observed('stop')) publish('stop', { signal: name, generation: this.generation, manager: this.#id, at: Date.now() });
-    if (this.#isGatedReload(name)) {
+    if (this.#heldReload.isGated(name)) {
       // The old children keep serving until the next start()'s are ready; a reload in progress is replaced.
       this.#policy.reloadEnded();
-      this.#heldReload = name;
+      this.#heldReload.hold(name);
       this.#reloads.begin(this.generation, this.children.values());
     } else {
       this.#policy.reloadEnded();

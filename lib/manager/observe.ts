@@ -4,7 +4,7 @@
  * socket. The manager holds one of these and forwards to it; everything here
  * reads the scoreboard its child handles feed.
  */
-import type { ResolvedOptions } from '../options';
+import { DEFAULTS, type ResolvedOptions } from '../options';
 import type { MetricsRegistry as MetricsSource, PoolStatus } from '../view';
 import type { CallOutcome } from './callback-server';
 import type { ControlContext, ControlledPool } from './control/commands';
@@ -96,7 +96,7 @@ export class Observability {
         callbackTimeout: options.callbackTimeout ?? null,
         gracePeriod: options.gracePeriod,
         balance: options.balance,
-        lifetimesPerChild: options.lifetimesPerChild ?? 1,
+        lifetimesPerChild: options.lifetimesPerChild ?? DEFAULTS.lifetimesPerChild,
         maxChildMemory: options.maxChildMemory ?? null,
         lifetimeTimeout: options.lifetimeTimeout ?? null,
         beatInterval: options.beatInterval,

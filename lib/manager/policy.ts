@@ -1,4 +1,4 @@
-import type { ResolvedOptions } from '../options';
+import { DEFAULTS, type ResolvedOptions } from '../options';
 import type { SignalName } from '../signals';
 import * as pacing from './pacing';
 import { ReloadPlan } from './reload-plan';
@@ -120,7 +120,7 @@ export class SizingPolicy {
   ) {
     this.#config = { spawnInterval: options.spawnInterval, errRespawnInterval: options.errRespawnInterval };
     this.#retirement = new Retirement(options);
-    this.#planConfig = { surge: options.surge ?? 1, reloadAttempts: options.reloadAttempts ?? 3 };
+    this.#planConfig = { surge: options.surge ?? DEFAULTS.surge, reloadAttempts: options.reloadAttempts ?? DEFAULTS.reloadAttempts };
     this.recycler = new Recycler(options, wake);
   }
 

@@ -28,6 +28,7 @@
  * (the RSS in each child's periodic beat, on the `beat` channel of events.ts;
  * a child's `replace` message) and `wake` the manager's loop.
  */
+import { DEFAULTS } from '../options';
 import { subscribe } from './events';
 /** Why a child is recycled (the `retire` event's and message's `reason`). */
 export type RecycleReason = 'age' | 'memory' | 'requests';
@@ -101,7 +102,7 @@ export class Recycler {
   /** A child was spawned at `now`: its age deadline starts. */
   spawned(pid: number, now: number): void {
     this.#ours.add(pid);
-    const { maxChildAge, ageJitter = 0 } = this.options;
+    const { maxChildAge, ageJitter = DEFAULTS.ageJitter } = this.options;
     if (maxChildAge === undefined) return;
     const jitter = ageJitter > 0 ? Math.floor(this.random() * (ageJitter + 1)) : 0;
     this.#deadlines.set(pid, now + maxChildAge + jitter);

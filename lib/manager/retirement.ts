@@ -1,11 +1,8 @@
-import type { ResolvedOptions } from '../options';
+import { DEFAULTS, type ResolvedOptions } from '../options';
+import type { RetireReason } from '../protocol/messages';
 
-/**
- * Why the pool stops a child (the `retire` event's reason; for a reused child between
- * lifetimes, its `retire` message's): a reused child's limits, a shrink, or a recycle
- * (recycling.ts: 'age', 'memory', 'requests'), or spare workers' 'idle'.
- */
-export type RetireReason = 'served' | 'generation' | 'maxWorkers' | 'memory' | 'stopping' | 'idle' | 'age' | 'requests';
+/** Why the pool stops a child: defined with the `retire` message it travels in (protocol/messages.ts). */
+export type { RetireReason };
 
 /** What the decision looks at, at the end of one of the child's lifetimes. */
 export interface RetirementFacts {
@@ -35,7 +32,7 @@ export class Retirement {
    * pool started together does not recycle together (gunicorn #862).
    */
   limitForNewChild(): number {
-    const { lifetimesPerChild = 1, lifetimesJitter = 0 } = this.options;
+    const { lifetimesPerChild = DEFAULTS.lifetimesPerChild, lifetimesJitter = DEFAULTS.lifetimesJitter } = this.options;
     if (lifetimesJitter === 0 || lifetimesPerChild === Infinity) return lifetimesPerChild;
     return lifetimesPerChild + Math.floor(Math.random() * (lifetimesJitter + 1));
   }

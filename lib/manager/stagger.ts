@@ -11,11 +11,10 @@ import { MAX_TIMER_MS } from '../options';
  */
 export class Stagger<T> {
   readonly #targets: T[];
-  readonly #waiting: Array<() => void> = [];
   #timer: NodeJS.Timeout | undefined;
   #done = false;
 
-  /** `send` is called for each of `targets` in turn; `ended` once, after the last, before the waiters are told. */
+  /** `send` is called for each of `targets` in turn; `ended` once, after the last. */
   constructor(
     targets: T[],
     private readonly intervalMs: number,
@@ -23,11 +22,6 @@ export class Stagger<T> {
     private readonly ended: () => void,
   ) {
     this.#targets = [...targets];
-  }
-
-  /** Calls `done` once the signal has reached the last child (the manager no longer waits: tests and tools may). */
-  join(done: () => void): void {
-    this.#waiting.push(done);
   }
 
   /** Sends to the first child now and to the others one per interval. */
@@ -57,6 +51,5 @@ export class Stagger<T> {
     if (this.#done) return;
     this.#done = true;
     this.ended();
-    for (const done of this.#waiting.splice(0)) done();
   }
 }

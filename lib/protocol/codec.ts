@@ -141,6 +141,7 @@ const FROM_MANAGER: Checks<ManagerToChild> = {
   notice: (m) => typeof m.message === 'string',
   'next-lifetime': (m) => isId(m.lifetime) && isId(m.maxWorkers),
   'abort-lifetime': (m) => isId(m.lifetime) && typeof m.reason === 'string' && typeof m.timeout === 'boolean',
+  // Any string: the child acts the same whatever the reason, so a newer manager's new reason still retires it.
   retire: (m) => typeof m.reason === 'string',
   message: () => true,
 };

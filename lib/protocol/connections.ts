@@ -17,22 +17,6 @@
  *   manager → child  { ppiStopped: i }    nothing more will come (every socket sent before it has)
  */
 
-export interface ServingMessage {
-  ppiServing: number;
-}
-export interface ConnectionMessage {
-  ppiConnection: number;
-}
-export interface TakenMessage {
-  ppiTaken: number;
-}
-export interface StoppingMessage {
-  ppiStopping: number;
-}
-export interface StoppedMessage {
-  ppiStopped: number;
-}
-
 /** The listener index a message of kind `key` carries, or undefined when `message` is not one. */
 export function listenerOf(
   message: unknown,

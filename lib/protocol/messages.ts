@@ -1,6 +1,6 @@
 /**
  * The messages on the wire. Each is one JSON object on one line.
- * fd 3 carries manager → child messages, fd 4 child → manager.
+ * fd 3 carries manager → child messages, fd 4 child → manager (TO_CHILD_FD, FROM_CHILD_FD below).
  * A payload, result or workerData of `undefined` is sent by leaving the key
  * out, so `undefined` and `null` stay distinct. docs/protocol.md describes
  * the same thing for people writing a child in another language.
@@ -14,7 +14,7 @@ export interface CallMessage {
   payload?: unknown;
 }
 
-import type { ReportedError, ServedInfo } from '../view';
+import type { Listener, ReportedError, ServedInfo } from '../view';
 
 /** Child → manager: the final payload, sent by finish(); the reply is the go-ahead to exit (or, reused, to go round). */
 export interface FinishMessage {
@@ -130,19 +130,22 @@ export interface HelloMessage {
 export const STATUS_CALL = 'prefork-ipc:status';
 export const METRICS_CALL = 'prefork-ipc:metrics';
 
-/** A child finds the manager's i-th listening socket on this descriptor + i (after the channel's fd 3 and 4). */
+/**
+ * A child's descriptors, the one statement of the layout (launch/stdio.ts builds it, child/runtime.ts
+ * and manager/child-handle.ts open it): 0–2 stdio, then the channel, then the listening sockets.
+ */
+/** The pipe carrying manager → child messages. */
+export const TO_CHILD_FD = 3;
+/** The pipe carrying child → manager messages. */
+export const FROM_CHILD_FD = 4;
+/** A child finds the manager's i-th listening socket on this descriptor + i (after the channel's two). */
 export const FIRST_LISTENER_FD = 5;
 
-/** Where one of the manager's listening sockets listens. */
-export interface ListenerAddress {
-  /** `'127.0.0.1:8080'`, `'[::1]:8080'`, `'/run/app.sock'`, or `'fd 3 (systemd)'` when it cannot be told. */
-  address: string;
-  host?: string;
-  port?: number;
-  path?: string;
-  /** The `backlog` asked for; `ppi.serve()` passes it to listen(). */
-  backlog?: number;
-}
+/**
+ * Where one of the manager's listening sockets listens, as the hello carries it: the public
+ * `Listener` (view.ts, the one definition) without the `fd` a child adds (child/listeners.ts).
+ */
+export type ListenerAddress = { -readonly [K in keyof Omit<Listener, 'fd'>]: Listener[K] };
 
 /** Manager → child (reused): begin lifetime `lifetime`; the child's pending start() resolves false. */
 export interface NextLifetimeMessage {
@@ -161,11 +164,18 @@ export interface AbortLifetimeMessage {
   timeout: boolean;
 }
 
+/**
+ * Why the pool stops a child: a reused child's limits ('served', 'generation', 'maxWorkers', 'stopping'),
+ * a recycle (manager/recycling.ts: 'age', 'memory', 'requests'), or spare workers' 'idle'. The one list,
+ * for the `retire` message below, the manager's decision (manager/retirement.ts) and its `retire` event.
+ */
+export type RetireReason = 'served' | 'generation' | 'maxWorkers' | 'memory' | 'stopping' | 'idle' | 'age' | 'requests';
+
 /** Manager → child (reused): no further lifetime; flush stdout/stderr and exit 0. */
 export interface RetireMessage {
   type: 'retire';
-  /** Why, for people reading a trace: 'served', 'generation', 'maxWorkers', 'memory', 'stopping'. */
-  reason: string;
+  /** Why, for people reading a trace (a child acts the same whatever it is). */
+  reason: RetireReason;
 }
 
 /** Manager → child: a message from ppi.send(pid, message), for the child's ppi.on('message'). */

@@ -3,21 +3,17 @@ import { createReadStream } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { USAGE, UsageError, wholeNumber, type CliOptions } from '../cli/args';
 import { JobReader } from '../cli/job-reader';
+import { complain, EXIT_FAILED, EXIT_OK, EXIT_USAGE } from '../cli/exit-codes';
 import { connectTimeoutMs, withDeadline } from './connect';
 import { passwordOnCommandLine, queueNameProblem, redact, resolveUrl, schemaProblem, urlProblem } from './flags';
 import { loadPgBoss, type BossApi, type BossPolicy } from './pg-boss';
 import { PgBossSource } from './pg-boss-source';
 import { notifyChannel, resultsSql } from './sql';
 
-const EXIT_OK = 0;
-const EXIT_SOME_FAILED = 1;
-const EXIT_USAGE = 2;
 /** The default of --batch-size: at most this many jobs per fetch. */
 export const DEFAULT_MAX_BATCH = 64;
 /** Jobs sent to Postgres per INSERT. */
 const ENQUEUE_CHUNK = 1000;
-
-const log = (message: string) => void process.stderr.write(`prefork-ipc: ${message}\n`);
 
 /** `prefork-ipc enqueue …` or `prefork-ipc results …`. */
 export function isQueueCommand(argv: string[]): boolean {
@@ -49,12 +45,12 @@ export async function connectQueue(options: CliOptions): Promise<PgBossSource | 
   try {
     url = resolveUrl({ url: queue.url, file: queue.urlFile }).url;
   } catch (err) {
-    log((err as Error).message);
+    complain((err as Error).message);
     return undefined;
   }
   delete process.env.PGBOSS_URL;
   const exposed = passwordOnCommandLine({ url: queue.url });
-  if (exposed) log(`warning: ${exposed}`);
+  if (exposed) complain(`warning: ${exposed}`);
   try {
     const source = await PgBossSource.connect({
       url,
@@ -66,17 +62,17 @@ export async function connectQueue(options: CliOptions): Promise<PgBossSource | 
       schema: queue.schema,
       maintenanceIntervalSeconds: queue.maintenanceIntervalSeconds,
       heartbeatSeconds: queue.heartbeatSeconds,
-      log,
+      log: complain,
     });
     const lease = source.leaseSeconds;
     if (options.timeoutMs === undefined) {
-      log(`warning: no --timeout: a job that hangs holds its worker until its lease (${lease} s) expires, then runs again elsewhere while it still hangs here; give --timeout below the lease`);
+      complain(`warning: no --timeout: a job that hangs holds its worker until its lease (${lease} s) expires, then runs again elsewhere while it still hangs here; give --timeout below the lease`);
     } else if (options.timeoutMs >= lease * 1000) {
-      log(`warning: --timeout ${options.timeoutMs} ms is not below the queue's lease (${lease} s): a job that long is taken back by the queue while it still runs here; give --timeout below the lease (or a longer --expire-in at enqueue)`);
+      complain(`warning: --timeout ${options.timeoutMs} ms is not below the queue's lease (${lease} s): a job that long is taken back by the queue while it still runs here; give --timeout below the lease (or a longer --expire-in at enqueue)`);
     }
     return source;
   } catch (err) {
-    log(redact((err as Error).message, url));
+    complain(redact((err as Error).message, url));
     return undefined;
   }
 }
@@ -135,11 +131,11 @@ export async function runQueueCommand(argv: string[]): Promise<number> {
   try {
     parsed = parseQueueCommand(argv);
   } catch (err) {
-    process.stderr.write(`prefork-ipc: ${(err as Error).message}\n\n${USAGE}\n`);
+    complain(`${(err as Error).message}\n\n${USAGE}`);
     return EXIT_USAGE;
   }
   const { url } = parsed;
-  if (parsed.exposed) log(`warning: ${parsed.exposed}`);
+  if (parsed.exposed) complain(`warning: ${parsed.exposed}`);
   let boss: BossApi;
   let queue: Record<string, unknown> | null;
   try {
@@ -153,7 +149,7 @@ export async function runQueueCommand(argv: string[]): Promise<number> {
       application_name: 'prefork-ipc',
       connectionTimeoutMillis: connectTimeoutMs(),
     });
-    started.on('error', (error) => log(redact(`pg-boss: ${error.message}`, url)));
+    started.on('error', (error) => complain(redact(`pg-boss: ${error.message}`, url)));
     const abandon = () => void started.stop({ graceful: false }).catch(() => {});
     queue = await withDeadline(url, connectTimeoutMs(), async () => {
       await started.start();
@@ -161,19 +157,19 @@ export async function runQueueCommand(argv: string[]): Promise<number> {
     }, abandon);
     boss = started;
   } catch (err) {
-    log(redact((err as Error).message, url));
+    complain(redact((err as Error).message, url));
     return EXIT_USAGE;
   }
   try {
     if (parsed.command === 'enqueue') return await enqueue(boss, parsed, queue !== null);
     if (!queue) {
-      log(`the queue ${JSON.stringify(parsed.queue)} does not exist (prefork-ipc enqueue creates it)`);
-      return EXIT_SOME_FAILED;
+      complain(`the queue ${JSON.stringify(parsed.queue)} does not exist (prefork-ipc enqueue creates it)`);
+      return EXIT_FAILED;
     }
     return await results(boss, parsed);
   } catch (err) {
-    log(redact((err as Error).message, url));
-    return EXIT_SOME_FAILED;
+    complain(redact((err as Error).message, url));
+    return EXIT_FAILED;
   } finally {
     await boss.stop({ graceful: false });
   }
@@ -202,7 +198,7 @@ async function enqueue(boss: BossApi, args: ReturnType<typeof parseQueueCommand>
       record: (record) => {
         if (!record.ok) {
           bad++;
-          log(`not enqueued: ${record.error}`);
+          complain(`not enqueued: ${record.error}`);
           return;
         }
         const id = randomUUID();
@@ -218,8 +214,8 @@ async function enqueue(boss: BossApi, args: ReturnType<typeof parseQueueCommand>
       },
     });
   });
-  log(`enqueued ${sent} jobs in ${queue}${bad > 0 ? `; ${bad} lines were not jobs` : ''}`);
-  return bad > 0 ? EXIT_SOME_FAILED : EXIT_OK;
+  complain(`enqueued ${sent} jobs in ${queue}${bad > 0 ? `; ${bad} lines were not jobs` : ''}`);
+  return bad > 0 ? EXIT_FAILED : EXIT_OK;
 }
 
 async function results(boss: BossApi, args: ReturnType<typeof parseQueueCommand>): Promise<number> {

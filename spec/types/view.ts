@@ -5,9 +5,11 @@ import {
   PreforkIPC,
   type CallbackErrorCode,
   type CallbackHandler,
+  type ChildView,
   type ExecSettings,
   type JobContext,
   type JobHandler,
+  type ManagerView,
   type PreforkView,
   type SignalAction,
 } from 'parallel-prefork-ipc';
@@ -50,6 +52,28 @@ export async function plainView(ppi: PreforkView): Promise<void> {
   assertType<Equal<typeof result, unknown>>();
   assertType<Equal<typeof ppi.workerData, unknown>>();
   await ppi.finish(0, 'anything');
+}
+
+// The role views: a PreforkView (and a PreforkIPC) is both; each has only its role's members.
+const asManager: ManagerView = plain;
+const asChild: ChildView<Callbacks, { total: number }, { slot: number }> = typed;
+export async function roleViews(manager: ManagerView, child: ChildView<Callbacks, { total: number }, { slot: number }>): Promise<void> {
+  assertType<Equal<Awaited<ReturnType<typeof manager.waitAllChildren>>, number>>();
+  assertType<Equal<ReturnType<typeof manager.status>['children'][number]['pid'], number>>();
+  // @ts-expect-error callback() works in a child only
+  await manager.callback('add', 1); // eslint-disable-line @typescript-eslint/no-unsafe-call -- the call is the error expected
+  // @ts-expect-error workerData is a child's
+  void manager.workerData;
+  const n = await child.callback('add', 1);
+  assertType<Equal<typeof n, number>>();
+  assertType<Equal<typeof child.workerData, { slot: number } | undefined>>();
+  // @ts-expect-error waitAllChildren() works in the manager only
+  await child.waitAllChildren(); // eslint-disable-line @typescript-eslint/no-unsafe-call -- the call is the error expected
+  // @ts-expect-error send() to a child is the manager's
+  child.send(1, 'x'); // eslint-disable-line @typescript-eslint/no-unsafe-call -- the call is the error expected
+  // @ts-expect-error a role view is not the whole PreforkView
+  const whole: PreforkView = manager;
+  void [asManager, asChild, whole];
 }
 
 // A handler typed on its own, then used in a map.

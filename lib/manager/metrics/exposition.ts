@@ -12,9 +12,6 @@
 import type { ReapReason } from '../../view';
 import { CALLBACK_BUCKETS, type Scoreboard } from '../scoreboard';
 
-/** The content type of what `ppi.metrics()` returns. */
-export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
-
 const REAP_REASONS: ReapReason[] = ['finished', 'exited', 'crashed', 'killed', 'timeout', 'overflow'];
 
 function escapeLabel(value: string): string {

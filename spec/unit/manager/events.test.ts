@@ -61,9 +61,9 @@ describe('callback:start / callback:end from the CallbackServer', () => {
       subscribe('callback:end', (m) => seen.push(['end', m])),
     ];
     try {
-      await expect(server.serve('double', 42, 2)).resolves.toEqual({ ok: true, result: 4 });
-      await server.serve('boom', 42, null);
-      await server.serve('nope', 43, null);
+      await expect(server.handle('double', 42, 2)).resolves.toEqual({ ok: true, result: 4 });
+      await server.handle('boom', 42, null);
+      await server.handle('nope', 43, null);
     } finally {
       for (const off of offs) off();
     }
@@ -93,7 +93,7 @@ describe('callback:start / callback:end from the CallbackServer', () => {
     const ends: Array<PoolEvents['callback:end']> = [];
     const off = subscribe('callback:end', (m) => ends.push(m));
     try {
-      await server.serve('double', 5, 1);
+      await server.handle('double', 5, 1);
     } finally {
       off();
     }
@@ -104,7 +104,7 @@ describe('callback:start / callback:end from the CallbackServer', () => {
 
   test('unobserved, serve answers the same', async () => {
     const server = new CallbackServer(handlers, owner, undefined, 1);
-    await expect(server.serve('double', 5, 21)).resolves.toEqual({ ok: true, result: 42 });
+    await expect(server.handle('double', 5, 21)).resolves.toEqual({ ok: true, result: 42 });
   });
 });
 
