@@ -772,8 +772,8 @@ const MUTATIONS = [
   // ---- deploys, recycling, hangs, spare workers (issues 18 and 20) ----
   {
     id: 'not-ready-never-stopped',
-    file: 'lib/manager/manager.ts',
-    search: '    this.#tell(child, this.#stopSignal(), !failedStep, false);\n',
+    file: 'lib/manager/start-failures.ts',
+    search: '    host.stopChild(child, !failedStep);\n',
     replace: '',
     specs: ['spec/readiness.test.ts'],
     name: 'never serves',
