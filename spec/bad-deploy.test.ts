@@ -9,25 +9,11 @@
  * reaped as 'not-ready'.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { autocannon, expectNoFailedRequests, getBody, type LoadInstance, type LoadResult } from './support/http';
 import { start, type Running } from './support/run';
 
-interface Result {
-  requests: { total: number };
-  errors: number;
-  timeouts: number;
-  non2xx: number;
-  resets: number;
-}
-interface Instance {
-  stop(): void;
-  on(event: 'reqError', listener: (error: Error) => void): void;
-}
-type Autocannon = (options: object, done: (err: Error | null, result: Result) => void) => Instance;
-// eslint-disable-next-line @typescript-eslint/no-require-imports -- autocannon ships no types
-const autocannon = require('autocannon') as Autocannon;
 
 jest.setTimeout(120_000);
 const dir = mkdtempSync(path.join(tmpdir(), 'prefork-ipc-bad-deploy-'));
@@ -36,18 +22,6 @@ const READY_TIMEOUT = 2500;
 const ATTEMPTS = 2;
 
 type Ev = { event: string; channel?: string; step?: string; pid?: number; generation?: number; reason?: string };
-
-function get(port: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    http
-      .get({ host: '127.0.0.1', port, path: '/', agent: false }, (res) => {
-        let body = '';
-        res.on('data', (d: Buffer) => (body += d.toString()));
-        res.on('end', () => resolve(body));
-      })
-      .on('error', reject);
-  });
-}
 
 function pool(name: string, config: object): { p: Running; modeFile: string } {
   const modeFile = path.join(dir, name);
@@ -76,8 +50,8 @@ test.each([
   const oldPids = new Set(readyOf(p, 1).map((e) => e.pid));
 
   const requestErrors: string[] = [];
-  let instance: Instance | undefined;
-  const load = new Promise<Result>((resolve, reject) => {
+  let instance: LoadInstance | undefined;
+  const load = new Promise<LoadResult>((resolve, reject) => {
     instance = autocannon({ url: `http://127.0.0.1:${port}/`, connections: 10, duration: 100, timeout: 10 }, (err, res) => (err ? reject(err) : resolve(res)));
     instance.on('reqError', (error) => requestErrors.push((error as Error & { code?: string }).code ?? error.message));
   });
@@ -94,7 +68,7 @@ test.each([
   // Still the old generation, after readyTimeout × reloadAttempts (time passing is the point here, not an event).
   await new Promise((resolve) => setTimeout(resolve, Math.max(0, hupAt + READY_TIMEOUT * ATTEMPTS - Date.now())));
   for (let i = 0; i < 6; i++) {
-    const [, pid, generation] = (await get(port)).trim().split(' ');
+    const [, pid, generation] = (await getBody(port)).trim().split(' ');
     expect(oldPids.has(Number(pid))).toBe(true);
     expect(generation).toBe('1');
   }
@@ -105,20 +79,13 @@ test.each([
   p.child.kill('SIGHUP');
   await p.waitFor(() => reloadSteps(p).some((e) => e.step === 'done'), 60_000, 'the second reload done');
   expect(readyOf(p, 3)).toHaveLength(2);
-  expect((await get(port)).trim()).toMatch(/^ok \d+ 3$/);
+  expect((await getBody(port)).trim()).toMatch(/^ok \d+ 3$/);
   instance!.stop();
   const result = await load;
   p.child.kill('SIGTERM');
   const end = await p.done;
   console.log(`${form}, ${balance}: ${result.requests.total} requests through a bad deploy and a good one; errors ${result.errors}, timeouts ${result.timeouts}, non-2xx ${result.non2xx}, resets ${result.resets}`);
-  expect({ errors: result.errors, timeouts: result.timeouts, non2xx: result.non2xx, resets: result.resets, requestErrors }).toEqual({
-    errors: 0,
-    timeouts: 0,
-    non2xx: 0,
-    resets: 0,
-    requestErrors: [],
-  });
-  expect(result.requests.total).toBeGreaterThan(0);
+  expectNoFailedRequests(result, requestErrors);
   expect(end.events.at(-1)).toEqual({ event: 'end', left: 0 });
 });
 
@@ -140,7 +107,7 @@ test("a new child that hangs before it is ready: rolled back after readyTimeout,
   expect(fresh().size).toBe(2);
   expect(freshReaps().map((r) => r.reason)).toEqual(['not-ready', 'not-ready']);
   expect((p.events('reap') as Array<{ pid: number }>).some((r) => r.pid === old.pid)).toBe(false);
-  expect((await get(portOf(p))).trim()).toBe(`ok ${old.pid} 1`);
+  expect((await getBody(portOf(p))).trim()).toBe(`ok ${old.pid} 1`);
   p.child.kill('SIGTERM');
   const end = await p.done;
   expect(end.events.at(-1)).toEqual({ event: 'end', left: 0 });

@@ -4,24 +4,12 @@
  * the error); the fixed deploy and another HUP bring the new generation in.
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { getBody } from './support/http';
 import { start, ROOT } from './support/run';
 
 jest.setTimeout(120_000);
-
-function get(port: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    http
-      .get({ host: '127.0.0.1', port, path: '/', agent: false }, (res) => {
-        let body = '';
-        res.on('data', (d: Buffer) => (body += d.toString()));
-        res.on('end', () => resolve(body));
-      })
-      .on('error', reject);
-  });
-}
 
 type Ev = { event: string; generation?: number; step?: string; pid?: number };
 
@@ -41,7 +29,7 @@ test('examples/bad-deploy.ts: the broken deploy rolls back and the old children 
   const managerPid = Number(readFileSync(pidFile, 'utf8'));
   const port = Number(/127\.0\.0\.1:(\d+)/.exec(p.stdout())?.[1]);
   expect(port).toBeGreaterThan(0);
-  expect(await get(port)).toMatch(/^ok from \d+ \(generation 1, slot [01]\)\n$/);
+  expect(await getBody(port)).toMatch(/^ok from \d+ \(generation 1, slot [01]\)\n$/);
 
   writeFileSync(deployFile, 'broken\n');
   process.kill(managerPid, 'SIGHUP');
@@ -49,13 +37,13 @@ test('examples/bad-deploy.ts: the broken deploy rolls back and the old children 
   expect(p.events('reload-failed')[0]).toMatchObject({ generation: 2, attempts: 2, reason: 'crashed', error: 'bad deploy: DATABASE_URL is not set' });
   const warning = /reload to generation 2 abandoned after 2 failed attempts: child \d+ crashed: Error: bad deploy: DATABASE_URL is not set; the children of the older generation keep serving/;
   expect((p.events('reload-failed')[0] as { message: string }).message).toMatch(warning);
-  for (let i = 0; i < 4; i++) expect(await get(port)).toMatch(/\(generation 1, /);
+  for (let i = 0; i < 4; i++) expect(await getBody(port)).toMatch(/\(generation 1, /);
 
   writeFileSync(deployFile, 'ok\n');
   process.kill(managerPid, 'SIGHUP');
   await p.waitFor(() => (p.events('reload') as Ev[]).some((e) => e.step === 'done'), 60_000, 'the second reload done');
   expect(ready(3)).toHaveLength(2);
-  expect(await get(port)).toMatch(/\(generation 3, /);
+  expect(await getBody(port)).toMatch(/\(generation 3, /);
   process.kill(managerPid, 'SIGTERM');
   const end = await p.done;
   expect(end.events.at(-1)).toEqual({ event: 'end', left: 0 });

@@ -4,27 +4,15 @@
  * not ready within readyTimeout is stopped and reaped as 'not-ready'.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { getBody } from './support/http';
 import { start, type Running } from './support/run';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'prefork-ipc-readiness-'));
 
 function pool(config: object): Running {
   return start(['http-pool.js'], { env: { ...process.env, CONFIG: JSON.stringify({ watch: true, ...config }) } });
-}
-
-function get(port: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    http
-      .get({ host: '127.0.0.1', port, path: '/', agent: false }, (res) => {
-        let body = '';
-        res.on('data', (d: Buffer) => (body += d.toString()));
-        res.on('end', () => resolve(body));
-      })
-      .on('error', reject);
-  });
 }
 
 type Ev = { event: string; channel?: string; pid?: number; reason?: string };
@@ -42,7 +30,7 @@ test.each([
     const spawned = evs(p, 'spawn').map((e) => e.pid).sort();
     expect(evs(p, 'ready').map((e) => e.pid).sort()).toEqual(spawned);
     const port = (p.events('listening')[0] as { listeners: Array<{ port: number }> }).listeners[0].port;
-    expect(await get(port)).toMatch(/^ok \d+ 1\n$/);
+    expect(await getBody(port)).toMatch(/^ok \d+ 1\n$/);
     p.child.kill('SIGTERM');
     const end = await p.done;
     expect(end.events.at(-1)).toEqual({ event: 'end', left: 0 });

@@ -8,18 +8,9 @@
  * for the reason tested. Load is short: each test is a few seconds.
  */
 import { resolveOptions } from '../lib/options';
+import { autocannon, expectNoFailedRequests, type LoadResult } from './support/http';
 import { start, type Running } from './support/run';
 
-interface Result {
-  requests: { total: number };
-  errors: number;
-  timeouts: number;
-  non2xx: number;
-  resets: number;
-}
-type Autocannon = (options: object, done: (err: Error | null, result: Result) => void) => { on(event: 'reqError', fn: (e: Error) => void): void };
-// eslint-disable-next-line @typescript-eslint/no-require-imports -- autocannon ships no types
-const autocannon = require('autocannon') as Autocannon;
 
 jest.setTimeout(90_000);
 
@@ -33,7 +24,7 @@ async function portOf(p: Running): Promise<number> {
 }
 
 /** Bounded load: `seconds` long, `connections` at once, on loopback; `overallRate` caps the requests per second. */
-function load(port: number, seconds: number, connections = 8, overallRate?: number): Promise<{ result: Result; requestErrors: string[] }> {
+function load(port: number, seconds: number, connections = 8, overallRate?: number): Promise<{ result: LoadResult; requestErrors: string[] }> {
   const requestErrors: string[] = [];
   const rate = overallRate === undefined ? {} : { overallRate };
   return new Promise((resolve, reject) => {
@@ -42,17 +33,6 @@ function load(port: number, seconds: number, connections = 8, overallRate?: numb
     );
     instance.on('reqError', (error) => requestErrors.push((error as Error & { code?: string }).code ?? error.message));
   });
-}
-
-function noFailures({ result, requestErrors }: { result: Result; requestErrors: string[] }): void {
-  expect({ errors: result.errors, timeouts: result.timeouts, non2xx: result.non2xx, resets: result.resets, requestErrors }).toEqual({
-    errors: 0,
-    timeouts: 0,
-    non2xx: 0,
-    resets: 0,
-    requestErrors: [],
-  });
-  expect(result.requests.total).toBeGreaterThan(0);
 }
 
 /**
@@ -81,7 +61,7 @@ test('maxChildAge: children older than the limit are replaced one at a time, rep
   const loaded = await load(port, 3);
   // The load ran 3 s against children that live ≈ 0.7–0.9 s: several recycles happened under it.
   const retired = await stopAndCheck(p, maxWorkers);
-  noFailures(loaded);
+  expectNoFailedRequests(loaded.result, loaded.requestErrors);
   expect(retired.length).toBeGreaterThanOrEqual(3);
   expect(new Set(retired.map((e) => e.reason))).toEqual(new Set(['age']));
 });
@@ -108,7 +88,7 @@ const BEAT = ((): boolean => {
   await p.waitFor((out) => out.includes(`"event":"retire","pid":${grownPid}`), 30_000, `the retirement of ${grownPid}`);
   const loaded = await loading;
   const retired = await stopAndCheck(p, maxWorkers);
-  noFailures(loaded);
+  expectNoFailedRequests(loaded.result, loaded.requestErrors);
   expect(retired).toEqual([expect.objectContaining({ pid: grownPid, reason: 'memory' })]);
 });
 
@@ -127,7 +107,7 @@ test('serve({ maxRequests }): a child nearing its limit asks for its replacement
   // (docs/servers.md says so; the kernel queues the connections meanwhile, and none fails). What always
   // holds: each successor was spawned before its child stopped accepting, and never two short.
   const retired = await stopAndCheck(p, maxWorkers, maxWorkers, 1);
-  noFailures(loaded);
+  expectNoFailedRequests(loaded.result, loaded.requestErrors);
   const spawnTimes = (p.events('spawn') as Array<{ t: number }>).map((e) => e.t).sort((a, b) => a - b);
   const limits = (p.events('limit') as Array<{ t: number }>).map((e) => e.t).sort((a, b) => a - b);
   limits.forEach((t, k) => expect(spawnTimes.filter((s) => s <= t).length).toBeGreaterThanOrEqual(maxWorkers + k + 1));

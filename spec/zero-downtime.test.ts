@@ -10,23 +10,9 @@
  * LOAD_SECONDS=10 LOAD_CONNECTIONS=50. Only failures are asserted, never speed:
  * the machine is shared.
  */
+import { autocannon, expectNoFailedRequests, type LoadResult } from './support/http';
 import { start, type Running } from './support/run';
 
-interface Result {
-  requests: { total: number };
-  errors: number;
-  timeouts: number;
-  non2xx: number;
-  resets: number;
-  latency: { p50: number; p99: number; max: number };
-}
-interface Instance {
-  on(event: 'response', listener: (client: unknown, status: number, bytes: number, ms: number) => void): void;
-  on(event: 'reqError', listener: (error: Error) => void): void;
-}
-type Autocannon = (options: object, done: (err: Error | null, result: Result) => void) => Instance;
-// eslint-disable-next-line @typescript-eslint/no-require-imports -- autocannon ships no types
-const autocannon = require('autocannon') as Autocannon;
 
 const SECONDS = Number(process.env.LOAD_SECONDS ?? 4);
 const CONNECTIONS = Number(process.env.LOAD_CONNECTIONS ?? 50);
@@ -48,7 +34,7 @@ async function reloadUnderLoad(form: 'rolling' | 'all-at-once', keepAlive: boole
   const requestErrors: string[] = [];
   const hups: number[] = [];
   const durationMs = SECONDS * 1000;
-  const result = await new Promise<Result>((resolve, reject) => {
+  const result = await new Promise<LoadResult>((resolve, reject) => {
     const instance = autocannon(
       { url: `http://127.0.0.1:${port}/`, connections: CONNECTIONS, duration: SECONDS, timeout: 10, headers: keepAlive ? {} : { connection: 'close' } },
       (err, res) => (err ? reject(err) : resolve(res)),
@@ -80,14 +66,7 @@ async function reloadUnderLoad(form: 'rolling' | 'all-at-once', keepAlive: boole
       `p50 ${percentile(inWindow, 50)} ms, p90 ${percentile(inWindow, 90)} ms, p99 ${percentile(inWindow, 99)} ms, max ${Math.round(inWindow.at(-1) ?? 0)} ms; ` +
       `whole run p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms; generations ${generations}`,
   );
-  expect({ errors: result.errors, timeouts: result.timeouts, non2xx: result.non2xx, resets: result.resets, requestErrors }).toEqual({
-    errors: 0,
-    timeouts: 0,
-    non2xx: 0,
-    resets: 0,
-    requestErrors: [],
-  });
-  expect(result.requests.total).toBeGreaterThan(0);
+  expectNoFailedRequests(result, requestErrors);
   expect(inWindow.length).toBeGreaterThan(0);
   expect(generations).toBe(7); // every HUP made a generation that served
   expect(end.events.at(-1)).toEqual({ event: 'end', left: 0 });

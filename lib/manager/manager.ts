@@ -355,7 +355,15 @@ export class Manager implements ChildHandleHost {
     const slot = this.#policy.slotFor(this.#pool(), slotHint);
     const begin = this.#beforeFork(slot);
     if (!begin) return false;
-    const spawned = spawnProcess(this.options.exec, this.#listeners, this.#dealer !== undefined, slot, this.options.childStdout, this.#hangs !== undefined, this.#systemd.childEnv);
+    const spawned = spawnProcess({
+      exec: this.options.exec,
+      listeners: this.#listeners,
+      roundRobin: this.#dealer !== undefined,
+      slot,
+      stdout: this.options.childStdout,
+      inspectOnSignal: this.#hangs !== undefined,
+      extraEnv: this.#systemd.childEnv,
+    });
     if (!spawned) {
       const pause = this.#policy.spawnFailed(Date.now());
       this.#spawnTimer = setTimeout(() => this.#fill(), Math.min(pause, MAX_TIMER_MS));

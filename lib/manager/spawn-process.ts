@@ -13,17 +13,29 @@ import type { OpenListener } from './listeners';
  * failed (EAGAIN, ENOMEM…): the error is warned about, and the caller paces
  * the retry.
  */
-export function spawnProcess(
-  exec: ExecSettings,
-  listeners: readonly OpenListener[],
-  roundRobin: boolean,
-  slot: number,
-  stdout: ChildStdout = 'inherit',
+export interface SpawnSettings {
+  exec: ExecSettings;
+  listeners: readonly OpenListener[];
+  /** `balance: 'round-robin'`: no listening socket, Node's IPC channel instead. */
+  roundRobin: boolean;
+  /** The child's slot (PREFORK_SLOT). */
+  slot: number;
+  stdout?: ChildStdout;
   /** hangTimeout: the child's inspector may be opened by SIGUSR1 on a loopback port of ours (reported as `inspectPort`). */
-  inspectOnSignal = false,
+  inspectOnSignal?: boolean;
   /** Variables to set, or to remove (undefined), on top of the manager's environment. */
-  extraEnv: NodeJS.ProcessEnv = {},
-): { process: ChildProcess & { pid: number }; inspectPort: number | undefined } | undefined {
+  extraEnv?: NodeJS.ProcessEnv;
+}
+
+export function spawnProcess({
+  exec,
+  listeners,
+  roundRobin,
+  slot,
+  stdout = 'inherit',
+  inspectOnSignal = false,
+  extraEnv = {},
+}: SpawnSettings): { process: ChildProcess & { pid: number }; inspectPort: number | undefined } | undefined {
   const command = reexecCommand(exec, undefined, undefined, undefined, inspectOnSignal);
   const spawned = spawn(command.file, command.args, {
     // Round-robin: the manager alone accepts, so a child holds no listening socket, only the IPC channel.
