@@ -54,6 +54,9 @@ test('listen: the manager opens the socket once; both children accept on it, the
   // A reload keeps the port: the new generation answers on the same one.
   p.child.kill('SIGHUP');
   await p.waitForEvents('ready', 4);
+  // A gated reload tells the old children only once the new ones are ready: wait until both are gone
+  // (a CI run caught an old child still accepting in between).
+  await p.waitForEvents('reap', 2);
   expect((await get(port)).body).toMatch(/^ok \d+ 2\n$/);
   p.child.kill('SIGTERM');
   const end = await p.done;
