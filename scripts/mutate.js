@@ -122,7 +122,7 @@ const MUTATIONS = [
   },
   {
     id: 'no-grace-kill',
-    file: 'lib/manager/manager.ts',
+    file: 'lib/manager/forward.ts',
     search: '    if (this.options.gracePeriod !== null) child.killLater(this.options.gracePeriod, signal);\n',
     replace: '',
     specs: ['spec/chaos.test.ts'],
@@ -132,7 +132,7 @@ const MUTATIONS = [
   {
     id: 'no-forward-during-wait',
     file: 'lib/manager/manager.ts',
-    search: '      this.#heldReload.flush();\n      this.#forward(name);\n',
+    search: '      this.#heldReload.flush();\n      this.#signals.forward(name);\n',
     replace: '      this.#heldReload.flush();\n',
     specs: ['spec/signals.test.ts', 'spec/pool-lifecycle.test.ts'],
     name: 'waitAllChildren',
@@ -149,8 +149,8 @@ const MUTATIONS = [
   },
   {
     id: 'wait-timeout-says-0',
-    file: 'lib/manager/manager.ts',
-    search: '          resolve(this.children.size + this.#hooks.pendingReaps);',
+    file: 'lib/manager/waiters.ts',
+    search: '          resolve(this.left());',
     replace: '          resolve(0);',
     specs: ['spec/signals.test.ts'],
     why: 'waitAllChildren(timeout) resolves 0 however many children are left',
@@ -566,8 +566,8 @@ const MUTATIONS = [
   },
   {
     id: 'rolling-slot-freed-at-exit',
-    file: 'lib/manager/manager.ts',
-    search: '    if (release && !child.slotReleased) {\n      child.slotReleased = true;\n      this.#fill();\n    }\n',
+    file: 'lib/manager/forward.ts',
+    search: '    if (release && !child.slotReleased) {\n      child.slotReleased = true;\n      this.host.fill();\n    }\n',
     replace: '',
     specs: ['spec/rolling-slow-drain.test.ts'],
     why: "a rolling reload replaces an old child when it exits, not when it is told to stop (capacity dips while it drains)",
@@ -745,8 +745,8 @@ const MUTATIONS = [
   {
     id: 'wait-timeout-ignores-reap-hooks',
     file: 'lib/manager/manager.ts',
-    search: '          resolve(this.children.size + this.#hooks.pendingReaps);',
-    replace: '          resolve(this.children.size);',
+    search: '    this.#waiters = new Waiters(() => this.children.size + this.#hooks.pendingReaps,',
+    replace: '    this.#waiters = new Waiters(() => this.children.size,',
     specs: ['spec/wait-all-children.test.ts'],
     why: 'waitAllChildren(timeout) resolves 0 while an onChildReap promise is still pending',
   },

@@ -4,6 +4,7 @@ import type { Readable, Writable } from 'node:stream';
 import { Channel } from '../protocol/channel';
 import { assertNever, decodeFromChild, encodeLine, errorReplyLine, isBlankLine, ProtocolError } from '../protocol/codec';
 import { FROM_CHILD_FD, PROTOCOL_VERSION, TO_CHILD_FD, type ChildToManager, type ListenerAddress, type ManagerToChild } from '../protocol/messages';
+import type { ResolvedOptions } from '../options';
 import { exitStatus } from '../signals';
 import { warn } from '../warn';
 import type { CallOutcome } from './callback-server';
@@ -58,6 +59,21 @@ export interface HelloExtras {
   readyOnListen: boolean;
   /** ms between the child's beats; undefined: no beat. */
   beatInterval?: number;
+}
+
+/** What a new child is told at its hello, from the options and the pool as it is now. */
+export function helloExtras(
+  options: Pick<ResolvedOptions, 'maxChildMemory' | 'listen' | 'readiness' | 'beatInterval'>,
+  pool: { maxWorkers: number; reuse: boolean; listeners: ListenerAddress[]; roundRobin: boolean },
+): HelloExtras {
+  const auto = options.readiness === 'auto';
+  return {
+    ...pool,
+    reportRss: pool.reuse && options.maxChildMemory !== undefined,
+    readyOnStart: options.listen === undefined && auto,
+    readyOnListen: options.listen !== undefined && auto && !pool.roundRobin,
+    beatInterval: options.beatInterval ?? undefined,
+  };
 }
 
 /**
