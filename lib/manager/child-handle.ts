@@ -85,7 +85,7 @@ export class ChildHandle {
   readonly pid: number;
   readonly channel: Channel;
   /** The lifetime this process is in (or was handed and has not begun); undefined once retired. */
-  lifetime: Lifetime | undefined;
+  currentLifetime: Lifetime | undefined;
   /** Lifetimes begun in this process. */
   lifetimesBegun = 0;
   /** Lifetimes ended with finish() (reused children). */
@@ -151,7 +151,7 @@ export class ChildHandle {
       this.#status = exitStatus(code, signal);
       this.#end = { code, signal, overflowed: this.#overflowed };
       clearTimeout(this.#killTimer);
-      this.lifetime?.close();
+      this.currentLifetime?.close();
       if (!this.channel.closed) {
         this.#pipeCloseTimer = setTimeout(() => this.channel.destroy(), PIPE_CLOSE_GRACE_MS);
       }
@@ -189,7 +189,7 @@ export class ChildHandle {
       generation: this.generation,
       phase: this.phase,
       counted: !this.slotReleased,
-      betweenLifetimes: !this.retired && this.lifetime === undefined,
+      betweenLifetimes: !this.retired && this.currentLifetime === undefined,
       served: this.served,
       limit: this.limit,
       slot: this.slot,
@@ -231,7 +231,7 @@ export class ChildHandle {
 
   #openLifetime(): void {
     this.lifetimesBegun++;
-    this.lifetime = new Lifetime(this.lifetimesBegun);
+    this.currentLifetime = new Lifetime(this.lifetimesBegun);
     this.host.scoreboard.lifetimeBegun(this.board);
   }
 
@@ -242,8 +242,8 @@ export class ChildHandle {
     // Its replacement starts at once rather than after its exit: with lifetimesPerChild 100,
     // waiting for each exit left a slot empty for a whole process start-up.
     this.slotReleased = true;
-    this.lifetime?.close();
-    this.lifetime = undefined;
+    this.currentLifetime?.close();
+    this.currentLifetime = undefined;
     this.#send({ type: 'retire', reason });
   }
 
@@ -252,14 +252,14 @@ export class ChildHandle {
    * lifetime has not finished `graceMs` later. False when there is no lifetime to abort.
    */
   abortLifetime(reason: string, timeout: boolean, graceMs: number | null): boolean {
-    const lifetime = this.lifetime;
+    const lifetime = this.currentLifetime;
     if (!lifetime || lifetime.finished || !this.alive) return false;
     if (timeout) lifetime.timedOut = true;
     this.#send({ type: 'abort-lifetime', lifetime: lifetime.number, reason, timeout });
     if (graceMs !== null && !lifetime.killArmed) {
       lifetime.killArmed = true;
       // On the lifetime's timers: cleared with it, so a lifetime that finishes in time disarms it.
-      lifetime.later(graceMs, this.#escalation(graceMs, `finish lifetime ${lifetime.number}`, `its abort (${reason})`, () => this.lifetime === lifetime));
+      lifetime.later(graceMs, this.#escalation(graceMs, `finish lifetime ${lifetime.number}`, `its abort (${reason})`, () => this.currentLifetime === lifetime));
     }
     return true;
   }
@@ -337,7 +337,7 @@ export class ChildHandle {
         return;
       }
       case 'finish': {
-        const lifetime = this.lifetime;
+        const lifetime = this.currentLifetime;
         if (lifetime && !lifetime.finished) {
           lifetime.finished = true;
           lifetime.code = message.code ?? 0;
@@ -347,7 +347,7 @@ export class ChildHandle {
             lifetime.hasPayload = true;
           }
         }
-        if (!(this.#reuse && lifetime && this.lifetime === lifetime)) {
+        if (!(this.#reuse && lifetime && this.currentLifetime === lifetime)) {
           this.#reply(message.id, { ok: true, result: undefined });
           return;
         }
@@ -356,7 +356,7 @@ export class ChildHandle {
           this.#reply(message.id, { ok: true, result: undefined });
           this.served++;
           lifetime.close();
-          this.lifetime = undefined;
+          this.currentLifetime = undefined;
           this.host.lifetimeFinished(this, lifetime, message.rss);
         });
         return;
@@ -370,7 +370,7 @@ export class ChildHandle {
       case 'crash':
         // Whatever lifetime the child counted itself in (a crash between finish() and the next
         // start() names the last one begun), it ends the lifetime the manager has open.
-        if (this.lifetime) this.lifetime.error = message.error;
+        if (this.currentLifetime) this.currentLifetime.error = message.error;
         return;
       case 'replace':
         this.host.replaceRequested(this, message.reason);

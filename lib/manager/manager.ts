@@ -62,7 +62,7 @@ export class Manager implements ChildHandleHost {
   readonly #waiters: Waiters;
   #spawnTimer: NodeJS.Timeout | undefined;
   /** The `listen` option's sockets, opened by the first start() and held until the manager exits. */
-  #listeners: OpenListener[] = [];
+  #sockets: OpenListener[] = [];
   #listening = false;
   /** `balance: 'round-robin'`: the manager accepts and deals connections out (round-robin.ts, loaded only then). */
   #dealer: RoundRobin | undefined;
@@ -140,7 +140,7 @@ export class Manager implements ChildHandleHost {
 
   /** Addresses of the listening sockets (empty before the first start()). */
   get listeners(): readonly Listener[] {
-    return this.#listeners.map((listener) => ({ ...listener.info }));
+    return this.#sockets.map((listener) => ({ ...listener.info }));
   }
 
   get maxMessageBytes(): number {
@@ -169,7 +169,7 @@ export class Manager implements ChildHandleHost {
       this.#opening = true; // once, before the first spawn (sockets.ts)
       const opening = openSockets(this.options, this.#id).finally(() => (this.#opening = false));
       return opening.then(({ listeners, dealer }) => {
-        [this.#listeners, this.#dealer, this.#listening] = [listeners, dealer, true];
+        [this.#sockets, this.#dealer, this.#listening] = [listeners, dealer, true];
         return this.start();
       });
     }
@@ -276,7 +276,7 @@ export class Manager implements ChildHandleHost {
 
   #retire(child: ChildHandle, reason: RetireReason): void {
     if (observed('retire')) publish('retire', { pid: child.pid, generation: child.generation, reason, manager: this.#id, at: Date.now() });
-    if (this.#reuse && child.lifetime && !child.lifetime.finished && reason === 'idle') {
+    if (this.#reuse && child.currentLifetime && !child.currentLifetime.finished && reason === 'idle') {
       // Never mid-lifetime: its slot is free now, and its finish() gets `retire` instead of a next lifetime.
       child.slotReleased = true;
       return;
@@ -296,7 +296,7 @@ export class Manager implements ChildHandleHost {
 
   /** A lifetime was handed over: its event, its timeout, afterFork; false when afterFork threw. */
   #lifetimeBegun(child: ChildHandle): boolean {
-    const { pid, generation, lifetimesBegun, lifetime } = child;
+    const { pid, generation, lifetimesBegun, currentLifetime: lifetime } = child;
     if (observed('lifetime')) publish('lifetime', { pid, generation, lifetime: lifetimesBegun, manager: this.#id, at: Date.now() });
     const { lifetimeTimeout } = this.options;
     if (lifetimeTimeout !== undefined && lifetime) {
@@ -331,7 +331,7 @@ export class Manager implements ChildHandleHost {
     if (!begin) return false;
     const spawned = spawnProcess({
       exec: this.options.exec,
-      listeners: this.#listeners,
+      listeners: this.#sockets,
       roundRobin: this.#dealer !== undefined,
       slot,
       stdout: this.options.childStdout,
@@ -353,7 +353,7 @@ export class Manager implements ChildHandleHost {
     this.#dealer?.attach(child.pid, spawned.process, this.generation);
     if (observed('spawn')) publish('spawn', { pid: child.pid, generation: child.generation, slot, manager: this.#id, at: Date.now() });
     try {
-      const listeners = this.#listeners.map((listener) => listener.info);
+      const listeners = this.#sockets.map((listener) => listener.info);
       const pool = { maxWorkers: this.#maxWorkers, reuse: this.#reuse, listeners, roundRobin: this.#dealer !== undefined };
       child.hello(this.generation, begin.workerData, helloExtras(this.options, pool));
     } catch (err) {
@@ -402,7 +402,7 @@ export class Manager implements ChildHandleHost {
     this.#failures.settled(child.pid);
     this.#policy.childGone(child.pid);
     this.#dealer?.detach(child.pid);
-    const lifetime = child.lifetime;
+    const lifetime = child.currentLifetime;
     // A retired child (or one between lifetimes) ended no lifetime: nothing to reap, only a place to fill.
     if (lifetime) {
       // Only inside start(): children ended by the signal that ended start() are no crash,
