@@ -182,6 +182,18 @@ test('close() ends the client, cancels a pending retry, and what the old client 
   expect(logs).toHaveLength(1);
 });
 
+test('after close(), the closed client\'s own \'error\' or \'end\' is no lost connection: nothing logged, no reconnect', async () => {
+  const { wakeUp, logs } = make();
+  await wakeUp.start();
+  await wakeUp.close();
+  FakeClient.made[0].emit('error', new Error('Connection terminated'));
+  FakeClient.made[0].emit('end');
+  expect(logs).toEqual([]);
+  expect(jest.getTimerCount()).toBe(0);
+  await jest.advanceTimersByTimeAsync(10_000);
+  expect(FakeClient.made).toHaveLength(1);
+});
+
 test('close() resolves even when ending the client fails', async () => {
   const { wakeUp } = make();
   await wakeUp.start();
