@@ -624,8 +624,8 @@ const MUTATIONS = [
   {
     id: 'default-gracePeriod-none',
     file: 'lib/options.ts',
-    search: "limit(options, 'gracePeriod', DEFAULTS.gracePeriod)",
-    replace: "limit(options, 'gracePeriod', undefined)",
+    search: 'milliseconds({ fallback: DEFAULTS.gracePeriod, infinite: true })',
+    replace: 'milliseconds({ fallback: undefined, infinite: true })',
     specs: ['spec/unit/options.test.ts'],
     why: 'the documented default gracePeriod of 30 s is gone: a child ignoring TERM is never killed',
   },
