@@ -496,7 +496,7 @@ const MUTATIONS = [
     id: 'cli-stop-signal-exit-1',
     file: 'lib/cli/coordinator.ts',
     search: '    if (this.#stopSignal) return exitStatus(null, nodeSignal(this.#stopSignal));',
-    replace: '    if (this.#stopSignal) return EXIT_SOME_FAILED;',
+    replace: '    if (this.#stopSignal) return EXIT_FAILED;',
     specs: ['spec/cli.test.ts'],
     name: 'SIGTERM to the manager',
     why: 'an interrupted run exits 1 instead of 128 + signal',
