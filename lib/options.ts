@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { normalizeSignal, type SignalName } from './signals';
-import type { CallbackHandler, CallbackMap, PreforkView, ReapInfo, ReloadFailedInfo } from './view';
+import type { CallbackHandler, CallbackMap, ChildView, ManagerView, ReapInfo, ReloadFailedInfo } from './view';
 
 /**
  * Hook types are written as method signatures (the "bivariance hack") so that
@@ -10,12 +10,12 @@ import type { CallbackHandler, CallbackMap, PreforkView, ReapInfo, ReloadFailedI
 type Bivariant<F extends (...args: never[]) => unknown> = { hook(...args: Parameters<F>): ReturnType<F> }['hook'];
 
 /**
- * Hooks get `ppi` as a plain `PreforkView`, not one typed in `C`, `Final` and
- * `Data`: they run in the manager, where the members those types describe
- * (`callback()`, `finish()`, `workerData`) belong to children. And a `ppi`
- * typed in them makes TypeScript settle the type parameters before it reads
- * the option they come from (tried: every `callback()` result and every
- * `workerData` lost its type).
+ * Hooks get `ppi` as a `ManagerView`: they run in the manager, where the
+ * members a `ChildView` adds (`callback()`, `finish()`, `workerData`) belong
+ * to children (`onManagerExit`, which runs in a child, gets a `ChildView`).
+ * Neither is typed in `C`, `Final` and `Data`: a `ppi` typed in them makes
+ * TypeScript settle the type parameters before it reads the option they come
+ * from (tried: every `callback()` result and every `workerData` lost its type).
  */
 
 /**
@@ -49,7 +49,7 @@ export type ListenOption = ListenSpec[] | 'systemd' | 'server-starter';
 export type BalanceMode = 'kernel' | 'round-robin';
 
 /** What a child does when its manager goes away (EOF on fd 3). */
-export type ManagerExitPolicy = 'terminate' | 'ignore' | ((ppi: PreforkView) => void);
+export type ManagerExitPolicy = 'terminate' | 'ignore' | ((ppi: ChildView) => void);
 
 /**
  * The `exec` option, like `cluster.setupPrimary({ exec, args, execArgv })`:
@@ -83,16 +83,16 @@ export interface PreforkOptions<C extends CallbackMap = CallbackMap, Final = unk
    * `status` is the code given to `finish()`, or the process's exit code, or 128 + signal
    * number; `info` says why it ended.
    */
-  onChildReap?: Bivariant<(ppi: PreforkView, pid: number, status: number, finalPayload: Final | undefined, info: ReapInfo) => unknown>;
+  onChildReap?: Bivariant<(ppi: ManagerView, pid: number, status: number, finalPayload: Final | undefined, info: ReapInfo) => unknown>;
   /**
    * Manager: about to begin a lifetime (spawn, or hand a reused child its next one); a result
    * other than undefined becomes that lifetime's `workerData`.
    * A plain function type, not `Bivariant`: through the method-signature wrapper, a `(ppi) => …`
    * with `ppi` unannotated left `Data` as `unknown` (spec/types/hooks.ts).
    */
-  beforeFork?: (ppi: PreforkView, info: ForkInfo) => Data | undefined;
+  beforeFork?: (ppi: ManagerView, info: ForkInfo) => Data | undefined;
   /** Manager: a child was spawned (or, reused, handed its next lifetime). */
-  afterFork?: Bivariant<(ppi: PreforkView, pid: number, info: ForkInfo) => unknown>;
+  afterFork?: Bivariant<(ppi: ManagerView, pid: number, info: ForkInfo) => unknown>;
   /** Handlers the children can call by name. */
   callbacks?: C;
   /** A handler not settled within this many ms fails the child's call with a timeout. Default: no limit. */
@@ -189,7 +189,7 @@ export interface PreforkOptions<C extends CallbackMap = CallbackMap, Final = unk
   /** Gated reload: after this many failed steps (a new child dead or not ready in time) the reload is abandoned. Default 3. */
   reloadAttempts?: number;
   /** Manager: a gated reload was abandoned; the old generation keeps serving. `info` says why. */
-  onReloadFailed?: Bivariant<(ppi: PreforkView, info: ReloadFailedInfo) => unknown>;
+  onReloadFailed?: Bivariant<(ppi: ManagerView, info: ReloadFailedInfo) => unknown>;
   /**
    * Give up (start() rejects, naming the last child's error) when more than this many children
    * crash (exit non-zero, or never get ready) within `restartWindow`, outside a reload. Default: never.
@@ -280,9 +280,9 @@ export interface ResolvedOptions {
   spawnInterval: number;
   errRespawnInterval: number;
   trapSignals: Map<SignalName, ResolvedAction>;
-  onChildReap?: (ppi: PreforkView, pid: number, status: number, finalPayload: unknown, info: ReapInfo) => unknown;
-  beforeFork?: (ppi: PreforkView, info: ForkInfo) => unknown;
-  afterFork?: (ppi: PreforkView, pid: number, info: ForkInfo) => unknown;
+  onChildReap?: (ppi: ManagerView, pid: number, status: number, finalPayload: unknown, info: ReapInfo) => unknown;
+  beforeFork?: (ppi: ManagerView, info: ForkInfo) => unknown;
+  afterFork?: (ppi: ManagerView, pid: number, info: ForkInfo) => unknown;
   callbacks: Map<string, CallbackHandler>;
   callbackTimeout?: number;
   maxMessageBytes: number;
@@ -310,7 +310,7 @@ export interface ResolvedOptions {
   gatedReload: boolean;
   surge: number;
   reloadAttempts: number;
-  onReloadFailed?: (ppi: PreforkView, info: ReloadFailedInfo) => unknown;
+  onReloadFailed?: (ppi: ManagerView, info: ReloadFailedInfo) => unknown;
   /** undefined: never give up. */
   maxRestarts: number | undefined;
   restartWindow: number;

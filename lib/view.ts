@@ -10,7 +10,7 @@
  * may be a promise. Written as a method signature (the "bivariance hack") so
  * that a handler may annotate `payload` with the shape it expects.
  */
-export type CallbackHandler = { handler(ppi: PreforkView, pid: number, payload: unknown): unknown }['handler'];
+export type CallbackHandler = { handler(ppi: ManagerView, pid: number, payload: unknown): unknown }['handler'];
 
 /** The `callbacks` option: handler by name. */
 export type CallbackMap = Record<string, CallbackHandler>;
@@ -282,7 +282,7 @@ export interface ChildView<C extends CallbackMap = CallbackMap, Final = unknown,
  * `ChildView`), generic in its callback map `C`, its children's final payload
  * `Final`, their `workerData` type `Data`, and the type of its
  * `lifetimesPerChild` option `Lifetimes` (see `FinishResult`). Hooks and
- * callback handlers receive the manager's object as a plain `PreforkView`.
+ * callback handlers receive the manager's object as a `ManagerView`.
  */
 export interface PreforkView<C extends CallbackMap = CallbackMap, Final = unknown, Data = unknown, Lifetimes extends number = 1>
   extends ManagerView,

@@ -1,6 +1,6 @@
 import { toReportedError } from '../protocol/error-shape';
 import type { FailureCode } from '../protocol/messages';
-import type { CallbackHandler, PreforkView, ReportedError } from '../view';
+import type { CallbackHandler, ManagerView, ReportedError } from '../view';
 import { observed, publish } from './events';
 
 /** Longer names are shown cut short: a child may send any string as a name, and the answer (or a warning) repeats it. */
@@ -21,7 +21,7 @@ export type CallOutcome = { ok: true; result: unknown } | { ok: false; code: Fai
 export class CallbackServer {
   constructor(
     private readonly handlers: ReadonlyMap<string, CallbackHandler>,
-    private readonly owner: PreforkView,
+    private readonly owner: ManagerView,
     private readonly timeoutMs: number | undefined,
     /** The manager's id on the event channel. */
     private readonly manager = 0,

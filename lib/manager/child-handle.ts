@@ -4,6 +4,7 @@ import type { Readable, Writable } from 'node:stream';
 import { Channel } from '../protocol/channel';
 import { assertNever, decodeFromChild, encodeLine, errorReplyLine, isBlankLine, ProtocolError } from '../protocol/codec';
 import { FROM_CHILD_FD, PROTOCOL_VERSION, TO_CHILD_FD, type ChildToManager, type ListenerAddress, type ManagerToChild } from '../protocol/messages';
+import type { ResolvedOptions } from '../options';
 import { exitStatus } from '../signals';
 import { warn } from '../warn';
 import type { CallOutcome } from './callback-server';
@@ -60,6 +61,21 @@ export interface HelloExtras {
   beatInterval?: number;
 }
 
+/** What a new child is told at its hello, from the options and the pool as it is now. */
+export function helloExtras(
+  options: Pick<ResolvedOptions, 'maxChildMemory' | 'listen' | 'readiness' | 'beatInterval'>,
+  pool: { maxWorkers: number; reuse: boolean; listeners: ListenerAddress[]; roundRobin: boolean },
+): HelloExtras {
+  const auto = options.readiness === 'auto';
+  return {
+    ...pool,
+    reportRss: pool.reuse && options.maxChildMemory !== undefined,
+    readyOnStart: options.listen === undefined && auto,
+    readyOnListen: options.listen !== undefined && auto && !pool.roundRobin,
+    beatInterval: options.beatInterval ?? undefined,
+  };
+}
+
 /**
  * The manager's handle on one child process: the process, its channel, its
  * final payload. (Not to be confused with the code that runs inside the
@@ -69,7 +85,7 @@ export class ChildHandle {
   readonly pid: number;
   readonly channel: Channel;
   /** The lifetime this process is in (or was handed and has not begun); undefined once retired. */
-  lifetime: Lifetime | undefined;
+  currentLifetime: Lifetime | undefined;
   /** Lifetimes begun in this process. */
   lifetimesBegun = 0;
   /** Lifetimes ended with finish() (reused children). */
@@ -135,7 +151,7 @@ export class ChildHandle {
       this.#status = exitStatus(code, signal);
       this.#end = { code, signal, overflowed: this.#overflowed };
       clearTimeout(this.#killTimer);
-      this.lifetime?.close();
+      this.currentLifetime?.close();
       if (!this.channel.closed) {
         this.#pipeCloseTimer = setTimeout(() => this.channel.destroy(), PIPE_CLOSE_GRACE_MS);
       }
@@ -173,7 +189,7 @@ export class ChildHandle {
       generation: this.generation,
       phase: this.phase,
       counted: !this.slotReleased,
-      betweenLifetimes: !this.retired && this.lifetime === undefined,
+      betweenLifetimes: !this.retired && this.currentLifetime === undefined,
       served: this.served,
       limit: this.limit,
       slot: this.slot,
@@ -215,7 +231,7 @@ export class ChildHandle {
 
   #openLifetime(): void {
     this.lifetimesBegun++;
-    this.lifetime = new Lifetime(this.lifetimesBegun);
+    this.currentLifetime = new Lifetime(this.lifetimesBegun);
     this.host.scoreboard.lifetimeBegun(this.board);
   }
 
@@ -226,8 +242,8 @@ export class ChildHandle {
     // Its replacement starts at once rather than after its exit: with lifetimesPerChild 100,
     // waiting for each exit left a slot empty for a whole process start-up.
     this.slotReleased = true;
-    this.lifetime?.close();
-    this.lifetime = undefined;
+    this.currentLifetime?.close();
+    this.currentLifetime = undefined;
     this.#send({ type: 'retire', reason });
   }
 
@@ -236,14 +252,14 @@ export class ChildHandle {
    * lifetime has not finished `graceMs` later. False when there is no lifetime to abort.
    */
   abortLifetime(reason: string, timeout: boolean, graceMs: number | null): boolean {
-    const lifetime = this.lifetime;
+    const lifetime = this.currentLifetime;
     if (!lifetime || lifetime.finished || !this.alive) return false;
     if (timeout) lifetime.timedOut = true;
     this.#send({ type: 'abort-lifetime', lifetime: lifetime.number, reason, timeout });
     if (graceMs !== null && !lifetime.killArmed) {
       lifetime.killArmed = true;
       // On the lifetime's timers: cleared with it, so a lifetime that finishes in time disarms it.
-      lifetime.later(graceMs, this.#escalation(graceMs, `finish lifetime ${lifetime.number}`, `its abort (${reason})`, () => this.lifetime === lifetime));
+      lifetime.later(graceMs, this.#escalation(graceMs, `finish lifetime ${lifetime.number}`, `its abort (${reason})`, () => this.currentLifetime === lifetime));
     }
     return true;
   }
@@ -321,7 +337,7 @@ export class ChildHandle {
         return;
       }
       case 'finish': {
-        const lifetime = this.lifetime;
+        const lifetime = this.currentLifetime;
         if (lifetime && !lifetime.finished) {
           lifetime.finished = true;
           lifetime.code = message.code ?? 0;
@@ -331,7 +347,7 @@ export class ChildHandle {
             lifetime.hasPayload = true;
           }
         }
-        if (!(this.#reuse && lifetime && this.lifetime === lifetime)) {
+        if (!(this.#reuse && lifetime && this.currentLifetime === lifetime)) {
           this.#reply(message.id, { ok: true, result: undefined });
           return;
         }
@@ -340,7 +356,7 @@ export class ChildHandle {
           this.#reply(message.id, { ok: true, result: undefined });
           this.served++;
           lifetime.close();
-          this.lifetime = undefined;
+          this.currentLifetime = undefined;
           this.host.lifetimeFinished(this, lifetime, message.rss);
         });
         return;
@@ -354,7 +370,7 @@ export class ChildHandle {
       case 'crash':
         // Whatever lifetime the child counted itself in (a crash between finish() and the next
         // start() names the last one begun), it ends the lifetime the manager has open.
-        if (this.lifetime) this.lifetime.error = message.error;
+        if (this.currentLifetime) this.currentLifetime.error = message.error;
         return;
       case 'replace':
         this.host.replaceRequested(this, message.reason);

@@ -22,7 +22,7 @@ export interface WatchedChild {
   /** Its scoreboard slot, when the pool numbers them. */
   readonly slot?: number;
   /** The lifetime the child is in, if any: its reap says 'hung'. */
-  readonly lifetime: { hung: HungStack | undefined; finished: boolean } | undefined;
+  readonly currentLifetime: { hung: HungStack | undefined; finished: boolean } | undefined;
   kill(signal: NodeJS.Signals): boolean;
 }
 
@@ -83,7 +83,7 @@ export class HangWatch {
   async #hung(child: WatchedChild): Promise<void> {
     if (!child.alive || this.#capturing.has(child.pid)) return;
     this.#capturing.add(child.pid);
-    const lifetime = child.lifetime && !child.lifetime.finished ? child.lifetime : undefined;
+    const lifetime = child.currentLifetime && !child.currentLifetime.finished ? child.currentLifetime : undefined;
     const began = Date.now();
     // Set at once: should the child end during the capture, its reap already says 'hung'.
     if (lifetime) lifetime.hung = { frames: [], note: 'no stack: the child ended while its stack was being read', captureMs: 0 };

@@ -1,13 +1,13 @@
 import { assertReexecutable } from '../launch/command';
 import { checkMaxWorkers, DEFAULTS, MAX_TIMER_MS, type ResolvedOptions } from '../options';
-import { nodeSignal, normalizeSignal, type SignalName } from '../signals';
-import type { Listener, PreforkView } from '../view';
+import { nodeSignal, type SignalName } from '../signals';
+import type { Listener, ManagerView } from '../view';
 import { CallbackServer, type CallOutcome } from './callback-server';
-import { ChildHandle, type ChildHandleHost } from './child-handle';
+import { ChildHandle, helloExtras, type ChildHandleHost } from './child-handle';
 import { observed, publish } from './events';
 import { guardChild } from './exit-guard';
 import { HangWatch } from './hang-watch';
-import { openListeners, type OpenListener } from './listeners';
+import type { OpenListener } from './listeners';
 import { writePidFile } from './pid-file';
 import type { Lifetime } from './lifetime';
 import type { PoolState, SizingAction, SizingPolicy } from './policy';
@@ -18,12 +18,14 @@ import { spawnProcess } from './spawn-process';
 import type { RetireReason } from './retirement';
 import type { RoundRobin } from './round-robin';
 import { sizingPolicyFor } from './spare-workers';
-import { Stagger } from './stagger';
+import { SignalForwarder } from './forward';
+import { openSockets } from './sockets';
 import { SystemdStart } from './systemd-start';
 import { UserHooks } from './user-hooks';
 import { Observability } from './observe';
 import type { Scoreboard } from './scoreboard';
 import { StartFailures } from './start-failures';
+import { Waiters } from './waiters';
 
 /** A ref'd timer that never fires: start() may wait with no child and no timer, and must not let Node exit. */
 const KEEP_ALIVE_MS = MAX_TIMER_MS;
@@ -47,7 +49,8 @@ interface Pending<T> {
  * wait, retire); the reaps (`childEnded`, `lifetimeFinished`) tell the policy
  * what happened and ask again. What happens is published on the event
  * channel (events.ts). Children that do not come up are start-failures.ts's,
- * a gated reload's held signal held-reload.ts's.
+ * a gated reload's held signal held-reload.ts's, the signals on their way to
+ * the children forward.ts's, and waitAllChildren()'s promises waiters.ts's.
  */
 export class Manager implements ChildHandleHost {
   generation = 0;
@@ -56,12 +59,10 @@ export class Manager implements ChildHandleHost {
 
   #maxWorkers: number;
   #starting: (Pending<true> & { keepAlive: NodeJS.Timeout }) | undefined;
-  #waiters = new Set<Pending<number> & { timer?: NodeJS.Timeout }>();
+  readonly #waiters: Waiters;
   #spawnTimer: NodeJS.Timeout | undefined;
-  /** A staggered forward in progress: it runs beside the pool (see stagger.ts). */
-  #stagger: { stagger: Stagger<ChildHandle>; signal: SignalName } | undefined;
   /** The `listen` option's sockets, opened by the first start() and held until the manager exits. */
-  #listeners: OpenListener[] = [];
+  #sockets: OpenListener[] = [];
   #listening = false;
   /** `balance: 'round-robin'`: the manager accepts and deals connections out (round-robin.ts, loaded only then). */
   #dealer: RoundRobin | undefined;
@@ -70,6 +71,8 @@ export class Manager implements ChildHandleHost {
   readonly #id = ++managersMade;
   readonly #policy: SizingPolicy;
   readonly #reloads = new ReloadEvents(this.#id);
+  /** trapSignals' forwards and each signal to a child (forward.ts). */
+  readonly #signals: SignalForwarder;
   readonly #callbacks: CallbackServer;
   readonly #hooks: UserHooks;
   /** status(), metrics(), the control socket (observe.ts). */
@@ -86,31 +89,31 @@ export class Manager implements ChildHandleHost {
   readonly #systemd: SystemdStart;
 
   constructor(
-    owner: PreforkView,
+    owner: ManagerView,
     private readonly options: ResolvedOptions,
   ) {
     this.#maxWorkers = options.maxWorkers;
     this.#callbacks = new CallbackServer(options.callbacks, owner, options.callbackTimeout, this.#id);
     if (options.pidFile !== undefined) writePidFile(options.pidFile);
     this.#policy = sizingPolicyFor(options, this.#id, () => this.#fill());
-    this.#hooks = new UserHooks(owner, options, (err) => this.#fail(err), () => this.#checkWaiters());
+    this.#hooks = new UserHooks(owner, options, (err) => this.#fail(err), () => this.#waiters.check());
+    this.#signals = new SignalForwarder(options, this.#reloads, {
+      children: this.children,
+      generation: () => this.generation,
+      dealer: () => this.#dealer,
+      fill: () => this.#fill(),
+    });
+    this.#waiters = new Waiters(() => this.children.size + this.#hooks.pendingReaps, () => this.#heldReload.flush());
     // With jitter, even lifetimesPerChild 1 gives some processes a limit above 1.
     this.#reuse = (options.lifetimesPerChild ?? DEFAULTS.lifetimesPerChild) > 1 || (options.lifetimesJitter ?? DEFAULTS.lifetimesJitter) > 0;
     this.#hangs = options.hangTimeout === undefined ? undefined : new HangWatch(options.hangTimeout);
-    this.#heldReload = new HeldReload(options, (signal, intervalMs) => this.#policy.reloadBegun(signal, intervalMs), (name) => this.#forward(name));
-    this.#failures = new StartFailures(
-      options,
-      this.#reuse,
-      this,
-      {
-        stopChild: (child, release) => this.#tell(child, this.#stopSignal(), release, false),
-        fill: () => this.#fill(),
-        fail: (error) => this.#fail(error),
-      },
-      this.#policy,
-      this.#reloads,
-      this.#hooks,
-    );
+    this.#heldReload = new HeldReload(options, (signal, intervalMs) => this.#policy.reloadBegun(signal, intervalMs), (name) => this.#signals.forward(name));
+    const failureActions = {
+      stopChild: (child: ChildHandle, release: boolean) => this.#signals.stop(child, release),
+      fill: () => this.#fill(),
+      fail: (error: unknown) => this.#fail(error),
+    };
+    this.#failures = new StartFailures(options, this.#reuse, this, failureActions, this.#policy, this.#reloads, this.#hooks);
     this.observe = new Observability(this, options, this.#id);
     this.#systemd = new SystemdStart(options.systemd, this, this.#id);
     for (const name of options.trapSignals.keys()) {
@@ -137,7 +140,7 @@ export class Manager implements ChildHandleHost {
 
   /** Addresses of the listening sockets (empty before the first start()). */
   get listeners(): readonly Listener[] {
-    return this.#listeners.map((listener) => ({ ...listener.info }));
+    return this.#sockets.map((listener) => ({ ...listener.info }));
   }
 
   get maxMessageBytes(): number {
@@ -163,20 +166,10 @@ export class Manager implements ChildHandleHost {
     const control = this.observe.openControl();
     if (control) return control.then(() => this.start());
     if (this.options.listen !== undefined && !this.#listening) {
-      // Once, before the first spawn: a port in use fails start() before any child exists.
-      this.#opening = true;
-      const opening = openListeners(this.options.listen, this.options.balance !== 'round-robin')
-        .then(async (listeners) => {
-          this.#listeners = listeners;
-          if (this.options.balance === 'round-robin') {
-            // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded lazily: only a round-robin manager needs it
-            const { RoundRobin } = require('./round-robin') as typeof import('./round-robin');
-            this.#dealer = await RoundRobin.open(listeners, this.#id);
-          }
-        })
-        .finally(() => (this.#opening = false));
-      return opening.then(() => {
-        this.#listening = true;
+      this.#opening = true; // once, before the first spawn (sockets.ts)
+      const opening = openSockets(this.options, this.#id).finally(() => (this.#opening = false));
+      return opening.then(({ listeners, dealer }) => {
+        [this.#sockets, this.#dealer, this.#listening] = [listeners, dealer, true];
         return this.start();
       });
     }
@@ -193,12 +186,7 @@ export class Manager implements ChildHandleHost {
 
   /** Children counted towards maxWorkers and ready (docs/servers.md, "Recycling without a gap"). */
   readyCount(): number {
-    let ready = 0;
-    for (const child of this.children.values()) {
-      const { phase, counted } = child.state;
-      if (counted && phase === 'ready') ready++;
-    }
-    return ready;
+    return [...this.children.values()].filter(({ state }) => state.counted && state.phase === 'ready').length;
   }
 
   get numWorkers(): number {
@@ -210,23 +198,9 @@ export class Manager implements ChildHandleHost {
     this.#onSignal(name);
   }
 
+  /** Resolves 0 once every child is reaped and every onChildReap settled (waiters.ts); with a timeout, what is left then. */
   waitAllChildren(timeoutMs?: number): Promise<number> {
-    if (timeoutMs !== undefined && (typeof timeoutMs !== 'number' || !(timeoutMs >= 0))) {
-      return Promise.reject(new TypeError(`waitAllChildren(timeout): timeout must be a number of ms ≥ 0, got ${String(timeoutMs)}`));
-    }
-    this.#heldReload.flush();
-    if (this.#settled()) return Promise.resolve(0);
-    return new Promise<number>((resolve, reject) => {
-      const waiter: Pending<number> & { timer?: NodeJS.Timeout } = { resolve, reject };
-      if (timeoutMs !== undefined && timeoutMs <= MAX_TIMER_MS) {
-        waiter.timer = setTimeout(() => {
-          this.#waiters.delete(waiter);
-          // An onChildReap promise still pending is work not done: 0 only when all is settled.
-          resolve(this.children.size + this.#hooks.pendingReaps);
-        }, timeoutMs);
-      }
-      this.#waiters.add(waiter);
-    });
+    return this.#waiters.wait(timeoutMs);
   }
 
   /** Aborts child `pid`'s current lifetime as lifetimeTimeout would; false when there is none. */
@@ -291,7 +265,7 @@ export class Manager implements ChildHandleHost {
         for (const pid of action.pids) {
           const child = this.children.get(pid);
           if (!child) continue;
-          this.#tell(child, action.signal, false);
+          this.#signals.tell(child, action.signal, false);
           child.slotReleased = true; // its replacement is ready and holds its slot
         }
         return action.pids.length > 0;
@@ -302,7 +276,7 @@ export class Manager implements ChildHandleHost {
 
   #retire(child: ChildHandle, reason: RetireReason): void {
     if (observed('retire')) publish('retire', { pid: child.pid, generation: child.generation, reason, manager: this.#id, at: Date.now() });
-    if (this.#reuse && child.lifetime && !child.lifetime.finished && reason === 'idle') {
+    if (this.#reuse && child.currentLifetime && !child.currentLifetime.finished && reason === 'idle') {
       // Never mid-lifetime: its slot is free now, and its finish() gets `retire` instead of a next lifetime.
       child.slotReleased = true;
       return;
@@ -313,7 +287,7 @@ export class Manager implements ChildHandleHost {
       return;
     }
     child.slotReleased = true;
-    this.#tell(child, this.#stopSignal(), false, false);
+    this.#signals.stop(child, false);
   }
 
   #beforeFork(slot: number): { workerData: unknown } | undefined {
@@ -322,7 +296,7 @@ export class Manager implements ChildHandleHost {
 
   /** A lifetime was handed over: its event, its timeout, afterFork; false when afterFork threw. */
   #lifetimeBegun(child: ChildHandle): boolean {
-    const { pid, generation, lifetimesBegun, lifetime } = child;
+    const { pid, generation, lifetimesBegun, currentLifetime: lifetime } = child;
     if (observed('lifetime')) publish('lifetime', { pid, generation, lifetime: lifetimesBegun, manager: this.#id, at: Date.now() });
     const { lifetimeTimeout } = this.options;
     if (lifetimeTimeout !== undefined && lifetime) {
@@ -357,7 +331,7 @@ export class Manager implements ChildHandleHost {
     if (!begin) return false;
     const spawned = spawnProcess({
       exec: this.options.exec,
-      listeners: this.#listeners,
+      listeners: this.#sockets,
       roundRobin: this.#dealer !== undefined,
       slot,
       stdout: this.options.childStdout,
@@ -376,19 +350,12 @@ export class Manager implements ChildHandleHost {
     this.children.set(child.pid, child);
     this.#failures.spawned(child.pid);
     this.#policy.childSpawned(child.pid, Date.now());
-    this.#dealer?.attach(child.pid, spawned.process, this.generation);
+    this.#dealer?.attach(child.pid, spawned.process);
     if (observed('spawn')) publish('spawn', { pid: child.pid, generation: child.generation, slot, manager: this.#id, at: Date.now() });
     try {
-      child.hello(this.generation, begin.workerData, {
-        maxWorkers: this.#maxWorkers,
-        reuse: this.#reuse,
-        reportRss: this.#reuse && this.options.maxChildMemory !== undefined,
-        listeners: this.#listeners.map((listener) => listener.info),
-        roundRobin: this.#dealer !== undefined,
-        readyOnStart: this.options.listen === undefined && this.options.readiness === 'auto',
-        readyOnListen: this.options.listen !== undefined && this.options.readiness === 'auto' && this.#dealer === undefined,
-        beatInterval: this.options.beatInterval ?? undefined,
-      });
+      const listeners = this.#sockets.map((listener) => listener.info);
+      const pool = { maxWorkers: this.#maxWorkers, reuse: this.#reuse, listeners, roundRobin: this.#dealer !== undefined };
+      child.hello(this.generation, begin.workerData, helloExtras(this.options, pool));
     } catch (err) {
       child.kill('SIGKILL');
       this.#fail(err);
@@ -435,7 +402,7 @@ export class Manager implements ChildHandleHost {
     this.#failures.settled(child.pid);
     this.#policy.childGone(child.pid);
     this.#dealer?.detach(child.pid);
-    const lifetime = child.lifetime;
+    const lifetime = child.currentLifetime;
     // A retired child (or one between lifetimes) ended no lifetime: nothing to reap, only a place to fill.
     if (lifetime) {
       // Only inside start(): children ended by the signal that ended start() are no crash,
@@ -446,7 +413,7 @@ export class Manager implements ChildHandleHost {
     if (observed('exit')) publish('exit', { pid: child.pid, generation: child.generation, code: end.code, signal: end.signal, manager: this.#id, at: Date.now() });
     this.#reloads.childGone(this.children.values());
     this.#fill();
-    this.#checkWaiters();
+    this.#waiters.check();
   }
 
   lifetimeFinished(child: ChildHandle, lifetime: Lifetime, rss: number | undefined): void {
@@ -458,7 +425,7 @@ export class Manager implements ChildHandleHost {
       this.#execute({ kind: 'retire', pids: [child.pid], reason });
       this.#fill();
     } else this.#nextLifetime(child);
-    this.#checkWaiters();
+    this.#waiters.check();
   }
 
   /** A serve() child near its maxRequests asks for its replacement (recycling.ts). */
@@ -485,7 +452,7 @@ export class Manager implements ChildHandleHost {
     if (this.running) this.#interrupt(name);
     else if (this.#waiters.size > 0) {
       this.#heldReload.flush();
-      this.#forward(name);
+      this.#signals.forward(name);
     }
   }
 
@@ -502,66 +469,10 @@ export class Manager implements ChildHandleHost {
       this.#reloads.begin(this.generation, this.children.values());
     } else {
       this.#policy.reloadEnded();
-      this.#forward(name, true);
+      this.#signals.forward(name, true);
     }
     clearTimeout(starting.keepAlive);
     starting.resolve(true);
-  }
-
-  /**
-   * Sends the signal that `trapSignals` maps `name` to. The staggered form
-   * sends to the first child now and to the rest from a timer (stagger.ts),
-   * and each child it tells to stop gives up its slot at once, so its
-   * replacement starts while it drains (docs/servers.md says why). The same
-   * staggered signal again extends the running stagger; anything else sends
-   * the rest of it at once first (a TERM during a rolling restart).
-   */
-  #forward(name: SignalName, endedStart = false): void {
-    const action = this.options.trapSignals.has(name)
-      ? this.options.trapSignals.get(name)
-      : { signal: normalizeSignal(name) ?? 'TERM', intervalMs: 0 };
-    const mapped = action && 'signal' in action ? action : undefined;
-    const running = this.#stagger;
-    if (running && !(mapped && mapped.intervalMs > 0 && mapped.signal === running.signal)) running.stagger.flush();
-    if (!mapped) return;
-    const { signal, intervalMs } = mapped;
-    // A reload (events.ts): a HUP-style signal that ended start(), or any rolling forward.
-    if (endedStart && (intervalMs > 0 || !STOP_SIGNALS.has(name))) this.#reloads.begin(this.generation, this.children.values());
-    // A child already told to stop with this signal is not told again.
-    const targets = [...this.children.values()].filter((child) => child.stopSent !== signal);
-    if (intervalMs === 0) {
-      for (const child of targets) this.#tell(child, signal, false);
-      return;
-    }
-    if (this.#stagger) return this.#stagger.stagger.extend(targets);
-    const stagger = new Stagger(targets, intervalMs, (child) => this.#tell(child, signal, true), () => {
-      if (this.#stagger?.stagger === stagger) this.#stagger = undefined;
-    });
-    this.#stagger = { stagger, signal };
-    stagger.run();
-  }
-
-  /**
-   * Sends `signal`; a stop signal arms the gracePeriod, and with `release` frees the child's slot.
-   * A forwarded signal is a reload's step when a reload is being watched (a shrink's is not).
-   */
-  #tell(child: ChildHandle, signal: SignalName, release: boolean, forwarded = true): void {
-    if (!child.kill(nodeSignal(signal))) return;
-    if (forwarded) this.#reloads.step(child.pid, child.generation);
-    if (!STOP_SIGNALS.has(signal)) return;
-    child.stopSent = signal;
-    this.#dealer?.withdraw(child.pid); // from now on new connections go to its siblings or successors
-    if (this.options.gracePeriod !== null) child.killLater(this.options.gracePeriod, signal);
-    if (release && !child.slotReleased) {
-      child.slotReleased = true;
-      this.#fill();
-    }
-  }
-
-  /** The signal a shrink stops a child with: TERM's mapping, or TERM when that is not a stop signal. */
-  #stopSignal(): SignalName {
-    const term = this.options.trapSignals.get('TERM');
-    return term && 'signal' in term && STOP_SIGNALS.has(term.signal) ? term.signal : 'TERM';
   }
 
   /** Stops the children over maxWorkers, oldest first (as gunicorn's TTOU; the policy picks), with gracePeriod. */
@@ -589,28 +500,9 @@ export class Manager implements ChildHandleHost {
       starting.reject(error);
       return;
     }
-    const [waiter] = this.#waiters;
-    if (waiter) {
-      this.#waiters.delete(waiter);
-      clearTimeout(waiter.timer);
-      waiter.reject(error);
-      return;
-    }
+    if (this.#waiters.rejectOne(error)) return;
     process.nextTick(() => {
       throw error;
     });
-  }
-
-  #settled(): boolean {
-    return this.children.size === 0 && this.#hooks.pendingReaps === 0;
-  }
-
-  #checkWaiters(): void {
-    if (!this.#settled()) return;
-    for (const waiter of this.#waiters) {
-      clearTimeout(waiter.timer);
-      waiter.resolve(0);
-    }
-    this.#waiters.clear();
   }
 }

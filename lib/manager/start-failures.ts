@@ -109,7 +109,7 @@ export class StartFailures {
     host.stopChild(child, !failedStep);
     if (failedStep) {
       child.slotReleased = true;
-      this.#reloadStepFailed(child, { reason: 'not-ready', exitCode: null, signal: null, lifetime: child.lifetimesBegun, ...(child.lifetime?.error ? { error: child.lifetime.error } : {}) });
+      this.#reloadStepFailed(child, { reason: 'not-ready', exitCode: null, signal: null, lifetime: child.lifetimesBegun, ...(child.currentLifetime?.error ? { error: child.currentLifetime.error } : {}) });
       host.fill();
     } else if (pool.running && child.generation === pool.generation) {
       this.policy.startFailed(Date.now());

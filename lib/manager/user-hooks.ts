@@ -1,5 +1,5 @@
 import type { ForkInfo, ResolvedOptions } from '../options';
-import type { PreforkView, ReapInfo, ReloadFailedInfo } from '../view';
+import type { ManagerView, ReapInfo, ReloadFailedInfo } from '../view';
 import { callHook, isThenable, settleHook, THREW } from './hook-guard';
 
 /**
@@ -12,7 +12,7 @@ export class UserHooks {
   readonly #pendingReaps = new Set<Promise<void>>();
 
   constructor(
-    private readonly owner: PreforkView,
+    private readonly owner: ManagerView,
     private readonly options: Pick<ResolvedOptions, 'beforeFork' | 'afterFork' | 'onChildReap' | 'onReloadFailed'>,
     private readonly fail: (error: unknown) => void,
     /** An onChildReap promise settled: waitAllChildren() may be done. */

@@ -2,7 +2,7 @@
 // callback map inferred from `callbacks`, and the helper types behind
 // `callback()`. A `// @ts-expect-error` line must fail to compile, or tsc
 // reports the directive as unused.
-import { PreforkIPC, type CallbackMap, type PayloadArgs, type PayloadOf, type PreforkView, type ResultOf } from 'parallel-prefork-ipc';
+import { PreforkIPC, type CallbackMap, type ManagerView, type PayloadArgs, type PayloadOf, type PreforkView, type ResultOf } from 'parallel-prefork-ipc';
 import { assertType, type Equal } from './helpers.js';
 
 // ---- the helper types on their own ----
@@ -45,7 +45,7 @@ const ppi = new PreforkIPC({
 new PreforkIPC({
   callbacks: {
     inspect: (ppi, pid, payload) => {
-      assertType<Equal<typeof ppi, PreforkView>>();
+      assertType<Equal<typeof ppi, ManagerView>>();
       assertType<Equal<typeof pid, number>>();
       assertType<Equal<typeof payload, unknown>>();
     },

@@ -1,5 +1,5 @@
 // The same public types through the package's "import" condition (dist/index.d.mts).
-import { PreforkIPC, type PreforkView } from 'parallel-prefork-ipc';
+import { PreforkIPC, type ManagerView, type PreforkView } from 'parallel-prefork-ipc';
 import { assertType, type Equal } from './helpers.js';
 
 const ppi = new PreforkIPC({
@@ -14,4 +14,4 @@ assertType<Equal<typeof doubled, number>>();
 await ppi.callback('twice', '2');
 // @ts-expect-error wrong final payload type
 await ppi.finish(0, [1]);
-export const view: PreforkView<{ twice: (ppi: PreforkView, pid: number, n: number) => number }, string[], { at: number }> = ppi;
+export const view: PreforkView<{ twice: (ppi: ManagerView, pid: number, n: number) => number }, string[], { at: number }> = ppi;

@@ -1,14 +1,16 @@
 // Compile-time tests: `Final` inferred from an annotated `onChildReap` payload,
-// `Data` from `beforeFork`'s result, and hooks that receive `ppi` as a plain
-// `PreforkView` (the lead's decision, see lib/options.ts) without spoiling the
-// inference of `C`, `Final` and `Data` from the same options object.
+// `Data` from `beforeFork`'s result, and hooks that receive `ppi` as a
+// `ManagerView` (a `ChildView` for `onManagerExit`, which runs in a child; see
+// lib/options.ts) without spoiling the inference of `C`, `Final` and `Data`
+// from the same options object.
 import {
   PreforkIPC,
   type CallbackMap,
   type FinishResult,
   type ManagerExitPolicy,
   type PreforkOptions,
-  type PreforkView,
+  type ChildView,
+  type ManagerView,
   type ReapInfo,
   type ReapReason,
   type ReportedError,
@@ -27,7 +29,7 @@ interface Summary {
 
 const withFinal = new PreforkIPC({
   onChildReap: (ppi, pid, status, summary: Summary | undefined) => {
-    assertType<Equal<typeof ppi, PreforkView>>();
+    assertType<Equal<typeof ppi, ManagerView>>();
     assertType<Equal<typeof pid, number>>();
     assertType<Equal<typeof status, number>>();
     void summary;
@@ -91,21 +93,31 @@ assertType<Equal<typeof withDataFromPpi.workerData, { slot: number } | undefined
 const sometimes = new PreforkIPC({ beforeFork: (ppi) => (ppi.numWorkers > 2 ? undefined : ppi.numWorkers) });
 assertType<Equal<typeof sometimes.workerData, number | undefined>>();
 
-// ---- hooks see ppi as a plain PreforkView ----
+// ---- hooks see only their role's members: ManagerView, or ChildView in a child ----
 
 new PreforkIPC({
   callbacks: { ping: () => 'pong' },
   beforeFork: (ppi) => {
-    assertType<Equal<typeof ppi, PreforkView>>();
-    assertType<Equal<typeof ppi.workerData, unknown>>(); // not Data: in the manager it is undefined anyway
+    assertType<Equal<typeof ppi, ManagerView>>();
+    // @ts-expect-error workerData is a child's: in the manager it is undefined
+    void ppi.workerData;
     return 1;
   },
   afterFork: (ppi, pid) => {
-    assertType<Equal<typeof ppi, PreforkView>>();
+    assertType<Equal<typeof ppi, ManagerView>>();
     assertType<Equal<typeof pid, number>>();
+    // @ts-expect-error callback() is a child's: the manager has nobody to call
+    void ppi.callback;
+  },
+  onChildReap: (ppi) => {
+    void ppi.signalAllChildren('HUP'); // a manager member
+    // @ts-expect-error finish() is a child's
+    void ppi.finish;
   },
   onManagerExit: (ppi) => {
-    assertType<Equal<typeof ppi, PreforkView>>();
+    assertType<Equal<typeof ppi, ChildView>>();
+    // @ts-expect-error waitAllChildren() is the manager's: onManagerExit runs in a child
+    void ppi.waitAllChildren;
   },
 });
 

@@ -7,7 +7,7 @@ function fakeChild(pid: number, port: number | null = 20001): WatchedChild & { s
     pid,
     inspectPort: port ?? undefined,
     alive: true,
-    lifetime: { hung: undefined as HungStack | undefined, finished: false },
+    currentLifetime: { hung: undefined as HungStack | undefined, finished: false },
     signals,
     kill(signal: NodeJS.Signals): boolean {
       signals.push(signal);
@@ -40,9 +40,9 @@ test('a child whose beats keep coming is never called hung; one whose beats stop
   expect(captured).toEqual([2]);
   expect(killed).toEqual([[2, stack]]);
   expect(stuck.signals).toEqual(['SIGKILL']);
-  expect(stuck.lifetime!.hung).toBe(stack);
+  expect(stuck.currentLifetime!.hung).toBe(stack);
   expect(beating.signals).toEqual([]);
-  expect(beating.lifetime!.hung).toBeUndefined();
+  expect(beating.currentLifetime!.hung).toBeUndefined();
   expect(watch.size).toBe(0);
 });
 
@@ -68,7 +68,7 @@ test('without a port of ours (the user runs --inspect), no capture is tried, and
   await jest.runOnlyPendingTimersAsync();
   expect(capture).not.toHaveBeenCalled();
   expect(child.signals).toEqual(['SIGKILL']);
-  expect(child.lifetime!.hung?.note).toMatch(/user's own --inspect/);
+  expect(child.currentLifetime!.hung?.note).toMatch(/user's own --inspect/);
 });
 
 test('a capture that throws still kills, with the error as the note; a child gone meanwhile is not signalled', async () => {
@@ -84,7 +84,7 @@ test('a capture that throws still kills, with the error as the note; a child gon
   jest.advanceTimersByTime(100);
   await jest.runOnlyPendingTimersAsync();
   expect(child.signals).toEqual(['SIGKILL']);
-  expect(child.lifetime!.hung?.note).toBe('no stack: boom');
+  expect(child.currentLifetime!.hung?.note).toBe('no stack: boom');
   expect(gone.signals).toEqual([]);
 });
 
