@@ -566,12 +566,6 @@ const onManagerExit: Rule<ManagerExitPolicy> = (value = DEFAULTS.onManagerExit, 
   return value as ManagerExitPolicy;
 };
 
-function backlogOf(option: string, value: unknown): number | undefined {
-  if (value === undefined) return undefined;
-  if (!Number.isSafeInteger(value) || (value as number) < 1) fail(`${option}.backlog`, 'a whole number ≥ 1', value);
-  return value as number;
-}
-
 function listenSpec(option: string, value: unknown): ListenSpec {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     fail(option, 'an object { port, host?, backlog? }, { path, backlog? } or { fd, backlog? }', value);
@@ -581,7 +575,7 @@ function listenSpec(option: string, value: unknown): ListenSpec {
   if (kinds !== 1 || Object.keys(rest).length > 0) {
     fail(option, 'exactly one of { port, host?, backlog? }, { path, backlog? } or { fd, backlog? }', value);
   }
-  const checkedBacklog = backlogOf(option, backlog);
+  const checkedBacklog = whole({ least: 1 })(backlog, `${option}.backlog`);
   const withBacklog = <T extends object>(spec: T): T => (checkedBacklog === undefined ? spec : { ...spec, backlog: checkedBacklog });
   if (port !== undefined) {
     if (!Number.isSafeInteger(port) || (port as number) < 0 || (port as number) > 65535) fail(`${option}.port`, 'a port number 0–65535', port);
