@@ -463,7 +463,7 @@ function whole<F extends number | undefined = undefined>(bounds: {
  * Whole milliseconds (`millisecondsProblem`). `infinite`: a time limit, where `Infinity`, or
  * anything longer than a timer can wait, means none (undefined); `least`: its floor above 0.
  */
-function milliseconds(bounds: { fallback: number }): Rule<number>;
+function milliseconds(bounds: { fallback: number; least?: number }): Rule<number>;
 function milliseconds(bounds: { fallback?: number; infinite: true; least?: number }): Rule<number | undefined>;
 function milliseconds({ fallback, infinite = false, least = 0 }: { fallback?: number; infinite?: boolean; least?: number }): Rule<number | undefined> {
   return (value, name) => {
@@ -683,7 +683,8 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     reloadAttempts: read('reloadAttempts', whole({ least: 1, fallback: DEFAULTS.reloadAttempts })),
     onReloadFailed: read('onReloadFailed', fn<ResolvedOptions['onReloadFailed']>()),
     maxRestarts: read('maxRestarts', whole({ infinite: 'none', said: '' })),
-    restartWindow: read('restartWindow', milliseconds({ fallback: DEFAULTS.restartWindow })),
+    // 0 would be a window holding no crash: maxRestarts silently never reached.
+    restartWindow: read('restartWindow', milliseconds({ fallback: DEFAULTS.restartWindow, least: 1 })),
     systemd: read('systemd', oneOf<boolean | 'auto'>([true, false, 'auto'], DEFAULTS.systemd)),
     maxCallsInFlight: read('maxCallsInFlight', whole({ least: 1, infinite: 'kept', fallback: DEFAULTS.maxCallsInFlight })),
     childStdout: read('childStdout', oneOf<ChildStdout>(['inherit', 'stderr'], DEFAULTS.childStdout)),

@@ -384,6 +384,9 @@ test('readiness and reload options: defaults follow listen, bad values are named
   expect(() => resolveOptions({ readyTimeout: -1 })).toThrow("option 'readyTimeout' must be a number of milliseconds ≥ 0");
   expect(() => resolveOptions({ readyTimeout: 0 })).toThrow("option 'readyTimeout' must be a whole number of milliseconds ≥ 1 (or Infinity: none); 0 would stop every child before it could be ready, got 0");
   expect(() => resolveOptions({ maxRestarts: -1 })).toThrow("option 'maxRestarts' must be a whole number ≥ 0");
+  // A window of 0 ms holds no crash: maxRestarts would silently never be reached.
+  expect(() => resolveOptions({ maxRestarts: 3, restartWindow: 0 })).toThrow("PreforkIPC option 'restartWindow' must be a number of milliseconds ≥ 1, got 0");
+  expect(resolveOptions({ restartWindow: 1 }).restartWindow).toBe(1);
   expect(() => resolveOptions({ onReloadFailed: 1 })).toThrow("option 'onReloadFailed' must be a function");
 });
 
