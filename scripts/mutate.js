@@ -871,6 +871,43 @@ const MUTATIONS = [
     unit: ['spec/unit/manager/systemd.test.ts'],
     why: 'systemd never hears READY=1 once the first generation is ready',
   },
+  // ---- issue 17, stop 26: options rules, forward.ts, rotation ----
+  {
+    id: 'null-means-default-again',
+    file: 'lib/options.ts',
+    search: '    if (value === undefined) return fallback as F;',
+    replace: '    if (value === undefined || value === null) return fallback as F;',
+    specs: ['spec/options-defaults-documented.test.ts'],
+    unit: ['spec/unit/options.test.ts'],
+    why: 'null is silently the default again for the counts (maxWorkers: null → 10, maxCallsInFlight: null → 4096)',
+  },
+  {
+    id: 'restart-window-zero-accepted',
+    file: 'lib/options.ts',
+    search: "milliseconds({ fallback: DEFAULTS.restartWindow, least: 1 })",
+    replace: 'milliseconds({ fallback: DEFAULTS.restartWindow })',
+    specs: ['spec/options-defaults-documented.test.ts'],
+    unit: ['spec/unit/options.test.ts'],
+    why: 'restartWindow: 0 is accepted, and maxRestarts silently never reached',
+  },
+  {
+    id: 'stop-ignores-term-mapping',
+    file: 'lib/manager/forward.ts',
+    search: "    const signal = term && 'signal' in term && STOP_SIGNALS.has(term.signal) ? term.signal : 'TERM';",
+    replace: "    const signal = 'TERM' as const;",
+    specs: ['spec/resize-and-rolling.test.ts'],
+    unit: ['spec/unit/manager/forward.test.ts'],
+    why: "a shrink or retirement stops a child with TERM even when trapSignals maps TERM to another stop signal (QUIT)",
+  },
+  {
+    id: 'rotation-turn-never-moves',
+    file: 'lib/manager/rotation.ts',
+    search: '    this.#cursor = (index + 1) % count;',
+    replace: '    this.#cursor = index;',
+    specs: ['spec/round-robin.test.ts'],
+    unit: ['spec/unit/manager/rotation.test.ts'],
+    why: "balance: 'round-robin' deals every connection to the same child",
+  },
 ];
 
 function parseArgs(argv) {
