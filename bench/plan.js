@@ -579,10 +579,10 @@ function reload(mode) {
   return {
     key: 'reload',
     scenario: 'reload',
-    variants: ['gated-rate', 'gated', 'ungated'],
+    variants: ['gated-rate', 'gated', 'ungated', 'gated-rr'],
     rounds: rounds(mode, 3),
     params,
-    rows: ({ 'gated-rate': paced, gated, ungated }) => [
+    rows: ({ 'gated-rate': paced, gated, ungated, 'gated-rr': roundRobin }) => [
       {
         benchmark: `rolling reload (HUP: ['TERM', ${params.intervalMs}]), ${params.children} children, a keep-alive client on ${params.connections} connections at a steady ${fmt(params.rate, 0)} req/s: p99 during the reload vs at rest (0 failed requests, or the run fails)`,
         ours: `p99 ${fmt(paced.p99Reload, 0)} ms during`,
@@ -596,6 +596,14 @@ function reload(mode) {
         ours: `p99 ${fmt(gated.p99Reload, 0)} ms during, ${fmt(gated.reqPerSecReload, 0)} req/s`,
         baseline: `at rest: p99 ${fmt(gated.p99Rest, 0)} ms, ${fmt(gated.reqPerSecRest, 0)} req/s`,
         ratio: gated.p99Reload / Math.max(1, gated.p99Rest),
+        goal: 'report',
+        met: null,
+      },
+      {
+        benchmark: `… under balance: 'round-robin', autocannon as fast as the machine goes: throughput during the reload against at rest (every serving child not told to stop is dealt to, old generation or new)`,
+        ours: `${fmt(roundRobin.reqPerSecReload, 0)} req/s during (p99 ${fmt(roundRobin.p99Reload, 0)} ms)`,
+        baseline: `at rest: ${fmt(roundRobin.reqPerSecRest, 0)} req/s (p99 ${fmt(roundRobin.p99Rest, 0)} ms)`,
+        ratio: roundRobin.reqPerSecReload / Math.max(1, roundRobin.reqPerSecRest),
         goal: 'report',
         met: null,
       },

@@ -327,17 +327,15 @@ export interface ResolvedOptions {
  * Every option's default: the one table `resolveOptions` reads (and docs/api.md's "Default"
  * column says; spec/options-defaults-documented.test.ts compares them). An option left out
  * has no default: not given means none (a hook, `callbackTimeout`, `maxChildAge`…), or a
- * default worked out from other options (`exec`: the manager's own command line;
- * `gatedReload`: on with `listen`; `maxSpareWorkers`: `minSpareWorkers`, at least 1;
- * `beatInterval` with `hangTimeout`). `lifetimesPerChild`, `lifetimesJitter` and `ageJitter` stay undefined in the resolved options when not
- * given; the code that reads them takes these values then.
+ * default worked out from other options (`WORKED_OUT` below). `lifetimesPerChild`,
+ * `lifetimesJitter` and `ageJitter` stay undefined in the resolved options when not given;
+ * the code that reads them takes these values then.
  *
- * What `null` means today, option by option (spec/unit/options.test.ts pins it):
- * - "never": `gracePeriod` (no SIGKILL, as `Infinity`), `beatInterval` (no beat), and a
- *   `trapSignals` entry (nothing forwarded);
- * - the default, as if not given: `maxWorkers`, `trapSignals`, `callbacks`,
- *   `maxMessageBytes`, `onManagerExit`, `maxCallsInFlight`;
- * - a TypeError naming the option: every other option.
+ * `null` means "none" (never, off, nothing) and only that, never "the default": it is taken
+ * by `gracePeriod` (never SIGKILL, as `Infinity`), `beatInterval` (no beat) and a
+ * `trapSignals` entry (nothing forwarded). Every other option refuses it with a TypeError
+ * that says how to get the default (leave the option out): loud at construction, never a
+ * silent default (or, for a limit like `maxCallsInFlight`, a silently lifted bound).
  */
 export const DEFAULTS = Object.freeze({
   maxWorkers: 10,
@@ -374,38 +372,45 @@ export const DEFAULTS = Object.freeze({
   minWorkers: 0,
 });
 
+/** Defaults worked out from other options: what a `null` refusal tells the user they get by leaving the option out. */
+const WORKED_OUT: Partial<Record<keyof PreforkOptions, string>> = {
+  exec: "the manager's own command line",
+  gatedReload: "true with 'listen', else false",
+  maxSpareWorkers: "'minSpareWorkers', at least 1",
+};
+
 /** The beat's default period, in ms. */
 export const DEFAULT_BEAT_INTERVAL_MS = DEFAULTS.beatInterval;
 /** The shortest beat accepted: a beat is periodic bookkeeping, not a busy loop. */
 const MIN_BEAT_INTERVAL_MS = 10;
-
-function beatIntervalOption(value: unknown): number | null {
-  if (value === undefined) return DEFAULT_BEAT_INTERVAL_MS;
-  if (value === null) return null;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < MIN_BEAT_INTERVAL_MS || value > MAX_TIMER_MS) {
-    fail('beatInterval', `a number of milliseconds from ${MIN_BEAT_INTERVAL_MS} to ${MAX_TIMER_MS}, or null (no beat)`, value);
-  }
-  return value;
-}
-
-function socketPathOption(name: string, value: unknown): string | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'string' || value === '') fail(name, 'a non-empty path', value);
-  return path.resolve(value);
-}
-
 export const DEFAULT_MAX_MESSAGE_BYTES = DEFAULTS.maxMessageBytes;
 export const DEFAULT_MAX_CALLS_IN_FLIGHT = DEFAULTS.maxCallsInFlight;
+/** The longest delay setTimeout honours (about 24.8 days); a longer one fires after 1 ms. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+/** Least hangTimeout: under it, a child on a busy machine would be called hung between two healthy beats. */
+export const MIN_HANG_TIMEOUT_MS = 100;
 
-function fail(option: string, expected: string, got: unknown): never {
+function show(got: unknown): string {
   // eslint-disable-next-line @typescript-eslint/no-base-to-string -- got is whatever the caller passed: String() shows what JSON.stringify cannot (undefined, a function, a symbol, a bigint, an object whose toJSON() gives undefined)
-  const shown = typeof got === 'string' ? JSON.stringify(got) : typeof got === 'object' ? JSON.stringify(got) ?? String(got) : String(got);
-  throw new TypeError(`PreforkIPC option '${option}' must be ${expected}, got ${shown}`);
+  return typeof got === 'string' ? JSON.stringify(got) : typeof got === 'object' ? JSON.stringify(got) ?? String(got) : String(got);
 }
 
-/** Validates a count of workers; also used by the `maxWorkers` setter. */
+/** How to get the default instead of `null`, for a top-level option (not a part like `exec.file`). */
+function leaveOut(option: string): string {
+  if (!Object.hasOwn(OPTION_NAMES, option)) return '';
+  const worked = WORKED_OUT[option as keyof PreforkOptions];
+  if (worked !== undefined) return ` (leave the option out for the default, ${worked})`;
+  if (Object.hasOwn(DEFAULTS, option)) return ` (leave the option out for the default, ${show(DEFAULTS[option as keyof typeof DEFAULTS])})`;
+  return ' (leave the option out for none)';
+}
+
+function fail(option: string, expected: string, got: unknown, hint = got === null ? leaveOut(option) : ''): never {
+  throw new TypeError(`PreforkIPC option '${option}' must be ${expected}, got ${show(got)}${hint}`);
+}
+
+/** Validates a count of workers; also used by the `maxWorkers` setter (which has no option to leave out: no null hint). */
 export function checkMaxWorkers(value: unknown): number {
-  if (!Number.isSafeInteger(value) || (value as number) < 0) fail('maxWorkers', 'a whole number ≥ 0', value);
+  if (!Number.isSafeInteger(value) || (value as number) < 0) fail('maxWorkers', 'a whole number ≥ 0', value, '');
   return value as number;
 }
 
@@ -423,33 +428,98 @@ export function millisecondsProblem(value: unknown): string | undefined {
   return undefined;
 }
 
-function duration(options: Record<string, unknown>, name: string, fallback: number | undefined): number | undefined {
-  const value = options[name];
-  if (value === undefined) return fallback;
-  const problem = millisecondsProblem(value);
-  if (problem) fail(name, problem, value);
-  return value as number;
+/**
+ * One option's check: the value as given (`undefined` when left out) and the option's name (for
+ * the message) in, the resolved value out, or a TypeError naming the option. `null` is refused
+ * like any other wrong value (and `fail` adds how to get the default), except by the three
+ * options where it means none.
+ */
+type Rule<T> = (value: unknown, name: string) => T;
+
+/**
+ * A whole number ≥ `least` (of `unit`, in the message). `infinite`: `'kept'`, Infinity is a
+ * value (and the message says ", or Infinity"); `'none'`, Infinity means no limit, as leaving
+ * the option out does, and the message adds `said` (default " (or Infinity: none)").
+ */
+function whole<F extends number | undefined = undefined>(bounds: {
+  least?: number;
+  fallback?: F;
+  unit?: string;
+  infinite?: 'kept' | 'none';
+  said?: string;
+}): Rule<number | F> {
+  const { least = 0, fallback, unit, infinite } = bounds;
+  const said = bounds.said ?? (infinite === 'kept' ? ', or Infinity' : infinite === 'none' ? ' (or Infinity: none)' : '');
+  const expected = `a whole number${unit ? ` of ${unit}` : ''} ≥ ${least}${said}`;
+  return (value, name) => {
+    if (value === undefined) return fallback as F;
+    if (value === Infinity && infinite) return infinite === 'kept' ? Infinity : (fallback as F);
+    if (!Number.isSafeInteger(value) || (value as number) < least) fail(name, expected, value);
+    return value as number;
+  };
 }
 
-/** The longest delay setTimeout honours (about 24.8 days); a longer one fires after 1 ms. */
-export const MAX_TIMER_MS = 2 ** 31 - 1;
-
-/** A time limit: `Infinity`, or anything longer than a timer can wait, means none. */
-function limit(options: Record<string, unknown>, name: string, fallback: number | undefined): number | undefined {
-  const value = options[name];
-  if (value === Infinity) return undefined;
-  const ms = duration(options, name, fallback);
-  return ms !== undefined && ms > MAX_TIMER_MS ? undefined : ms;
+/**
+ * Whole milliseconds (`millisecondsProblem`). `infinite`: a time limit, where `Infinity`, or
+ * anything longer than a timer can wait, means none (undefined); `least`: its floor above 0.
+ */
+function milliseconds(bounds: { fallback: number; least?: number }): Rule<number>;
+function milliseconds(bounds: { fallback?: number; infinite: true; least?: number }): Rule<number | undefined>;
+function milliseconds({ fallback, infinite = false, least = 0 }: { fallback?: number; infinite?: boolean; least?: number }): Rule<number | undefined> {
+  return (value, name) => {
+    if (value === undefined) return fallback;
+    if (infinite && value === Infinity) return undefined;
+    const problem = millisecondsProblem(value);
+    if (problem) fail(name, problem, value);
+    if (infinite && (value as number) > MAX_TIMER_MS) return undefined;
+    if ((value as number) < least) fail(name, `a number of milliseconds ≥ ${least}${infinite ? ' (or Infinity: none)' : ''}`, value);
+    return value as number;
+  };
 }
 
-function hook<T>(options: Record<string, unknown>, name: string): T | undefined {
-  const value = options[name];
-  if (value !== undefined && typeof value !== 'function') fail(name, 'a function', value);
-  return value as T | undefined;
+/** One of `values` (the message lists them: `'kernel' or 'round-robin'`). */
+function oneOf<T extends string | boolean>(values: readonly T[], fallback?: T): Rule<T> {
+  const shown = values.map((v) => (typeof v === 'string' ? `'${v}'` : String(v)));
+  const expected = `${shown.slice(0, -1).join(', ')} or ${shown[shown.length - 1]}`;
+  return (value, name) => {
+    if (value === undefined) return fallback as T;
+    if (!values.includes(value as T)) fail(name, expected, value);
+    return value as T;
+  };
 }
+
+/** A hook: a function, or nothing. */
+function fn<T>(): Rule<T> {
+  return (value, name) => (value === undefined || typeof value === 'function' ? (value as T) : fail(name, 'a function', value));
+}
+
+/** A non-empty path, resolved against the working directory now (a later chdir does not move it). */
+function filePath(): Rule<string | undefined> {
+  return (value, name) => {
+    if (value === undefined) return undefined;
+    if (typeof value !== 'string' || value === '') fail(name, 'a non-empty path', value);
+    return path.resolve(value);
+  };
+}
+
+/** gracePeriod: `null`, like `Infinity`, means never (null in the resolved options). */
+function orNever(rule: Rule<number | undefined>): Rule<number | null> {
+  return (value, name) => (value === null ? null : (rule(value, name) ?? null));
+}
+
+/** `beatInterval`: undefined when left out (hangTimeout may set it); `null`: no beat. Fractions are fine: it is a period, not a deadline. */
+const beatInterval: Rule<number | null | undefined> = (value, name) => {
+  if (value === undefined || value === null) return value;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < MIN_BEAT_INTERVAL_MS || value > MAX_TIMER_MS) {
+    fail(name, `a number of milliseconds from ${MIN_BEAT_INTERVAL_MS} to ${MAX_TIMER_MS}, or null (no beat)`, value);
+  }
+  return value;
+};
 
 /** A forward (`signal`, one child per `intervalMs` when that is > 0), a resize, or nothing. */
 export type ResolvedAction = { signal: SignalName; intervalMs: number } | { resize: 1 | -1 } | null;
+
+const ACTIONS = "a signal name, null, or [signal, intervalMs] (or a pool action: 'addWorker', 'removeWorker')";
 
 function signalAction(key: string, value: unknown): ResolvedAction {
   if (value === null || value === undefined) return null;
@@ -469,13 +539,32 @@ function signalAction(key: string, value: unknown): ResolvedAction {
   return { signal: name, intervalMs: 0 };
 }
 
-const ACTIONS = "a signal name, null, or [signal, intervalMs] (or a pool action: 'addWorker', 'removeWorker')";
+const trapSignals: Rule<Map<SignalName, ResolvedAction>> = (value = DEFAULTS.trapSignals, name) => {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(name, 'an object of signal → action', value);
+  const actions = new Map<SignalName, ResolvedAction>();
+  for (const [key, action] of Object.entries(value)) {
+    const signal = normalizeSignal(key);
+    if (!signal) fail(name, 'keyed by signal names', key);
+    if (signal === 'KILL' || signal === 'STOP') fail(name, 'keyed by signals that can be caught', key);
+    actions.set(signal, signalAction(key, action));
+  }
+  return actions;
+};
 
-function backlogOf(option: string, value: unknown): number | undefined {
-  if (value === undefined) return undefined;
-  if (!Number.isSafeInteger(value) || (value as number) < 1) fail(`${option}.backlog`, 'a whole number ≥ 1', value);
-  return value as number;
-}
+const callbacks: Rule<Map<string, CallbackHandler>> = (value = DEFAULTS.callbacks, name) => {
+  if (typeof value !== 'object' || value === null) fail(name, 'an object of functions', value);
+  const handlers = new Map<string, CallbackHandler>();
+  for (const [key, handler] of Object.entries(value)) {
+    if (typeof handler !== 'function') fail(`${name}.${key}`, 'a function', handler);
+    handlers.set(key, handler as CallbackHandler);
+  }
+  return handlers;
+};
+
+const onManagerExit: Rule<ManagerExitPolicy> = (value = DEFAULTS.onManagerExit, name) => {
+  if (value !== 'terminate' && value !== 'ignore' && typeof value !== 'function') fail(name, "'terminate', 'ignore' or a function", value);
+  return value as ManagerExitPolicy;
+};
 
 function listenSpec(option: string, value: unknown): ListenSpec {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
@@ -486,7 +575,7 @@ function listenSpec(option: string, value: unknown): ListenSpec {
   if (kinds !== 1 || Object.keys(rest).length > 0) {
     fail(option, 'exactly one of { port, host?, backlog? }, { path, backlog? } or { fd, backlog? }', value);
   }
-  const checkedBacklog = backlogOf(option, backlog);
+  const checkedBacklog = whole({ least: 1 })(backlog, `${option}.backlog`);
   const withBacklog = <T extends object>(spec: T): T => (checkedBacklog === undefined ? spec : { ...spec, backlog: checkedBacklog });
   if (port !== undefined) {
     if (!Number.isSafeInteger(port) || (port as number) < 0 || (port as number) > 65535) fail(`${option}.port`, 'a port number 0–65535', port);
@@ -502,21 +591,11 @@ function listenSpec(option: string, value: unknown): ListenSpec {
   return withBacklog({ fd: fd as number });
 }
 
-function listenOption(value: unknown): ResolvedOptions['listen'] {
+const listen: Rule<ResolvedOptions['listen']> = (value, name) => {
   if (value === undefined || value === 'systemd' || value === 'server-starter') return value;
-  if (!Array.isArray(value)) fail('listen', "an array of sockets, 'systemd' or 'server-starter'", value);
-  return value.map((item, i) => listenSpec(`listen[${i}]`, item));
-}
-
-function balanceOption(value: unknown, listen: ResolvedOptions['listen']): BalanceMode {
-  if (value === undefined) return DEFAULTS.balance;
-  if (value !== 'kernel' && value !== 'round-robin') fail('balance', "'kernel' or 'round-robin'", value);
-  // Without sockets of its own there is nothing for the manager to deal out: said now, not at the first start().
-  if (value === 'round-robin' && listen === undefined) {
-    throw new TypeError("PreforkIPC option 'balance': 'round-robin' deals out the connections of the 'listen' sockets, and 'listen' is not given");
-  }
-  return value;
-}
+  if (!Array.isArray(value)) fail(name, "an array of sockets, 'systemd' or 'server-starter'", value);
+  return value.map((item, i) => listenSpec(`${name}[${i}]`, item));
+};
 
 function stringList(option: string, value: unknown): string[] | undefined {
   if (value === undefined) return undefined;
@@ -524,27 +603,28 @@ function stringList(option: string, value: unknown): string[] | undefined {
   return [...value];
 }
 
-function execSettings(value: unknown): ExecSettings {
+const exec: Rule<ExecSettings> = (value, name) => {
   if (value === undefined) return {};
   if (typeof value === 'string') value = { file: value };
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    fail('exec', 'a script path or an object { file?, args?, execArgv? }', value);
-  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(name, 'a script path or an object { file?, args?, execArgv? }', value);
   const { file, args, execArgv, ...rest } = value as Record<string, unknown>;
-  const unknown = Object.keys(rest);
-  if (unknown.length > 0) fail('exec', 'an object with only file, args and execArgv', value);
-  if (file !== undefined && (typeof file !== 'string' || file === '')) fail('exec.file', 'a non-empty path', file);
+  if (Object.keys(rest).length > 0) fail(name, 'an object with only file, args and execArgv', value);
+  if (file !== undefined && (typeof file !== 'string' || file === '')) fail(`${name}.file`, 'a non-empty path', file);
   return {
     file: file === undefined ? undefined : path.resolve(file),
-    args: stringList('exec.args', args),
-    execArgv: stringList('exec.execArgv', execArgv),
+    args: stringList(`${name}.args`, args),
+    execArgv: stringList(`${name}.execArgv`, execArgv),
   };
-}
+};
 
-function pidFileOption(value: unknown): string | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'string' || value === '') fail('pidFile', 'a non-empty path', value);
-  return path.resolve(value);
+/** `childStdout`: where a child's fd 1 goes. */
+export type ChildStdout = 'inherit' | 'stderr';
+
+/** The spare-worker bounds, checked against each other and maxWorkers. */
+export interface SpareSettings {
+  minSpareWorkers: number;
+  maxSpareWorkers: number;
+  minWorkers: number;
 }
 
 /** A JavaScript caller's typo (`lifetimePerChild`) or an option of a newer version would otherwise do nothing, silently. */
@@ -560,69 +640,74 @@ function rejectUnknownNames(options: Record<string, unknown>): void {
   }
 }
 
-function wholeNumber(options: Record<string, unknown>, name: string, fallback: number, least = 0): number {
-  const value = options[name];
-  if (value === undefined) return fallback;
-  if (!Number.isSafeInteger(value) || (value as number) < least) fail(name, `a whole number ≥ ${least}`, value);
-  return value as number;
-}
+export function resolveOptions(input: unknown): ResolvedOptions {
+  if (input === undefined) input = {};
+  if (typeof input !== 'object' || input === null) fail('options', 'an object', input);
+  const options = input as Record<string, unknown>;
+  rejectUnknownNames(options);
+  const read = <T>(name: keyof PreforkOptions, rule: Rule<T>): T => rule(options[name], name);
 
-function maxCallsInFlight(value: unknown): number {
-  if (value === undefined) return DEFAULT_MAX_CALLS_IN_FLIGHT;
-  if (value === Infinity) return Infinity;
-  if (!Number.isSafeInteger(value) || (value as number) < 1) fail('maxCallsInFlight', 'a whole number ≥ 1, or Infinity', value);
-  return value as number;
-}
+  // Each option on its own: one rule per option.
+  const { minSpareWorkers, maxSpareWorkers, minWorkers, ...resolved } = {
+    maxWorkers: read('maxWorkers', whole({ fallback: DEFAULTS.maxWorkers })),
+    spawnInterval: read('spawnInterval', milliseconds({ fallback: DEFAULTS.spawnInterval })),
+    errRespawnInterval: read('errRespawnInterval', milliseconds({ fallback: DEFAULTS.errRespawnInterval })),
+    trapSignals: read('trapSignals', trapSignals),
+    onChildReap: read('onChildReap', fn<ResolvedOptions['onChildReap']>()),
+    beforeFork: read('beforeFork', fn<ResolvedOptions['beforeFork']>()),
+    afterFork: read('afterFork', fn<ResolvedOptions['afterFork']>()),
+    callbacks: read('callbacks', callbacks),
+    callbackTimeout: read('callbackTimeout', milliseconds({ infinite: true })),
+    maxMessageBytes: read('maxMessageBytes', whole({ least: 64, unit: 'bytes', fallback: DEFAULTS.maxMessageBytes })),
+    onManagerExit: read('onManagerExit', onManagerExit),
+    gracePeriod: read('gracePeriod', orNever(milliseconds({ fallback: DEFAULTS.gracePeriod, infinite: true }))),
+    exec: read('exec', exec),
+    listen: read('listen', listen),
+    balance: read('balance', oneOf<BalanceMode>(['kernel', 'round-robin'], DEFAULTS.balance)),
+    pidFile: read('pidFile', filePath()),
+    lifetimesPerChild: read('lifetimesPerChild', whole({ least: 1, infinite: 'kept' })),
+    lifetimesJitter: read('lifetimesJitter', whole({})),
+    // These two messages never said how to spell "no limit": kept byte for byte.
+    maxChildMemory: read('maxChildMemory', whole({ least: 1, infinite: 'none', said: '' })),
+    maxChildAge: read('maxChildAge', whole({ least: 1, unit: 'milliseconds', infinite: 'none' })),
+    ageJitter: read('ageJitter', whole({ unit: 'milliseconds' })),
+    lifetimeTimeout: read('lifetimeTimeout', milliseconds({ infinite: true })),
+    hangTimeout: read('hangTimeout', milliseconds({ infinite: true, least: MIN_HANG_TIMEOUT_MS })),
+    minSpareWorkers: read('minSpareWorkers', whole({})),
+    maxSpareWorkers: read('maxSpareWorkers', whole({ least: 1 })),
+    minWorkers: read('minWorkers', whole({})),
+    readiness: read('readiness', oneOf<'auto' | 'explicit'>(['auto', 'explicit'], DEFAULTS.readiness)),
+    readyTimeout: read('readyTimeout', milliseconds({ fallback: DEFAULTS.readyTimeout, infinite: true })),
+    gatedReload: read('gatedReload', oneOf([true, false])) as boolean | undefined,
+    surge: read('surge', whole({ least: 1, fallback: DEFAULTS.surge })),
+    reloadAttempts: read('reloadAttempts', whole({ least: 1, fallback: DEFAULTS.reloadAttempts })),
+    onReloadFailed: read('onReloadFailed', fn<ResolvedOptions['onReloadFailed']>()),
+    maxRestarts: read('maxRestarts', whole({ infinite: 'none', said: '' })),
+    // 0 would be a window holding no crash: maxRestarts silently never reached.
+    restartWindow: read('restartWindow', milliseconds({ fallback: DEFAULTS.restartWindow, least: 1 })),
+    systemd: read('systemd', oneOf<boolean | 'auto'>([true, false, 'auto'], DEFAULTS.systemd)),
+    maxCallsInFlight: read('maxCallsInFlight', whole({ least: 1, infinite: 'kept', fallback: DEFAULTS.maxCallsInFlight })),
+    childStdout: read('childStdout', oneOf<ChildStdout>(['inherit', 'stderr'], DEFAULTS.childStdout)),
+    beatInterval: read('beatInterval', beatInterval),
+    controlSocket: read('controlSocket', filePath()),
+  };
 
-/** `childStdout`: where a child's fd 1 goes. */
-export type ChildStdout = 'inherit' | 'stderr';
-
-function childStdoutOption(value: unknown): ChildStdout {
-  if (value === undefined) return DEFAULTS.childStdout;
-  if (value !== 'inherit' && value !== 'stderr') fail('childStdout', "'inherit' or 'stderr'", value);
-  return value;
-}
-
-function lifetimesPerChild(value: unknown): number | undefined {
-  if (value === undefined) return undefined;
-  if (value === Infinity) return Infinity;
-  if (!Number.isSafeInteger(value) || (value as number) < 1) fail('lifetimesPerChild', 'a whole number ≥ 1, or Infinity', value);
-  return value as number;
-}
-
-/** Least hangTimeout: under it, a child on a busy machine would be called hung between two healthy beats. */
-export const MIN_HANG_TIMEOUT_MS = 100;
-
-function hangTimeout(options: Record<string, unknown>): number | undefined {
-  const ms = limit(options, 'hangTimeout', undefined);
-  if (ms !== undefined && ms < MIN_HANG_TIMEOUT_MS) fail('hangTimeout', `a number of milliseconds ≥ ${MIN_HANG_TIMEOUT_MS} (or Infinity: none)`, ms);
-  return ms;
-}
-
-/** The spare-worker bounds, checked against each other and maxWorkers. */
-export interface SpareSettings {
-  minSpareWorkers: number;
-  maxSpareWorkers: number;
-  minWorkers: number;
-}
-
-function spareSettings(options: Record<string, unknown>, maxWorkers: number): SpareSettings | undefined {
-  if (options.minSpareWorkers === undefined && options.maxSpareWorkers === undefined) {
-    if (options.minWorkers !== undefined) {
-      throw new TypeError("PreforkIPC option 'minWorkers' is a floor for spare workers: give 'minSpareWorkers' or 'maxSpareWorkers' too");
-    }
-    return undefined;
+  // Then the checks across options.
+  // Without sockets of its own there is nothing for the manager to deal out: said now, not at the first start().
+  if (resolved.balance === 'round-robin' && resolved.listen === undefined) {
+    throw new TypeError("PreforkIPC option 'balance': 'round-robin' deals out the connections of the 'listen' sockets, and 'listen' is not given");
   }
-  const minSpareWorkers = wholeNumber(options, 'minSpareWorkers', DEFAULTS.minSpareWorkers);
-  const maxSpareWorkers = wholeNumber(options, 'maxSpareWorkers', Math.max(minSpareWorkers, 1), 1);
-  const minWorkers = wholeNumber(options, 'minWorkers', DEFAULTS.minWorkers);
-  if (minSpareWorkers > maxSpareWorkers) {
-    throw new TypeError(`PreforkIPC option 'minSpareWorkers' (${minSpareWorkers}) must not be above 'maxSpareWorkers' (${maxSpareWorkers})`);
+  // readyTimeout: 0 would stop every child before its ready message could arrive, so it is refused rather than taken literally.
+  if (resolved.readyTimeout === 0) {
+    fail('readyTimeout', 'a whole number of milliseconds ≥ 1 (or Infinity: none); 0 would stop every child before it could be ready', 0);
   }
-  if (minWorkers > maxWorkers) {
-    throw new TypeError(`PreforkIPC option 'minWorkers' (${minWorkers}) must not be above 'maxWorkers' (${maxWorkers}), the ceiling`);
-  }
-  return { minSpareWorkers, maxSpareWorkers, minWorkers };
+  return {
+    ...resolved,
+    // A server's reload waits for the new children (nothing stops serving); job workers keep Perl's reload.
+    gatedReload: resolved.gatedReload ?? resolved.listen !== undefined,
+    beatInterval: beatFor(resolved.hangTimeout, resolved.beatInterval),
+    spare: spareSettings(minSpareWorkers, maxSpareWorkers, minWorkers, resolved.maxWorkers),
+  };
 }
 
 /**
@@ -630,132 +715,32 @@ function spareSettings(options: Record<string, unknown>, maxWorkers: number): Sp
  * beat comes 4 times per hangTimeout (at most every 1000 ms): one late beat on a
  * busy machine is not a hang. Given, beatInterval must leave that room itself.
  */
-function hangAndBeat(options: Record<string, unknown>): Pick<ResolvedOptions, 'hangTimeout' | 'beatInterval'> {
-  const hang = hangTimeout(options);
-  if (hang === undefined) return { hangTimeout: undefined, beatInterval: beatIntervalOption(options.beatInterval) };
-  if (options.beatInterval === undefined) {
-    return { hangTimeout: hang, beatInterval: Math.min(DEFAULT_BEAT_INTERVAL_MS, Math.max(MIN_BEAT_INTERVAL_MS, Math.floor(hang / 4))) };
-  }
-  const beat = beatIntervalOption(options.beatInterval);
-  if (beat === null) {
-    throw new TypeError("PreforkIPC option 'hangTimeout' watches the children's beat, and 'beatInterval' is null (no beat)");
-  }
+function beatFor(hang: number | undefined, beat: number | null | undefined): number | null {
+  if (hang === undefined) return beat === undefined ? DEFAULT_BEAT_INTERVAL_MS : beat;
+  if (beat === undefined) return Math.min(DEFAULT_BEAT_INTERVAL_MS, Math.max(MIN_BEAT_INTERVAL_MS, Math.floor(hang / 4)));
+  if (beat === null) throw new TypeError("PreforkIPC option 'hangTimeout' watches the children's beat, and 'beatInterval' is null (no beat)");
   if (hang < 2 * beat) {
     throw new TypeError(
-      `PreforkIPC option 'hangTimeout' (${hang} ms) must be at least twice 'beatInterval' (${beat} ms): ` +
-        'a child one beat late would be called hung',
+      `PreforkIPC option 'hangTimeout' (${hang} ms) must be at least twice 'beatInterval' (${beat} ms): ` + 'a child one beat late would be called hung',
     );
   }
-  return { hangTimeout: hang, beatInterval: beat };
+  return beat;
 }
 
-/** A whole number of ms ≥ `least`; undefined when not given (and for `Infinity`, when `infinite` allows it). */
-function wholeMs(options: Record<string, unknown>, name: string, least: number, infinite: boolean): number | undefined {
-  const value = options[name];
-  if (value === undefined || (infinite && value === Infinity)) return undefined;
-  if (!Number.isSafeInteger(value) || (value as number) < least) {
-    fail(name, `a whole number of milliseconds ≥ ${least}${infinite ? ' (or Infinity: none)' : ''}`, value);
+/** Spare workers are on when `minSpareWorkers` or `maxSpareWorkers` is given; their bounds are checked against each other and maxWorkers. */
+function spareSettings(min: number | undefined, max: number | undefined, floor: number | undefined, maxWorkers: number): SpareSettings | undefined {
+  if (min === undefined && max === undefined) {
+    if (floor !== undefined) throw new TypeError("PreforkIPC option 'minWorkers' is a floor for spare workers: give 'minSpareWorkers' or 'maxSpareWorkers' too");
+    return undefined;
   }
-  return value as number;
-}
-
-function systemdOption(value: unknown): boolean | 'auto' {
-  if (value === undefined) return DEFAULTS.systemd;
-  if (value !== true && value !== false && value !== 'auto') fail('systemd', "true, false or 'auto'", value);
-  return value;
-}
-
-export function resolveOptions(input: unknown): ResolvedOptions {
-  if (input === undefined) input = {};
-  if (typeof input !== 'object' || input === null) fail('options', 'an object', input);
-  const options = input as Record<string, unknown>;
-  rejectUnknownNames(options);
-
-  const trapInput = options.trapSignals ?? DEFAULTS.trapSignals;
-  if (typeof trapInput !== 'object' || trapInput === null || Array.isArray(trapInput)) {
-    fail('trapSignals', 'an object of signal → action', trapInput);
+  const minSpareWorkers = min ?? DEFAULTS.minSpareWorkers;
+  const maxSpareWorkers = max ?? Math.max(minSpareWorkers, 1);
+  const minWorkers = floor ?? DEFAULTS.minWorkers;
+  if (minSpareWorkers > maxSpareWorkers) {
+    throw new TypeError(`PreforkIPC option 'minSpareWorkers' (${minSpareWorkers}) must not be above 'maxSpareWorkers' (${maxSpareWorkers})`);
   }
-  const trapSignals: ResolvedOptions['trapSignals'] = new Map();
-  for (const [key, value] of Object.entries(trapInput)) {
-    const name = normalizeSignal(key);
-    if (!name) fail(`trapSignals`, 'keyed by signal names', key);
-    if (name === 'KILL' || name === 'STOP') fail('trapSignals', 'keyed by signals that can be caught', key);
-    trapSignals.set(name, signalAction(key, value));
+  if (minWorkers > maxWorkers) {
+    throw new TypeError(`PreforkIPC option 'minWorkers' (${minWorkers}) must not be above 'maxWorkers' (${maxWorkers}), the ceiling`);
   }
-
-  const callbacksInput = options.callbacks ?? DEFAULTS.callbacks;
-  if (typeof callbacksInput !== 'object' || callbacksInput === null) fail('callbacks', 'an object of functions', callbacksInput);
-  const callbacks = new Map<string, CallbackHandler>();
-  for (const [name, handler] of Object.entries(callbacksInput)) {
-    if (typeof handler !== 'function') fail(`callbacks.${name}`, 'a function', handler);
-    callbacks.set(name, handler as CallbackHandler);
-  }
-
-  const policy = options.onManagerExit ?? DEFAULTS.onManagerExit;
-  if (policy !== 'terminate' && policy !== 'ignore' && typeof policy !== 'function') {
-    fail('onManagerExit', "'terminate', 'ignore' or a function", policy);
-  }
-
-  const maxMessageBytes = options.maxMessageBytes ?? DEFAULTS.maxMessageBytes;
-  if (!Number.isSafeInteger(maxMessageBytes) || (maxMessageBytes as number) < 64) {
-    fail('maxMessageBytes', 'a whole number of bytes ≥ 64', maxMessageBytes);
-  }
-
-  const listen = listenOption(options.listen);
-  return {
-    maxWorkers: checkMaxWorkers(options.maxWorkers ?? DEFAULTS.maxWorkers),
-    spawnInterval: duration(options, 'spawnInterval', DEFAULTS.spawnInterval)!,
-    errRespawnInterval: duration(options, 'errRespawnInterval', DEFAULTS.errRespawnInterval)!,
-    trapSignals,
-    onChildReap: hook(options, 'onChildReap'),
-    beforeFork: hook(options, 'beforeFork'),
-    afterFork: hook(options, 'afterFork'),
-    callbacks,
-    callbackTimeout: limit(options, 'callbackTimeout', undefined),
-    maxMessageBytes: maxMessageBytes as number,
-    onManagerExit: policy as ManagerExitPolicy,
-    gracePeriod: options.gracePeriod === null ? null : (limit(options, 'gracePeriod', DEFAULTS.gracePeriod) ?? null),
-    exec: execSettings(options.exec),
-    listen,
-    balance: balanceOption(options.balance, listen),
-    pidFile: pidFileOption(options.pidFile),
-    lifetimesPerChild: lifetimesPerChild(options.lifetimesPerChild),
-    lifetimesJitter: options.lifetimesJitter === undefined ? undefined : wholeNumber(options, 'lifetimesJitter', 0),
-    maxChildMemory: options.maxChildMemory === undefined || options.maxChildMemory === Infinity ? undefined : wholeNumber(options, 'maxChildMemory', 0, 1),
-    lifetimeTimeout: limit(options, 'lifetimeTimeout', undefined),
-    readiness: readinessOption(options.readiness),
-    readyTimeout: readyTimeoutOption(options),
-    gatedReload: gatedReloadOption(options.gatedReload, listen),
-    surge: wholeNumber(options, 'surge', DEFAULTS.surge, 1),
-    reloadAttempts: wholeNumber(options, 'reloadAttempts', DEFAULTS.reloadAttempts, 1),
-    onReloadFailed: hook(options, 'onReloadFailed'),
-    maxRestarts: options.maxRestarts === undefined || options.maxRestarts === Infinity ? undefined : wholeNumber(options, 'maxRestarts', 0),
-    restartWindow: duration(options, 'restartWindow', DEFAULTS.restartWindow)!,
-    maxChildAge: wholeMs(options, 'maxChildAge', 1, true),
-    ageJitter: wholeMs(options, 'ageJitter', 0, false),
-    systemd: systemdOption(options.systemd),
-    maxCallsInFlight: maxCallsInFlight(options.maxCallsInFlight ?? undefined),
-    childStdout: childStdoutOption(options.childStdout),
-    ...hangAndBeat(options),
-    spare: spareSettings(options, checkMaxWorkers(options.maxWorkers ?? DEFAULTS.maxWorkers)),
-    controlSocket: socketPathOption('controlSocket', options.controlSocket),
-  };
-}
-
-/** readyTimeout: 0 would stop every child before its ready message could arrive, so it is refused rather than taken literally. */
-function readyTimeoutOption(options: Record<string, unknown>): number | undefined {
-  if (options.readyTimeout === 0) fail('readyTimeout', 'a whole number of milliseconds ≥ 1 (or Infinity: none); 0 would stop every child before it could be ready', 0);
-  return limit(options, 'readyTimeout', DEFAULTS.readyTimeout);
-}
-
-function readinessOption(value: unknown): 'auto' | 'explicit' {
-  if (value === undefined) return DEFAULTS.readiness;
-  if (value !== 'auto' && value !== 'explicit') fail('readiness', "'auto' or 'explicit'", value);
-  return value;
-}
-
-function gatedReloadOption(value: unknown, listen: ResolvedOptions['listen']): boolean {
-  if (value === undefined) return listen !== undefined;
-  if (typeof value !== 'boolean') fail('gatedReload', 'true or false', value);
-  return value;
+  return { minSpareWorkers, maxSpareWorkers, minWorkers };
 }

@@ -84,14 +84,16 @@ test('connections are dealt to the serving children in turn, never answered by t
   for (const reap of reaps) expect(reap.payload.count).toBeGreaterThanOrEqual(10);
 });
 
-test('a reload sends new connections to the new generation only; the old children drain and exit', async () => {
+test('a reload: the old children, once told to stop, get no new connections; they drain and exit', async () => {
   const p = pool({ options: { maxWorkers: 2, balance: 'round-robin', trapSignals: { TERM: 'TERM', HUP: ['TERM', 100] } } });
   await p.waitForEvents('ready', 2);
   const port = portOf(p);
   expect(tally(await sequential(port, 4)).size).toBe(2);
   p.child.kill('SIGHUP');
   await p.waitForEvents('ready', 4);
-  // Both of the new generation serve once both are ready; nothing goes to the old ones, told to stop.
+  // A gated rolling reload tells each old child as a new one is ready, 100 ms apart: once both are
+  // told (and so reaped: serve() ends on TERM), every new connection goes to the new generation.
+  await p.waitForEvents('reap', 2);
   const after = await sequential(port, 10);
   const newGeneration = (p.events('ready') as Array<{ pid: number; generation: number }>).filter((r) => r.generation === 2).map((r) => r.pid);
   expect(after.every((pid) => newGeneration.includes(pid))).toBe(true);

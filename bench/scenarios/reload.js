@@ -11,6 +11,7 @@
 //               the machine goes: on 2 saturated cores every new Node process's start-up (60-130 ms of CPU)
 //               is taken from the serving children, whatever the reload does
 //   ungated     gatedReload: false (Perl's Parallel::Prefork: the old one told on the timer, its replacement spawned then)
+//   …-rr        any of these under balance: 'round-robin' (the manager deals each connection to a child)
 // Run as `reload.js <variant> <params>` it is the load generator; it starts
 // itself as `reload.js server <variant> <children> <intervalMs>` for the pool.
 const { spawn } = require('node:child_process');
@@ -28,6 +29,7 @@ function server() {
     maxWorkers: children,
     listen: [{ port: 0, host: '127.0.0.1' }],
     gatedReload: variant.startsWith('gated'),
+    ...(variant.endsWith('-rr') ? { balance: 'round-robin' } : {}),
     trapSignals: { TERM: 'TERM', HUP: ['TERM', Number(intervalArg)] },
   });
   if (!ppi.isChild) {
@@ -65,7 +67,7 @@ function loadGenerator() {
   // Paced load comes from a plain http.Agent with keep-alive, not autocannon's overallRate: with a
   // rate, autocannon stalled ≈ 0.9 s on the connections the old children closed (p99 ≈ 850 ms in
   // both reload forms), where this client and curl saw no request over 50 ms.
-  const load = variant.endsWith('-rate') ? (url, duration) => pacedLoad(url, connections, rate, duration) : (url, duration) => autocannon({ url, connections, duration });
+  const load = variant.includes('-rate') ? (url, duration) => pacedLoad(url, connections, rate, duration) : (url, duration) => autocannon({ url, connections, duration });
 
   const pool = spawn(process.execPath, [__filename, 'server', variant, String(children), String(intervalMs)], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';

@@ -350,7 +350,7 @@ export class Manager implements ChildHandleHost {
     this.children.set(child.pid, child);
     this.#failures.spawned(child.pid);
     this.#policy.childSpawned(child.pid, Date.now());
-    this.#dealer?.attach(child.pid, spawned.process, this.generation);
+    this.#dealer?.attach(child.pid, spawned.process);
     if (observed('spawn')) publish('spawn', { pid: child.pid, generation: child.generation, slot, manager: this.#id, at: Date.now() });
     try {
       const listeners = this.#sockets.map((listener) => listener.info);

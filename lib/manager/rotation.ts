@@ -3,14 +3,16 @@
  * listener's connections, dealt to in turn. No sockets, no processes: what
  * round-robin.ts asks when a connection arrives.
  *
- * Only the newest generation among the members takes connections. During a
- * rolling reload an old child not yet told to stop is still a member, so it
- * keeps serving until the first child of the new generation serves (no wait
- * in between), and from then on new connections go to the new generation
- * only, so the old children drain instead of taking more.
+ * Every member takes its turn, whatever its generation: a child leaves the
+ * rotation the moment the manager tells it to stop, so during a reload the
+ * old children not yet told go on sharing the load with the new ones that
+ * serve. (Dealing to the newest generation only, as this did first, put
+ * every new connection of a 4-child pool on the first new child for the
+ * whole of a gated rolling reload, and left the old generation idle beside
+ * the survivors of an abandoned one.)
  */
 export class Rotation<K> {
-  readonly #members: Array<{ readonly key: K; readonly generation: number }> = [];
+  readonly #members: K[] = [];
   /** Index in #members where the search for the next turn begins. */
   #cursor = 0;
 
@@ -19,17 +21,17 @@ export class Rotation<K> {
   }
 
   has(key: K): boolean {
-    return this.#members.some((member) => member.key === key);
+    return this.#members.includes(key);
   }
 
   /** Adds `key` at the end of the turn order; a member already there stays where it is. */
-  join(key: K, generation: number): void {
-    if (!this.has(key)) this.#members.push({ key, generation });
+  join(key: K): void {
+    if (!this.has(key)) this.#members.push(key);
   }
 
   /** Removes `key`; false when it was not a member. */
   leave(key: K): boolean {
-    const index = this.#members.findIndex((member) => member.key === key);
+    const index = this.#members.indexOf(key);
     if (index < 0) return false;
     this.#members.splice(index, 1);
     // The member after the one removed keeps its turn.
@@ -37,19 +39,12 @@ export class Rotation<K> {
     return true;
   }
 
-  /** The member whose turn it is, among the newest generation's, and moves the turn on; undefined when there are none. */
+  /** The member whose turn it is, and moves the turn on; undefined when there are none. */
   next(): K | undefined {
     const count = this.#members.length;
     if (count === 0) return undefined;
-    let newest = -Infinity;
-    for (const member of this.#members) if (member.generation > newest) newest = member.generation;
-    for (let step = 0; step < count; step++) {
-      const index = (this.#cursor + step) % count;
-      const member = this.#members[index];
-      if (member.generation !== newest) continue;
-      this.#cursor = (index + 1) % count;
-      return member.key;
-    }
-    return undefined; // unreachable: some member has the newest generation
+    const index = this.#cursor % count;
+    this.#cursor = (index + 1) % count;
+    return this.#members[index];
   }
 }

@@ -17,10 +17,11 @@
  *   send reports success once the bytes are written, even into the channel
  *   of a child already dead: that alone would lose it.
  * - Who takes connections: children that said `ppiServing` and have not been
- *   told to stop, of the newest generation among them (rotation.ts). The
+ *   told to stop, in turn, whatever their generation (rotation.ts). The
  *   manager withdraws a child the moment it signals it to stop (a TERM
- *   forward, a rolling step, a shrink, a retirement), so a reload sends new
- *   connections to the new generation only. A child stopping on its own
+ *   forward, a rolling step, a shrink, a retirement), so in a reload the old
+ *   children take new connections until they are told, and the new ones from
+ *   the moment they serve. A child stopping on its own
  *   says `ppiStopping` and waits for `ppiStopped`: every socket sent before
  *   that answer reaches it first, so none is left in the channel as it exits.
  * - No child to take a connection (all starting, or between generations):
@@ -75,7 +76,6 @@ interface Dealt {
 
 interface Seat {
   readonly child: ChildProcess;
-  readonly generation: number;
   /** Told to stop: never joins a rotation again. */
   withdrawn: boolean;
   /** Sockets sent and not yet taken, oldest first (the child takes them in order): dealt again if the channel closes first. */
@@ -138,8 +138,8 @@ export class RoundRobin {
   }
 
   /** A spawned child: it takes connections once it says it serves (ppiServing). */
-  attach(pid: number, child: ChildProcess, generation: number): void {
-    const seat: Seat = { child, generation, withdrawn: false, sent: [], held: [], serving: new Set(), stalled: false, timer: undefined, warned: false };
+  attach(pid: number, child: ChildProcess): void {
+    const seat: Seat = { child, withdrawn: false, sent: [], held: [], serving: new Set(), stalled: false, timer: undefined, warned: false };
     this.#seats.set(pid, seat);
     child.on('message', (message: unknown) => this.#onMessage(pid, seat, message));
     child.once('disconnect', () => this.detach(pid));
@@ -180,7 +180,7 @@ export class RoundRobin {
       if (!lane || seat.withdrawn) return;
       seat.serving.add(lane);
       if (seat.stalled) return; // it joins once it takes what it was sent
-      lane.rotation.join(pid, seat.generation);
+      lane.rotation.join(pid);
       this.#drain(lane);
       return;
     }
@@ -260,7 +260,7 @@ export class RoundRobin {
     seat.stalled = false;
     if (seat.withdrawn) return;
     for (const lane of seat.serving) {
-      lane.rotation.join(pid, seat.generation);
+      lane.rotation.join(pid);
       this.#drain(lane);
     }
   }

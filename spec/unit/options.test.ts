@@ -164,8 +164,6 @@ describe('trapSignals', () => {
   });
 
   test.each([[null], ['TERM'], [['TERM']], [5]])('%j is not an object of signal → action', (value) => {
-    // null is taken as "not given" (the default), so only the others fail.
-    if (value === null) return expect(resolveOptions({ trapSignals: value }).trapSignals.has('TERM')).toBe(true);
     expect(() => resolveOptions({ trapSignals: value })).toThrow("'trapSignals' must be an object of signal → action");
   });
 
@@ -193,7 +191,6 @@ describe('trapSignals', () => {
 
 describe('callbacks and hooks', () => {
   test.each([[null], ['x']])('callbacks %j is not an object of functions', (value) => {
-    if (value === null) return expect(resolveOptions({ callbacks: value }).callbacks.size).toBe(0); // null: not given
     expect(() => resolveOptions({ callbacks: value })).toThrow("'callbacks' must be an object of functions");
   });
 
@@ -222,8 +219,10 @@ describe('maxCallsInFlight', () => {
     expect(resolveOptions({ maxCallsInFlight: value }).maxCallsInFlight).toBe(value);
   });
 
-  test('null means the default', () => {
-    expect(resolveOptions({ maxCallsInFlight: null }).maxCallsInFlight).toBe(4096);
+  test('null is refused: it would mean no bound, and that is spelled Infinity', () => {
+    expect(() => resolveOptions({ maxCallsInFlight: null })).toThrow(
+      new TypeError("PreforkIPC option 'maxCallsInFlight' must be a whole number ≥ 1, or Infinity, got null (leave the option out for the default, 4096)"),
+    );
   });
 
   test.each([[0], [-1], [2.5], ['100'], [NaN]])('%j is refused, naming the option', (value) => {
@@ -260,13 +259,64 @@ describe('exec', () => {
   });
 });
 
-test('null stands for "not given" where the default is taken with ??, but is refused by the durations', () => {
-  // Recorded as it is (see the report of issue 9): maxWorkers, maxMessageBytes, trapSignals,
-  // callbacks and onManagerExit take null as their default; the durations do not.
-  const resolved = resolveOptions({ maxWorkers: null, maxMessageBytes: null, trapSignals: null, callbacks: null, onManagerExit: null });
-  expect(resolved).toMatchObject({ maxWorkers: 10, maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES, onManagerExit: 'terminate' });
-  expect(() => checkMaxWorkers(null)).toThrow(TypeError); // the maxWorkers setter has no default to fall back on
-  expect(() => resolveOptions({ spawnInterval: null })).toThrow(TypeError);
+describe('null means none, and only that', () => {
+  test.each([
+    ['gracePeriod', (o: ReturnType<typeof resolveOptions>) => o.gracePeriod],
+    ['beatInterval', (o: ReturnType<typeof resolveOptions>) => o.beatInterval],
+  ])('%s: null is taken as none', (name, read) => {
+    expect(read(resolveOptions({ [name]: null }))).toBeNull();
+  });
+
+  test('a trapSignals entry: null forwards nothing', () => {
+    expect(resolveOptions({ trapSignals: { TERM: null } }).trapSignals.get('TERM')).toBeNull();
+  });
+
+  // Every other option: a TypeError naming it, saying how to get its default instead.
+  const refusing = [
+    ...['maxWorkers', 'spawnInterval', 'errRespawnInterval', 'trapSignals', 'callbacks', 'maxMessageBytes', 'maxCallsInFlight', 'onManagerExit'],
+    ...['balance', 'lifetimesPerChild', 'lifetimesJitter', 'ageJitter', 'systemd', 'childStdout', 'readiness', 'readyTimeout', 'surge'],
+    ...['reloadAttempts', 'restartWindow', 'minSpareWorkers', 'minWorkers'],
+  ].map((name) => [name, 'the default, '] as const);
+  const worked = ['exec', 'gatedReload', 'maxSpareWorkers'].map((name) => [name, 'the default, '] as const);
+  const none = ['onChildReap', 'beforeFork', 'afterFork', 'onReloadFailed', 'callbackTimeout', 'listen', 'pidFile', 'maxChildMemory'];
+  const noneToo = ['maxChildAge', 'lifetimeTimeout', 'hangTimeout', 'maxRestarts', 'controlSocket'];
+  test.each([...refusing, ...worked, ...[...none, ...noneToo].map((name) => [name, 'none'] as const)])('%s: null is a TypeError', (name, hint) => {
+    expect(() => resolveOptions({ [name]: null })).toThrow(new RegExp(`^PreforkIPC option '${name}' must be .*, got null \\(leave the option out for ${hint}`));
+  });
+
+  test('the hint says the default', () => {
+    expect(() => resolveOptions({ maxWorkers: null })).toThrow(
+      new TypeError("PreforkIPC option 'maxWorkers' must be a whole number ≥ 0, got null (leave the option out for the default, 10)"),
+    );
+    expect(() => resolveOptions({ trapSignals: null })).toThrow(
+      new TypeError(`PreforkIPC option 'trapSignals' must be an object of signal → action, got null (leave the option out for the default, {"TERM":"TERM"})`),
+    );
+    expect(() => resolveOptions({ onManagerExit: null })).toThrow(`got null (leave the option out for the default, "terminate")`);
+    expect(() => resolveOptions({ gatedReload: null })).toThrow(`got null (leave the option out for the default, true with 'listen', else false)`);
+  });
+
+  test('every option is covered above', () => {
+    const covered = new Set([...refusing, ...worked].map(([name]) => name).concat(none, noneToo, ['gracePeriod', 'beatInterval']));
+    // An unknown name far from every option lists them all.
+    let message = '';
+    try {
+      resolveOptions({ notAnOption: 1 });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    const all = /\(options: (.*)\)$/.exec(message)?.[1].split(', ') ?? [];
+    expect(all.length).toBeGreaterThan(30);
+    expect(all.filter((name) => !covered.has(name))).toEqual([]);
+  });
+
+  test('the maxWorkers setter (checkMaxWorkers) has no option to leave out: no hint', () => {
+    expect(() => checkMaxWorkers(null)).toThrow(new TypeError("PreforkIPC option 'maxWorkers' must be a whole number ≥ 0, got null"));
+  });
+
+  test('parts of an option name themselves, without the hint', () => {
+    expect(() => resolveOptions({ exec: { file: null } })).toThrow(new TypeError("PreforkIPC option 'exec.file' must be a non-empty path, got null"));
+    expect(() => resolveOptions({ callbacks: { a: null } })).toThrow(new TypeError("PreforkIPC option 'callbacks.a' must be a function, got null"));
+  });
 });
 
 describe('listen, pidFile and pool actions (issue 11)', () => {
@@ -334,6 +384,9 @@ test('readiness and reload options: defaults follow listen, bad values are named
   expect(() => resolveOptions({ readyTimeout: -1 })).toThrow("option 'readyTimeout' must be a number of milliseconds ≥ 0");
   expect(() => resolveOptions({ readyTimeout: 0 })).toThrow("option 'readyTimeout' must be a whole number of milliseconds ≥ 1 (or Infinity: none); 0 would stop every child before it could be ready, got 0");
   expect(() => resolveOptions({ maxRestarts: -1 })).toThrow("option 'maxRestarts' must be a whole number ≥ 0");
+  // A window of 0 ms holds no crash: maxRestarts would silently never be reached.
+  expect(() => resolveOptions({ maxRestarts: 3, restartWindow: 0 })).toThrow("PreforkIPC option 'restartWindow' must be a number of milliseconds ≥ 1, got 0");
+  expect(resolveOptions({ restartWindow: 1 }).restartWindow).toBe(1);
   expect(() => resolveOptions({ onReloadFailed: 1 })).toThrow("option 'onReloadFailed' must be a function");
 });
 

@@ -141,7 +141,7 @@ describe('backlog from the round-robin dealer', () => {
         return true;
       },
     });
-    rr.attach(1, child as unknown as ChildProcess, 1);
+    rr.attach(1, child as unknown as ChildProcess);
     const watch = backlogs();
     try {
       for (let i = 0; i < 2; i++) {

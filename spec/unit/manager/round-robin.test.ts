@@ -74,8 +74,8 @@ test('connections wait until a child serves, then go to the serving children in 
   const { rr, port } = await dealer();
   const a = new FakeChild();
   const b = new FakeChild();
-  rr.attach(1, a.asChild(), 1);
-  rr.attach(2, b.asChild(), 1);
+  rr.attach(1, a.asChild());
+  rr.attach(2, b.asChild());
   await connect(port);
   await connect(port);
   await new Promise((resolve) => setTimeout(resolve, 50));
@@ -93,7 +93,7 @@ test("the manager's copy is closed when the child says it took it (ppiTaken), no
   const { rr, port } = await dealer();
   const a = new FakeChild();
   a.autoTake = false;
-  rr.attach(1, a.asChild(), 1);
+  rr.attach(1, a.asChild());
   a.emit('message', { ppiServing: 0 });
   await connect(port);
   await connect(port);
@@ -116,8 +116,8 @@ test('a child that has not taken its connection within TAKE_WITHIN_MS is skipped
     const hung = new FakeChild();
     hung.autoTake = false;
     const b = new FakeChild();
-    rr.attach(1, hung.asChild(), 1);
-    rr.attach(2, b.asChild(), 1);
+    rr.attach(1, hung.asChild());
+    rr.attach(2, b.asChild());
     hung.emit('message', { ppiServing: 0 });
     b.emit('message', { ppiServing: 0 });
     await connect(port); // hung: sent, never taken
@@ -149,9 +149,9 @@ test('a child whose send fails is skipped; sockets it had not taken when its cha
   const a = new FakeChild();
   const b = new FakeChild();
   const c = new FakeChild();
-  rr.attach(1, a.asChild(), 1);
-  rr.attach(2, b.asChild(), 1);
-  rr.attach(3, c.asChild(), 1);
+  rr.attach(1, a.asChild());
+  rr.attach(2, b.asChild());
+  rr.attach(3, c.asChild());
   for (const child of [a, b, c]) child.emit('message', { ppiServing: 0 });
   a.failSends = true;
   b.autoTake = false;
@@ -175,8 +175,8 @@ test('a child told to stop gets nothing more and never rejoins; one stopping its
   const { rr, port } = await dealer();
   const a = new FakeChild();
   const b = new FakeChild();
-  rr.attach(1, a.asChild(), 1);
-  rr.attach(2, b.asChild(), 1);
+  rr.attach(1, a.asChild());
+  rr.attach(2, b.asChild());
   a.emit('message', { ppiServing: 0 });
   b.emit('message', { ppiServing: 0 });
   rr.withdraw(1);
@@ -190,24 +190,28 @@ test('a child told to stop gets nothing more and never rejoins; one stopping its
   // Nobody serves: the next one waits; a child of a newer generation takes it.
   await connect(port);
   const c = new FakeChild();
-  rr.attach(3, c.asChild(), 2);
+  rr.attach(3, c.asChild());
   c.emit('message', { ppiServing: 0 });
   await until(() => c.connections().length === 1);
 });
 
-test('only the newest generation gets connections', async () => {
+test('every serving child takes its turn, old generation or new, until it is withdrawn', async () => {
   const { rr, port } = await dealer();
-  const old = new FakeChild();
-  const fresh = new FakeChild();
-  rr.attach(1, old.asChild(), 1);
-  rr.attach(2, fresh.asChild(), 2);
+  const old = new FakeChild(); // generation 1
+  const fresh = new FakeChild(); // generation 2, in a reload
+  rr.attach(1, old.asChild());
+  rr.attach(2, fresh.asChild());
   old.emit('message', { ppiServing: 0 });
   await connect(port);
   await until(() => old.connections().length === 1);
   fresh.emit('message', { ppiServing: 0 });
-  for (let i = 0; i < 3; i++) await connect(port);
-  await until(() => fresh.connections().length === 3);
-  expect(old.connections()).toHaveLength(1);
+  for (let i = 0; i < 4; i++) await connect(port);
+  await until(() => old.connections().length + fresh.connections().length === 5);
+  expect([old.connections().length, fresh.connections().length]).toEqual([3, 2]);
+  rr.withdraw(1); // the old child is told to stop
+  for (let i = 0; i < 2; i++) await connect(port);
+  await until(() => fresh.connections().length === 4);
+  expect(old.connections()).toHaveLength(3);
 });
 
 test('with no child serving, connections beyond the backlog are closed, with one warning', async () => {
