@@ -57,14 +57,14 @@ export class WakeUp {
     client.on('notification', (message) => {
       if (message.payload === queue) this.wake();
     });
-    client.on('error', (error) => this.#lost(error ?? new Error('the connection failed')));
-    client.on('end', () => this.#lost(new Error('the connection ended')));
+    client.on('error', (error) => this.#lost(error ?? new Error('the connection failed'), client));
+    client.on('end', () => this.#lost(new Error('the connection ended'), client));
     try {
       await client.connect();
       await client.query(`LISTEN "${notifyChannel(schema)}"`);
       this.#warned = false;
     } catch (error) {
-      this.#lost(error as Error);
+      this.#lost(error as Error, client);
     }
   }
 
@@ -76,8 +76,14 @@ export class WakeUp {
     await client?.end().catch(() => {});
   }
 
-  #lost(error: Error): void {
+  /**
+   * `from`: the client the event came from. A client already given up on may
+   * still say 'end' late (its socket half-open): that is no news about the
+   * current one, which must not be ended for it.
+   */
+  #lost(error: Error, from?: ListenClient): void {
     if (this.#closed) return;
+    if (from !== undefined && from !== this.#client) return;
     const client = this.#client;
     this.#client = undefined;
     void client?.end().catch(() => {});

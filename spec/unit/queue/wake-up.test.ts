@@ -224,14 +224,12 @@ test('the retry timer does not keep the process alive', async () => {
 });
 
 /**
- * A bug, kept visible: the listeners are on each client, but #lost() acts on
- * whichever client is current. An old client whose 'end' arrives after the
- * retry made a new one (its end() slow: a half-open TCP connection) ends the
- * new, healthy listener, logs a loss that did not happen, and schedules a
- * needless reconnect. Self-healing (the poll covers, a reconnect follows),
- * but wrong. The fix: ignore events from a client that is no longer #client.
+ * Found by this spec: #lost() used to act on whichever client was current, so
+ * an old client whose 'end' arrived after the retry made a new one (its end()
+ * slow: a half-open TCP connection) ended the new, healthy listener, logged a
+ * loss that did not happen, and scheduled a needless reconnect.
  */
-test.failing("a stale client's late 'end' leaves the current listener alone", async () => {
+test("a stale client's late 'end' leaves the current listener alone", async () => {
   const { wakeUp, logs } = make();
   await wakeUp.start();
   const [old] = FakeClient.made;
