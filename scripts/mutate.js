@@ -908,6 +908,16 @@ const MUTATIONS = [
     unit: ['spec/unit/manager/rotation.test.ts'],
     why: "balance: 'round-robin' deals every connection to the same child",
   },
+  {
+    id: 'wake-up-stale-client-ends-current',
+    file: 'lib/queue/wake-up.ts',
+    search: '    if (from !== undefined && from !== this.#client) return;\n',
+    replace: '',
+    specs: ['spec/queue.test.ts'],
+    name: '--follow',
+    unit: ['spec/unit/queue/wake-up.test.ts'],
+    why: "a LISTEN connection already given up on, ending late, ends the healthy reconnection",
+  },
 ];
 
 function parseArgs(argv) {
